@@ -1,0 +1,142 @@
+/*
+ * boltzcl: Boltzmann machines (RBM, DBN, DBM) on any OpenCL device.
+ *
+ * One public header. Handles are opaque and come in create/free pairs; every
+ * function that can fail returns a bz_status. The numeric values of bz_status
+ * are pinned: they never change between releases, so they may be stored or
+ * compared across versions. A context keeps a detailed message for the last
+ * failure (which OpenCL call, its CL_* name, the head of a build log, the
+ * CLBlast status), read with bz_last_error().
+ */
+#ifndef BOLTZCL_H
+#define BOLTZCL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define BZ_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define BZ_API __attribute__((visibility("default")))
+#else
+#define BZ_API
+#endif
+
+#define BOLTZCL_VERSION_MAJOR 0
+#define BOLTZCL_VERSION_MINOR 1
+#define BOLTZCL_VERSION_PATCH 0
+#define BOLTZCL_VERSION_STRING "0.1.0"
+#define BOLTZCL_VERSION_NUMBER \
+    (BOLTZCL_VERSION_MAJOR * 10000 + BOLTZCL_VERSION_MINOR * 100 + BOLTZCL_VERSION_PATCH)
+
+/* Version of the library actually linked (may differ from the header's). */
+BZ_API unsigned bz_version_number(void);
+BZ_API const char *bz_version_string(void);
+
+/* Status codes. Pinned values: append only, never renumber. */
+typedef enum bz_status {
+    BZ_OK = 0,
+    BZ_E_INVALID_ARG = 1,  /* a caller's argument is out of range or NULL */
+    BZ_E_NO_PLATFORM = 2,  /* no OpenCL platform installed at all */
+    BZ_E_NO_DEVICE = 3,    /* no device matches the selection */
+    BZ_E_OPENCL = 4,       /* an OpenCL call failed */
+    BZ_E_BUILD = 5,        /* a kernel program failed to compile */
+    BZ_E_BLAS = 6,         /* a CLBlast call failed */
+    BZ_E_NOMEM = 7,        /* host memory exhausted */
+    BZ_E_DEVICE_MEM = 8,   /* device memory exhausted or allocation too large */
+    BZ_E_IO = 9,           /* a file could not be opened, read or written */
+    BZ_E_FORMAT = 10,      /* a file's contents are corrupt or not what we expect */
+    BZ_E_SHAPE = 11,       /* tensor shapes do not fit together */
+    BZ_E_SELFTEST = 12,    /* the device failed its known-answer self-test */
+    BZ_E_DIVERGED = 13,    /* training produced NaN or Inf */
+    BZ_E_UNSUPPORTED = 14, /* valid request this build or device cannot serve */
+    BZ_E_INTERRUPTED = 15, /* stopped on request (SIGINT) */
+    BZ_E_INTERNAL = 16     /* a bug in boltzcl: please report it */
+} bz_status;
+
+/* Short static description of a status code; never NULL. */
+BZ_API const char *bz_strerror(int status);
+
+/* Log levels for the callback. */
+enum { BZ_LOG_ERROR = 0, BZ_LOG_WARN = 1, BZ_LOG_INFO = 2, BZ_LOG_DEBUG = 3 };
+typedef void (*bz_log_fn)(void *user, int level, const char *message);
+
+typedef struct bz_context bz_context;
+
+typedef struct bz_context_options {
+    /* Device selection: NULL means $BOLTZCL_DEVICE, else automatic (a GPU if
+     * any, otherwise the CPU). Forms: "P:D" (platform and device index),
+     * "gpu", "cpu", or a case-insensitive substring of the device name. */
+    const char *device;
+    bz_log_fn log;          /* NULL: messages at or below log_level go to stderr */
+    void *log_user;
+    int log_level;          /* BZ_LOG_WARN by default */
+    int skip_selftest;      /* 1: do not run the known-answer self-test */
+    /* Compiled-kernel binary cache: -1 automatic (on for GPU drivers, off on
+     * POCL, which caches by itself), 0 off, 1 on. */
+    int binary_cache;
+    const char *cache_dir;  /* NULL: $XDG_CACHE_HOME/boltzcl or ~/.cache/boltzcl */
+    const char *kernel_dir; /* NULL: $BOLTZCL_KERNEL_DIR, else the embedded sources */
+    const char *tuning_file;/* NULL: the usual search path (see README) */
+} bz_context_options;
+
+BZ_API void bz_context_options_init(bz_context_options *opts);
+
+/*
+ * Creates a context on the selected device. As with sqlite3_open, *out is set
+ * to a handle even on failure (unless host memory ran out), so that
+ * bz_last_error() can explain what went wrong; free it with
+ * bz_context_free() either way.
+ */
+BZ_API bz_status bz_context_create(const bz_context_options *opts, bz_context **out);
+BZ_API void bz_context_free(bz_context *ctx);
+
+/* Detailed message of the last failure on this context; "" when none. */
+BZ_API const char *bz_last_error(const bz_context *ctx);
+
+/* Name and driver of the device in use. */
+BZ_API const char *bz_device_name(const bz_context *ctx);
+BZ_API const char *bz_device_driver(const bz_context *ctx);
+
+/* Blocks until everything queued on the context has finished. */
+BZ_API bz_status bz_finish(bz_context *ctx);
+
+/* ------------------------------------------------------------------------- */
+/* Restricted Boltzmann machines                                             */
+/* ------------------------------------------------------------------------- */
+
+typedef struct bz_rbm bz_rbm;
+
+typedef enum bz_unit_type {
+    BZ_UNIT_BERNOULLI = 0,
+    BZ_UNIT_GAUSSIAN = 1 /* real-valued, unit variance */
+} bz_unit_type;
+
+/* Creates an RBM with W ~ N(0, 0.01^2), zero biases. */
+BZ_API bz_status bz_rbm_create(bz_context *ctx, size_t n_visible, size_t n_hidden,
+                               bz_unit_type visible, uint64_t seed, bz_rbm **out);
+BZ_API void bz_rbm_free(bz_rbm *rbm);
+BZ_API size_t bz_rbm_n_visible(const bz_rbm *rbm);
+BZ_API size_t bz_rbm_n_hidden(const bz_rbm *rbm);
+BZ_API bz_unit_type bz_rbm_visible_type(const bz_rbm *rbm);
+
+/* Host copies of the parameters: W is n_visible x n_hidden, row-major. Any
+ * pointer may be NULL to skip it. */
+BZ_API bz_status bz_rbm_get_params(bz_rbm *rbm, float *w, float *vbias, float *hbias);
+BZ_API bz_status bz_rbm_set_params(bz_rbm *rbm, const float *w, const float *vbias,
+                                   const float *hbias);
+
+/* Hidden probabilities P(h=1|v) for n rows of v (n x n_visible) into h
+ * (n x n_hidden). */
+BZ_API bz_status bz_rbm_transform(bz_rbm *rbm, const float *v, size_t n, float *h);
+/* Free energy F(v) of each of n rows. */
+BZ_API bz_status bz_rbm_free_energy(bz_rbm *rbm, const float *v, size_t n, float *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BOLTZCL_H */

@@ -1,0 +1,60 @@
+// Row-wise bias and activation kernels. Matrices are row-major, rows x cols;
+// the bias has cols entries.
+
+// y = sigmoid(x + b). y may alias x.
+__kernel void bias_sigmoid(__global float *y, __global const float *x, __global const float *b,
+                           const uint rows, const uint cols)
+{
+    size_t i = get_global_id(0);
+    if (i >= (size_t)rows * cols)
+        return;
+    y[i] = bz_sigmoid(x[i] + b[i % cols]);
+}
+
+// y = x + b: the mean of Gaussian units with unit variance. y may alias x.
+__kernel void bias_add(__global float *y, __global const float *x, __global const float *b,
+                       const uint rows, const uint cols)
+{
+    size_t i = get_global_id(0);
+    if (i >= (size_t)rows * cols)
+        return;
+    y[i] = x[i] + b[i % cols];
+}
+
+// y = sigmoid(scale * (x + b)) with a separate base bias term:
+// y = sigmoid(scale * (x + b) + (1 - scale) * base). Used by annealed
+// importance sampling, where scale is the inverse temperature beta.
+__kernel void bias_sigmoid_tempered(__global float *y, __global const float *x,
+                                    __global const float *b, __global const float *base,
+                                    const uint rows, const uint cols, const float scale)
+{
+    size_t i = get_global_id(0);
+    if (i >= (size_t)rows * cols)
+        return;
+    uint j = (uint)(i % cols);
+    float z = scale * (x[i] + b[j]);
+    if (base)
+        z += (1.0f - scale) * base[j];
+    y[i] = bz_sigmoid(z);
+}
+
+// Gathers rows of x by index: out[r] = x[idx[r]]. Used to build shuffled
+// minibatches from a dataset that lives on the device.
+__kernel void gather_rows(__global float *out, __global const float *x, __global const uint *idx,
+                          const uint rows, const uint cols)
+{
+    size_t i = get_global_id(0);
+    if (i >= (size_t)rows * cols)
+        return;
+    size_t r = i / cols, c = i % cols;
+    out[i] = x[(size_t)idx[r] * cols + c];
+}
+
+// y = a * x (element-wise scale), y may alias x.
+__kernel void scale(__global float *y, __global const float *x, const uint n, const float a)
+{
+    size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    y[i] = a * x[i];
+}

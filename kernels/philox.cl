@@ -1,0 +1,54 @@
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
+// SC 2011). A counter-based generator: the output for a counter depends on
+// nothing else, so any device, any work-group size and the host reference in
+// src/ref/philox_ref.c produce the same bits.
+//
+// boltzcl's layout: key = (seed low, seed high), counter = (block low, block
+// high, stream low, stream high). Element e of a stream uses word e % 4 of
+// block e / 4.
+
+#define BZ_PHILOX_M0 0xD2511F53u
+#define BZ_PHILOX_M1 0xCD9E8D57u
+#define BZ_PHILOX_W0 0x9E3779B9u
+#define BZ_PHILOX_W1 0xBB67AE85u
+
+inline uint4 bz_philox4x32_10(uint4 ctr, uint2 key)
+{
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            key.x += BZ_PHILOX_W0;
+            key.y += BZ_PHILOX_W1;
+        }
+        uint hi0 = mul_hi(BZ_PHILOX_M0, ctr.x);
+        uint lo0 = BZ_PHILOX_M0 * ctr.x;
+        uint hi1 = mul_hi(BZ_PHILOX_M1, ctr.z);
+        uint lo1 = BZ_PHILOX_M1 * ctr.z;
+        ctr = (uint4)(hi1 ^ ctr.y ^ key.x, lo1, hi0 ^ ctr.w ^ key.y, lo0);
+    }
+    return ctr;
+}
+
+inline uint4 bz_philox_block(ulong seed, ulong stream, ulong block)
+{
+    uint4 ctr = (uint4)((uint)block, (uint)(block >> 32), (uint)stream, (uint)(stream >> 32));
+    uint2 key = (uint2)((uint)seed, (uint)(seed >> 32));
+    return bz_philox4x32_10(ctr, key);
+}
+
+// Uniform in [0, 1) with 24 random bits: exact in float, so comparing it with
+// a probability gives the same answer on the host.
+inline float bz_u01(uint x)
+{
+    return (float)(x >> 8) * (1.0f / 16777216.0f);
+}
+
+// Uniform in (0, 1]: safe for log().
+inline float bz_u01_open0(uint x)
+{
+    return (float)((x >> 8) + 1u) * (1.0f / 16777216.0f);
+}
+
+inline uint bz_word(uint4 r, uint i)
+{
+    return i == 0 ? r.x : i == 1 ? r.y : i == 2 ? r.z : r.w;
+}

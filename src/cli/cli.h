@@ -1,0 +1,20 @@
+/* Subcommands of the boltzcl tool and the helpers they share. */
+#ifndef BZ_CLI_CLI_H
+#define BZ_CLI_CLI_H
+
+#include "boltzcl.h"
+#include "cli/args.h"
+
+int bz_cmd_devices(int argc, char **argv);
+int bz_cmd_bench(int argc, char **argv);
+
+/* Opens a context on `device` (NULL: $BOLTZCL_DEVICE or automatic). On
+ * failure prints the detailed error and returns NULL. */
+bz_context *bz_cli_open(const char *device, bool quiet);
+
+/* Prints "boltzcl <cmd>: <strerror>: <detail>" for a failed call. */
+int bz_cli_fail(const char *cmd, bz_context *ctx, bz_status st);
+
+double bz_now(void);
+
+#endif

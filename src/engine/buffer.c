@@ -1,0 +1,124 @@
+/* Device buffers of 32-bit words and the launch helpers. */
+#include "engine/engine.h"
+
+#include <stdio.h>
+
+bz_status bz_buf_alloc(bz_context *ctx, bz_buf *buf, size_t count)
+{
+    buf->mem = NULL;
+    buf->count = 0;
+    if (count == 0)
+        count = 1; /* OpenCL refuses empty buffers; one word is harmless */
+    size_t bytes = count * sizeof(float);
+    if (bytes / sizeof(float) != count || bytes > ctx->dev.max_alloc)
+        return bz_fail(ctx, BZ_E_DEVICE_MEM,
+                       "a buffer of %zu MiB exceeds the device's largest allocation "
+                       "(%llu MiB on %s)",
+                       bytes >> 20, (unsigned long long)(ctx->dev.max_alloc >> 20), ctx->dev.name);
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_DEVICE_MEM, "clCreateBuffer(%zu bytes): injected fault", bytes);
+    cl_int rc;
+    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        char what[64];
+        snprintf(what, sizeof what, "%zu bytes", bytes);
+        return bz_cl_fail(ctx, rc, "clCreateBuffer", what);
+    }
+    buf->mem = m;
+    buf->count = count;
+    return BZ_OK;
+}
+
+void bz_buf_release(bz_buf *buf)
+{
+    if (buf && buf->mem) {
+        clReleaseMemObject(buf->mem);
+        buf->mem = NULL;
+        buf->count = 0;
+    }
+}
+
+static bz_status check_range(bz_context *ctx, const bz_buf *buf, size_t off, size_t count,
+                             const char *what)
+{
+    if (!buf->mem || off > buf->count || count > buf->count - off)
+        return bz_fail(ctx, BZ_E_INTERNAL, "%s: range [%zu, %zu) outside a buffer of %zu words",
+                       what, off, off + count, buf->count);
+    return BZ_OK;
+}
+
+bz_status bz_buf_write(bz_context *ctx, bz_buf *buf, size_t offset, const void *src, size_t count)
+{
+    bz_status st = check_range(ctx, buf, offset, count, "buffer write");
+    if (st || count == 0)
+        return st;
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueWriteBuffer: injected fault");
+    cl_int rc = clEnqueueWriteBuffer(ctx->queue, buf->mem, CL_TRUE, offset * 4, count * 4, src,
+                                     0, NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueWriteBuffer", "");
+}
+
+bz_status bz_buf_read(bz_context *ctx, const bz_buf *buf, size_t offset, void *dst, size_t count)
+{
+    bz_status st = check_range(ctx, buf, offset, count, "buffer read");
+    if (st || count == 0)
+        return st;
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueReadBuffer: injected fault");
+    cl_int rc = clEnqueueReadBuffer(ctx->queue, buf->mem, CL_TRUE, offset * 4, count * 4, dst, 0,
+                                    NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueReadBuffer", "");
+}
+
+bz_status bz_buf_fill(bz_context *ctx, bz_buf *buf, float value, size_t offset, size_t count)
+{
+    bz_status st = check_range(ctx, buf, offset, count, "buffer fill");
+    if (st || count == 0)
+        return st;
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueFillBuffer: injected fault");
+    cl_int rc = clEnqueueFillBuffer(ctx->queue, buf->mem, &value, sizeof value, offset * 4,
+                                    count * 4, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueFillBuffer", "");
+}
+
+bz_status bz_buf_copy(bz_context *ctx, const bz_buf *src, size_t src_off, bz_buf *dst,
+                      size_t dst_off, size_t count)
+{
+    bz_status st = check_range(ctx, src, src_off, count, "buffer copy source");
+    if (!st)
+        st = check_range(ctx, dst, dst_off, count, "buffer copy destination");
+    if (st || count == 0)
+        return st;
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueCopyBuffer: injected fault");
+    cl_int rc = clEnqueueCopyBuffer(ctx->queue, src->mem, dst->mem, src_off * 4, dst_off * 4,
+                                    count * 4, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueCopyBuffer", "");
+}
+
+bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global)
+{
+    if (global == 0)
+        return BZ_OK;
+    size_t wg = ctx->wg_elementwise;
+    size_t g = (global + wg - 1) / wg * wg;
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueNDRangeKernel(%s): injected fault", name);
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &g, &wg, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", name);
+}
+
+bz_status bz_launch2d(bz_context *ctx, cl_kernel k, const char *name, size_t g0, size_t g1,
+                      size_t l0, size_t l1)
+{
+    if (g0 == 0 || g1 == 0)
+        return BZ_OK;
+    size_t local[2] = {l0, l1};
+    size_t global[2] = {(g0 + l0 - 1) / l0 * l0, (g1 + l1 - 1) / l1 * l1};
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueNDRangeKernel(%s): injected fault", name);
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", name);
+}

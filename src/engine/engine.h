@@ -1,0 +1,161 @@
+/*
+ * The engine's internal view of a context: the OpenCL objects, the device's
+ * description, the kernel program and its cache. Only the library and its
+ * tests include this; applications see the opaque handle in boltzcl.h.
+ */
+#ifndef BZ_ENGINE_ENGINE_H
+#define BZ_ENGINE_ENGINE_H
+
+#include "boltzcl.h"
+#include "engine/error.h"
+
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- devices (device.c) ------------------------------------------------ */
+
+typedef struct bz_device_info {
+    cl_platform_id platform;
+    cl_device_id id;
+    unsigned platform_index, device_index;
+    char platform_name[128];
+    char name[256];
+    char vendor[128];
+    char driver[128];  /* CL_DRIVER_VERSION */
+    char version[128]; /* CL_DEVICE_VERSION */
+    cl_device_type type;
+    cl_uint compute_units;
+    cl_ulong global_mem, max_alloc, local_mem;
+    size_t max_work_group;
+    bool is_pocl;
+} bz_device_info;
+
+typedef enum bz_selector_kind {
+    BZ_SEL_AUTO,  /* GPU first, then accelerators, then the CPU */
+    BZ_SEL_INDEX, /* "P:D" */
+    BZ_SEL_GPU,
+    BZ_SEL_CPU,
+    BZ_SEL_NAME /* case-insensitive substring of the device name */
+} bz_selector_kind;
+
+typedef struct bz_device_selector {
+    bz_selector_kind kind;
+    unsigned platform, device;
+    char name[128];
+} bz_device_selector;
+
+/* Lists every device of every platform. BZ_E_NO_PLATFORM (naming the Debian
+ * package to install) when the ICD loader finds no platform. */
+bz_status bz_devices_list(bz_device_info **out, size_t *count, bz_error *err);
+
+/* Parses a BOLTZCL_DEVICE / --device value. NULL or "" means automatic. */
+bz_status bz_device_selector_parse(const char *text, bz_device_selector *sel, bz_error *err);
+
+/* Writes into order[] the indices of the devices that match sel, best first,
+ * and returns how many there are. */
+size_t bz_devices_rank(const bz_device_info *devs, size_t count, const bz_device_selector *sel,
+                       size_t *order);
+
+/* Appends a one-line-per-device listing to buf (for error messages). */
+void bz_devices_describe(const bz_device_info *devs, size_t count, char *buf, size_t size);
+
+/* ---- buffers (buffer.c) ------------------------------------------------ */
+
+typedef struct bz_buf {
+    cl_mem mem;
+    size_t count; /* number of floats (or 32-bit words) */
+} bz_buf;
+
+/* ---- the context --------------------------------------------------------- */
+
+#define BZ_MAX_KERNELS 64
+
+typedef struct bz_kernel_entry {
+    char name[48];
+    cl_kernel kernel;
+} bz_kernel_entry;
+
+struct bz_context {
+    bz_error err;
+    bz_log_fn log;
+    void *log_user;
+    int log_level;
+
+    bz_device_info dev;
+    cl_context cl;
+    cl_command_queue queue;
+    bool ready; /* device opened, program built, self-test passed */
+
+    int binary_cache; /* resolved: 0 or 1 */
+    char cache_dir[1024];
+    char kernel_dir[1024];
+
+    cl_program program;
+    bz_kernel_entry kernels[BZ_MAX_KERNELS];
+    size_t n_kernels;
+
+    /* work-group size for 1-D element-wise kernels (tunable) */
+    size_t wg_elementwise;
+
+    /* fault injection (tests): the N-th fallible engine operation fails */
+    long fault_countdown;
+};
+
+/* ---- logging and errors (log.c) ------------------------------------------ */
+
+void bz_log(bz_context *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Records an error on the context and returns its status. */
+bz_status bz_fail(bz_context *ctx, bz_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records a failed OpenCL call: "clEnqueueNDRangeKernel(sigmoid) failed:
+ * CL_OUT_OF_RESOURCES (-5)". Maps allocation failures to BZ_E_DEVICE_MEM. */
+bz_status bz_cl_fail(bz_context *ctx, cl_int code, const char *call, const char *what);
+
+/* True when fault injection says this operation must fail (see README,
+ * BOLTZCL_FAULT). */
+bool bz_fault_hit(bz_context *ctx);
+
+/* ---- program and kernels (program.c) --------------------------------------- */
+
+/* Reads the text of a kernel file by name: from kernel_dir when set, else the
+ * embedded copy. Caller frees. */
+bz_status bz_kernel_source_read(bz_context *ctx, const char *name, char **text, size_t *len);
+
+/* Builds a program from the named sources (concatenated in order) with the
+ * given extra options; on compile errors returns BZ_E_BUILD with the head of
+ * the build log in the context's error. Uses the binary cache when enabled. */
+bz_status bz_program_build(bz_context *ctx, const char *const *files, size_t n_files,
+                           const char *options, cl_program *out);
+
+/* The engine's own kernels, from the main program (built at context creation). */
+bz_status bz_kernel(bz_context *ctx, const char *name, cl_kernel *out);
+
+/* Options every program gets: "-cl-std=CL1.2 ..." */
+const char *bz_program_base_options(void);
+
+/* ---- buffers (buffer.c) ---------------------------------------------------- */
+
+bz_status bz_buf_alloc(bz_context *ctx, bz_buf *buf, size_t count);
+void bz_buf_release(bz_buf *buf);
+bz_status bz_buf_write(bz_context *ctx, bz_buf *buf, size_t offset, const void *src, size_t count);
+bz_status bz_buf_read(bz_context *ctx, const bz_buf *buf, size_t offset, void *dst, size_t count);
+bz_status bz_buf_fill(bz_context *ctx, bz_buf *buf, float value, size_t offset, size_t count);
+bz_status bz_buf_copy(bz_context *ctx, const bz_buf *src, size_t src_off, bz_buf *dst,
+                      size_t dst_off, size_t count);
+
+/* ---- self-test (selftest.c) ------------------------------------------------ */
+
+bz_status bz_selftest(bz_context *ctx);
+
+/* ---- enqueue helper -------------------------------------------------------- */
+
+/* Launches a 1-D kernel over `global` items (rounded up to the work-group). */
+bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global);
+bz_status bz_launch2d(bz_context *ctx, cl_kernel k, const char *name, size_t g0, size_t g1,
+                      size_t l0, size_t l1);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * Host-side launchers of the element-wise, sampling, update and reduction
+ * kernels in kernels/ (*.cl). Every launcher checks that its operands fit their
+ * buffers before it enqueues anything; offsets are in floats.
+ */
+#ifndef BZ_OPS_OPS_H
+#define BZ_OPS_OPS_H
+
+#include "engine/engine.h"
+
+#include <stdint.h>
+
+/* Position in a random stream: (seed, stream, offset of element 0). */
+typedef struct bz_rng_pos {
+    uint64_t seed, stream, offset;
+} bz_rng_pos;
+
+bz_status bz_op_bias_sigmoid(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
+                             size_t rows, size_t cols);
+bz_status bz_op_bias_add(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
+                         size_t rows, size_t cols);
+bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *x,
+                                      const bz_buf *b, const bz_buf *base, size_t rows,
+                                      size_t cols, float scale);
+bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, float a);
+bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
+                            size_t rows, size_t cols);
+
+bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos);
+bz_status bz_op_bernoulli(bz_context *ctx, bz_buf *out, const bz_buf *p, size_t n,
+                          bz_rng_pos pos);
+bz_status bz_op_gaussian(bz_context *ctx, bz_buf *out, const bz_buf *mean, size_t n,
+                         bz_rng_pos pos);
+bz_status bz_op_bias_sigmoid_bernoulli(bz_context *ctx, bz_buf *prob, bz_buf *sample,
+                                       const bz_buf *x, const bz_buf *b, size_t rows,
+                                       size_t cols, bz_rng_pos pos);
+
+bz_status bz_op_momentum_update(bz_context *ctx, bz_buf *w, bz_buf *vel, const bz_buf *grad,
+                                size_t n, float lr, float momentum, float decay);
+bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, float lr_decay);
+bz_status bz_op_outer_update(bz_context *ctx, bz_buf *w, const bz_buf *x, const bz_buf *y,
+                             size_t m, size_t n, float a);
+
+bz_status bz_op_col_sums(bz_context *ctx, bz_buf *out, const bz_buf *x, size_t rows, size_t cols,
+                         float alpha, float beta);
+bz_status bz_op_col_sum_diff(bz_context *ctx, bz_buf *out, const bz_buf *a, const bz_buf *b,
+                             size_t rows, size_t cols, float alpha, float beta);
+bz_status bz_op_row_sq_err_acc(bz_context *ctx, bz_buf *acc, const bz_buf *a, const bz_buf *b,
+                               size_t rows, size_t cols);
+bz_status bz_op_free_energy_rows(bz_context *ctx, bz_buf *out, const bz_buf *v, const bz_buf *vb,
+                                 const bz_buf *hpre, const bz_buf *hb, size_t rows, size_t nv,
+                                 size_t nh, bool gaussian, float scale);
+
+#endif
