@@ -58,3 +58,15 @@ __kernel void scale(__global float *y, __global const float *x, const uint n, co
         return;
     y[i] = a * x[i];
 }
+
+// C = beta * C over an m x n block with leading dimension ldc: the k = 0 case
+// of GEMM, which CLBlast refuses.
+__kernel void scale_block(__global float *c, const uint off, const uint ldc, const uint m,
+                          const uint n, const float beta)
+{
+    size_t i = get_global_id(0);
+    if (i >= (size_t)m * n)
+        return;
+    size_t p = off + (i / n) * ldc + i % n;
+    c[p] = beta == 0.0f ? 0.0f : beta * c[p];
+}

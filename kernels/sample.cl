@@ -30,8 +30,19 @@ __kernel void bernoulli(__global float *out, __global const float *p, const uint
     if ((block << 2) >= end)
         return;
     uint4 r = bz_philox_block(seed, stream, block);
+    ulong e0 = block << 2;
+    if (e0 >= offset && e0 + 4 <= end) {
+        // Whole block inside the call: straight-line code the compiler can
+        // vectorise (the common case; only the two ends take the loop).
+        size_t i = (size_t)(e0 - offset);
+        out[i] = bz_u01(r.x) < p[i] ? 1.0f : 0.0f;
+        out[i + 1] = bz_u01(r.y) < p[i + 1] ? 1.0f : 0.0f;
+        out[i + 2] = bz_u01(r.z) < p[i + 2] ? 1.0f : 0.0f;
+        out[i + 3] = bz_u01(r.w) < p[i + 3] ? 1.0f : 0.0f;
+        return;
+    }
     for (uint w = 0; w < 4; w++) {
-        ulong e = (block << 2) + w;
+        ulong e = e0 + w;
         if (e >= offset && e < end) {
             size_t i = (size_t)(e - offset);
             out[i] = bz_u01(bz_word(r, w)) < p[i] ? 1.0f : 0.0f;
@@ -80,8 +91,24 @@ __kernel void bias_sigmoid_bernoulli(__global float *prob, __global float *sampl
     if ((block << 2) >= end)
         return;
     uint4 r = bz_philox_block(seed, stream, block);
+    ulong e0 = block << 2;
+    if (e0 >= offset && e0 + 4 <= end) {
+        size_t i = (size_t)(e0 - offset);
+        float4 z = (float4)(x[i] + b[i % cols], x[i + 1] + b[(i + 1) % cols],
+                            x[i + 2] + b[(i + 2) % cols], x[i + 3] + b[(i + 3) % cols]);
+        float4 p = 1.0f / (1.0f + exp(-z));
+        prob[i] = p.x;
+        prob[i + 1] = p.y;
+        prob[i + 2] = p.z;
+        prob[i + 3] = p.w;
+        sample[i] = bz_u01(r.x) < p.x ? 1.0f : 0.0f;
+        sample[i + 1] = bz_u01(r.y) < p.y ? 1.0f : 0.0f;
+        sample[i + 2] = bz_u01(r.z) < p.z ? 1.0f : 0.0f;
+        sample[i + 3] = bz_u01(r.w) < p.w ? 1.0f : 0.0f;
+        return;
+    }
     for (uint w = 0; w < 4; w++) {
-        ulong e = (block << 2) + w;
+        ulong e = e0 + w;
         if (e >= offset && e < end) {
             size_t i = (size_t)(e - offset);
             float p = bz_sigmoid(x[i] + b[i % cols]);

@@ -1,5 +1,7 @@
 #include "blas/gemm.h"
 
+#include "ops/ops.h"
+
 #include <clblast_c.h>
 #include <stdint.h>
 
@@ -54,11 +56,8 @@ bz_status bz_sgemm(bz_context *ctx, bool trans_a, bool trans_b, size_t m, size_t
                        "sgemm %zux%zux%zu (trans %d%d): an operand does not fit its buffer "
                        "(A %zu, B %zu, C %zu floats; ld %zu %zu %zu)",
                        m, n, k, trans_a, trans_b, a->count, b->count, c->count, lda, ldb, ldc);
-    if (k == 0) {
-        /* C = beta C: CLBlast rejects k == 0, so do it the long way. */
-        k = 1;
-        alpha = 0.0f;
-    }
+    if (k == 0) /* C = beta C: CLBlast rejects k == 0 */
+        return bz_op_scale_block(ctx, c, c_off, ldc, m, n, beta);
     if (bz_fault_hit(ctx))
         return bz_fail(ctx, BZ_E_BLAS, "CLBlastSgemm: injected fault");
     cl_command_queue q = ctx->queue;

@@ -96,6 +96,9 @@ struct bz_context {
     bz_kernel_entry kernels[BZ_MAX_KERNELS];
     size_t n_kernels;
 
+    /* binary-cache statistics, for tests and `devices --check` */
+    unsigned cache_hits, cache_stores;
+
     /* work-group size for 1-D element-wise kernels (tunable) */
     size_t wg_elementwise;
 

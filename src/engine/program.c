@@ -175,7 +175,9 @@ static void cache_store(bz_context *ctx, const char *path, const char *key_text,
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
         bz_log(ctx, BZ_LOG_WARN, "could not write kernel cache entry %s", path);
+        return;
     }
+    ctx->cache_stores++;
 }
 
 /* ---- builds --------------------------------------------------------------- */
@@ -306,6 +308,8 @@ bz_status bz_program_build(bz_context *ctx, const char *const *files, size_t n_f
             free(bin);
         }
     }
+    if (from_cache)
+        ctx->cache_hits++;
     if (from_cache)
         bz_log(ctx, BZ_LOG_DEBUG, "kernels loaded from cache %s", path);
     free(key_text);

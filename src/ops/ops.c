@@ -107,6 +107,14 @@ bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, flo
     RUN1D("scale", n, A_BUF(y), A_BUF(x), A_U32(n), A_F32(a));
 }
 
+bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, size_t m, size_t n,
+                            float beta)
+{
+    CHECK(fits(ctx, "scale_block", c, off + (m - 1) * ldc + n));
+    RUN1D("scale_block", m * n, A_BUF(c), A_U32(off), A_U32(ldc), A_U32(m), A_U32(n),
+          A_F32(beta));
+}
+
 bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
                             size_t rows, size_t cols)
 {

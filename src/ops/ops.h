@@ -23,6 +23,8 @@ bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *
                                       const bz_buf *b, const bz_buf *base, size_t rows,
                                       size_t cols, float scale);
 bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, float a);
+bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, size_t m, size_t n,
+                            float beta);
 bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
                             size_t rows, size_t cols);
 

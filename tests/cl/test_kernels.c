@@ -1,0 +1,352 @@
+/*
+ * Every element-wise, sampling, update and reduction kernel against its host
+ * reference. Tolerances: 1e-6 relative where the kernel evaluates one
+ * transcendental function (float has 6e-8 unit roundoff, exp/log on OpenCL
+ * devices are within 3-4 ulp); bit-exact for the generator and the Bernoulli
+ * draws; 5 sigma for the statistical checks.
+ */
+#include "../common/cl_fixture.h"
+#include "ops/ops.h"
+#include "ref/reference.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+static bz_context *ctx;
+
+static void up(bz_buf *b, const float *h, size_t n)
+{
+    assert_int_equal(bz_buf_alloc(ctx, b, n), BZ_OK);
+    if (h)
+        assert_int_equal(bz_buf_write(ctx, b, 0, h, n), BZ_OK);
+}
+
+static void down(const bz_buf *b, float *h, size_t n)
+{
+    assert_int_equal(bz_buf_read(ctx, b, 0, h, n), BZ_OK);
+}
+
+static void test_sigmoid(void **state)
+{
+    (void)state;
+    enum { R = 37, C = 101, N = R * C };
+    static float x[N], b[C], y[N], ref[N];
+    unsigned long long s = 1;
+    for (size_t i = 0; i < N; i++)
+        x[i] = (bz_test_rand(&s) - 0.5f) * 40.0f;
+    /* The extremes the issue names. */
+    x[0] = 80.0f;
+    x[1] = -80.0f;
+    x[2] = 0.0f;
+    for (size_t i = 0; i < C; i++)
+        b[i] = i < 3 ? 0.0f : (bz_test_rand(&s) - 0.5f) * 4.0f;
+    bz_buf dx, db, dy;
+    up(&dx, x, N);
+    up(&db, b, C);
+    up(&dy, NULL, N);
+    assert_int_equal(bz_op_bias_sigmoid(ctx, &dy, &dx, &db, R, C), BZ_OK);
+    down(&dy, y, N);
+    bz_ref_bias_sigmoid(ref, x, b, R, C);
+    for (size_t i = 0; i < N; i++) {
+        double tol = 1e-6 * fabs(ref[i]);
+        if (!(fabs((double)y[i] - ref[i]) <= tol))
+            fail_msg("sigmoid[%zu](%g) = %.9g, reference %.9g", i, (double)x[i], (double)y[i],
+                     (double)ref[i]);
+    }
+    assert_true(y[0] == 1.0f);
+    assert_true(y[1] > 0.0f && y[1] < 1e-34f);
+    /* In place. */
+    assert_int_equal(bz_op_bias_sigmoid(ctx, &dx, &dx, &db, R, C), BZ_OK);
+    down(&dx, y, N);
+    for (size_t i = 0; i < N; i++)
+        assert_true(fabs((double)y[i] - ref[i]) <= 1e-6 * fabs(ref[i]));
+    bz_buf_release(&dx);
+    bz_buf_release(&db);
+    bz_buf_release(&dy);
+}
+
+static void test_rng_bits(void **state)
+{
+    (void)state;
+    const uint64_t seeds[] = {0, 1, 0xdeadbeefcafef00dULL};
+    const uint64_t streams[] = {0, 7, 1ULL << 40};
+    const size_t sizes[] = {1, 3, 4, 5, 1000, 4099};
+    const uint64_t offsets[] = {0, 1, 6, 1ULL << 33};
+    const size_t wgs[] = {1, 7, 64, 256};
+    static uint32_t dev[4099], ref[4099];
+    bz_buf d;
+    up(&d, NULL, 4099);
+    size_t saved_wg = ctx->wg_elementwise;
+    for (size_t a = 0; a < 3; a++)
+        for (size_t b = 0; b < 3; b++)
+            for (size_t c = 0; c < 6; c++)
+                for (size_t o = 0; o < 4; o++) {
+                    size_t w = wgs[(a + b + c + o) % 4];
+                    if (w > ctx->dev.max_work_group)
+                        w = ctx->dev.max_work_group;
+                    ctx->wg_elementwise = w;
+                    bz_rng_pos p = {seeds[a], streams[b], offsets[o]};
+                    assert_int_equal(bz_op_philox_u32(ctx, &d, sizes[c], p), BZ_OK);
+                    assert_int_equal(bz_buf_read(ctx, &d, 0, dev, sizes[c]), BZ_OK);
+                    bz_ref_philox_fill(ref, sizes[c], p.seed, p.stream, p.offset);
+                    if (memcmp(dev, ref, sizes[c] * 4) != 0)
+                        fail_msg("philox differs: seed %llu stream %llu n %zu offset %llu wg %zu",
+                                 (unsigned long long)p.seed, (unsigned long long)p.stream,
+                                 sizes[c], (unsigned long long)p.offset, w);
+                }
+    /* The same call at every work-group size gives the same bits. */
+    static uint32_t first[4099];
+    for (size_t i = 0; i < 4; i++) {
+        ctx->wg_elementwise = wgs[i] < ctx->dev.max_work_group ? wgs[i] : ctx->dev.max_work_group;
+        assert_int_equal(bz_op_philox_u32(ctx, &d, 4099, (bz_rng_pos){5, 6, 3}), BZ_OK);
+        assert_int_equal(bz_buf_read(ctx, &d, 0, i ? dev : first, 4099), BZ_OK);
+        if (i)
+            assert_memory_equal(dev, first, 4099 * 4);
+    }
+    ctx->wg_elementwise = saved_wg;
+    bz_buf_release(&d);
+}
+
+static void test_bernoulli_exact(void **state)
+{
+    (void)state;
+    enum { N = 10007 };
+    static float p[N], y[N], ref[N];
+    unsigned long long s = 3;
+    for (size_t i = 0; i < N; i++)
+        p[i] = bz_test_rand(&s);
+    p[0] = 0.0f;
+    p[1] = 1.0f;
+    bz_buf dp, dy;
+    up(&dp, p, N);
+    up(&dy, NULL, N);
+    bz_rng_pos pos = {11, 2, 5};
+    assert_int_equal(bz_op_bernoulli(ctx, &dy, &dp, N, pos), BZ_OK);
+    down(&dy, y, N);
+    bz_ref_bernoulli(ref, p, N, pos.seed, pos.stream, pos.offset);
+    assert_memory_equal(y, ref, sizeof y);
+    assert_true(y[0] == 0.0f);
+    assert_true(y[1] == 1.0f);
+    bz_buf_release(&dp);
+    bz_buf_release(&dy);
+}
+
+static void test_bernoulli_stats(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    static float p[N], y[N];
+    const float probs[] = {0.01f, 0.3f, 0.5f, 0.93f};
+    bz_buf dp, dy;
+    up(&dp, NULL, N);
+    up(&dy, NULL, N);
+    for (size_t c = 0; c < 4; c++) {
+        for (size_t i = 0; i < N; i++)
+            p[i] = probs[c];
+        assert_int_equal(bz_buf_write(ctx, &dp, 0, p, N), BZ_OK);
+        assert_int_equal(bz_op_bernoulli(ctx, &dy, &dp, N, (bz_rng_pos){99, c, 0}), BZ_OK);
+        down(&dy, y, N);
+        double sum = 0;
+        for (size_t i = 0; i < N; i++)
+            sum += y[i];
+        double q = probs[c], sigma = sqrt(q * (1 - q) / N);
+        double mean = sum / N;
+        if (fabs(mean - q) > 5 * sigma)
+            fail_msg("Bernoulli(%g): mean %g is %.1f sigma away", q, mean, (mean - q) / sigma);
+    }
+    bz_buf_release(&dp);
+    bz_buf_release(&dy);
+}
+
+static void test_gaussian(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    static float m[N], y[N], ref[N];
+    for (size_t i = 0; i < N; i++)
+        m[i] = (i % 2) ? 1.5f : -0.5f;
+    bz_buf dm, dy;
+    up(&dm, m, N);
+    up(&dy, NULL, N);
+    bz_rng_pos pos = {4, 8, 1};
+    assert_int_equal(bz_op_gaussian(ctx, &dy, &dm, N, pos), BZ_OK);
+    down(&dy, y, N);
+    bz_ref_gaussian(ref, m, N, pos.seed, pos.stream, pos.offset);
+    /* Same uniforms as the host; only log/sqrt/sin/cos rounding differs. */
+    for (size_t i = 0; i < N; i++)
+        if (!(fabs((double)y[i] - ref[i]) <= 2e-5 * (1.0 + fabs(ref[i]))))
+            fail_msg("gaussian[%zu] = %.9g, reference %.9g", i, (double)y[i], (double)ref[i]);
+    double s1 = 0, s2 = 0;
+    for (size_t i = 0; i < N; i++) {
+        double z = y[i] - m[i];
+        s1 += z;
+        s2 += z * z;
+    }
+    double mean = s1 / N, var = s2 / N - mean * mean;
+    /* sd of the sample mean is 1/sqrt(N); of the sample variance sqrt(2/N). */
+    assert_true(fabs(mean) < 5.0 / sqrt((double)N));
+    assert_true(fabs(var - 1.0) < 5.0 * sqrt(2.0 / N));
+    bz_buf_release(&dm);
+    bz_buf_release(&dy);
+}
+
+static void test_fused_sigmoid_bernoulli(void **state)
+{
+    (void)state;
+    enum { R = 100, C = 500, N = R * C };
+    static float x[N], b[C], p[N], smp[N], rp[N], rs[N];
+    unsigned long long s = 9;
+    for (size_t i = 0; i < N; i++)
+        x[i] = (bz_test_rand(&s) - 0.5f) * 8.0f;
+    for (size_t i = 0; i < C; i++)
+        b[i] = bz_test_rand(&s) - 0.5f;
+    bz_buf dx, db, dp, ds;
+    up(&dx, x, N);
+    up(&db, b, C);
+    up(&dp, NULL, N);
+    up(&ds, NULL, N);
+    bz_rng_pos pos = {123, 1, 50000};
+    assert_int_equal(bz_op_bias_sigmoid_bernoulli(ctx, &dp, &ds, &dx, &db, R, C, pos), BZ_OK);
+    down(&dp, p, N);
+    down(&ds, smp, N);
+    bz_ref_bias_sigmoid(rp, x, b, R, C);
+    for (size_t i = 0; i < N; i++)
+        assert_true(fabs((double)p[i] - rp[i]) <= 1e-6 * fabs(rp[i]));
+    /* Draws use the device's probabilities, so compare with the reference
+     * sampler fed the same probabilities: bit-exact. */
+    bz_ref_bernoulli(rs, p, N, pos.seed, pos.stream, pos.offset);
+    assert_memory_equal(smp, rs, sizeof rs);
+    bz_buf_release(&dx);
+    bz_buf_release(&db);
+    bz_buf_release(&dp);
+    bz_buf_release(&ds);
+}
+
+static void test_updates(void **state)
+{
+    (void)state;
+    enum { M = 63, N = 29, MN = M * N };
+    static float w[MN], v[MN], g[MN], rw[MN], rv[MN], x[M], y[N];
+    unsigned long long s = 5;
+    for (size_t i = 0; i < MN; i++) {
+        w[i] = rw[i] = bz_test_rand(&s) - 0.5f;
+        v[i] = rv[i] = (bz_test_rand(&s) - 0.5f) * 0.1f;
+        g[i] = bz_test_rand(&s) - 0.5f;
+    }
+    for (size_t i = 0; i < M; i++)
+        x[i] = bz_test_rand(&s);
+    for (size_t i = 0; i < N; i++)
+        y[i] = bz_test_rand(&s) - 0.5f;
+    bz_buf dw, dv, dg, dx, dy;
+    up(&dw, w, MN);
+    up(&dv, v, MN);
+    up(&dg, g, MN);
+    up(&dx, x, M);
+    up(&dy, y, N);
+    assert_int_equal(bz_op_momentum_update(ctx, &dw, &dv, &dg, MN, 0.05f, 0.9f, 2e-4f), BZ_OK);
+    bz_ref_momentum_update(rw, rv, g, MN, 0.05f, 0.9f, 2e-4f);
+    down(&dw, w, MN);
+    down(&dv, v, MN);
+    for (size_t i = 0; i < MN; i++) {
+        assert_true(fabsf(w[i] - rw[i]) <= 1e-6f);
+        assert_true(fabsf(v[i] - rv[i]) <= 1e-6f);
+    }
+    assert_int_equal(bz_op_outer_update(ctx, &dw, &dx, &dy, M, N, -0.25f), BZ_OK);
+    bz_ref_outer_update(rw, x, y, M, N, -0.25f);
+    down(&dw, w, MN);
+    for (size_t i = 0; i < MN; i++)
+        assert_true(fabsf(w[i] - rw[i]) <= 1e-6f);
+    /* decay_apply is the second half of an update whose gradient already sits
+     * in the velocity: equal to momentum_update with momentum 1, grad 0. */
+    assert_int_equal(bz_op_decay_apply(ctx, &dw, &dv, MN, 0.05f * 2e-4f), BZ_OK);
+    static float zero[MN];
+    bz_ref_momentum_update(rw, rv, zero, MN, 0.05f, 1.0f, 2e-4f);
+    down(&dw, w, MN);
+    down(&dv, v, MN);
+    for (size_t i = 0; i < MN; i++) {
+        assert_true(fabsf(w[i] - rw[i]) <= 1e-6f);
+        assert_true(fabsf(v[i] - rv[i]) <= 1e-6f);
+    }
+    bz_buf_release(&dw);
+    bz_buf_release(&dv);
+    bz_buf_release(&dg);
+    bz_buf_release(&dx);
+    bz_buf_release(&dy);
+}
+
+static void test_reductions(void **state)
+{
+    (void)state;
+    enum { R = 100, C = 257, N = R * C };
+    static float a[N], b[N], out[C], ref[C], refb[C], acc[R];
+    unsigned long long s = 8;
+    for (size_t i = 0; i < N; i++) {
+        a[i] = bz_test_rand(&s);
+        b[i] = bz_test_rand(&s);
+    }
+    for (size_t j = 0; j < C; j++)
+        out[j] = ref[j] = (float)j;
+    bz_buf da, db, dout, dacc;
+    up(&da, a, N);
+    up(&db, b, N);
+    up(&dout, out, C);
+    up(&dacc, NULL, R);
+    assert_int_equal(bz_op_col_sums(ctx, &dout, &da, R, C, 0.5f, 2.0f), BZ_OK);
+    bz_ref_col_sums(ref, a, R, C, 0.5f, 2.0f);
+    down(&dout, out, C);
+    for (size_t j = 0; j < C; j++)
+        assert_true(fabsf(out[j] - ref[j]) <= 1e-5f * (1 + fabsf(ref[j])));
+    /* Difference of column sums = sums of a minus sums of b. */
+    assert_int_equal(bz_op_col_sum_diff(ctx, &dout, &da, &db, R, C, 0.01f, 0.0f), BZ_OK);
+    bz_ref_col_sums(ref, a, R, C, 0.01f, 0.0f);
+    bz_ref_col_sums(refb, b, R, C, 0.01f, 0.0f);
+    down(&dout, out, C);
+    for (size_t j = 0; j < C; j++)
+        assert_true(fabsf(out[j] - (ref[j] - refb[j])) <= 1e-5f);
+    assert_int_equal(bz_buf_fill(ctx, &dacc, 1.0f, 0, R), BZ_OK);
+    assert_int_equal(bz_op_row_sq_err_acc(ctx, &dacc, &da, &db, R, C), BZ_OK);
+    down(&dacc, acc, R);
+    for (size_t r = 0; r < R; r++) {
+        double e = 1.0;
+        for (size_t j = 0; j < C; j++)
+            e += ((double)a[r * C + j] - b[r * C + j]) * ((double)a[r * C + j] - b[r * C + j]);
+        assert_true(fabs(acc[r] - e) <= 1e-5 * e);
+    }
+    bz_buf_release(&da);
+    bz_buf_release(&db);
+    bz_buf_release(&dout);
+    bz_buf_release(&dacc);
+}
+
+static void test_shape_checks(void **state)
+{
+    (void)state;
+    bz_buf small, big;
+    up(&small, NULL, 10);
+    up(&big, NULL, 100);
+    assert_int_equal(bz_op_bias_sigmoid(ctx, &big, &small, &small, 10, 10), BZ_E_SHAPE);
+    assert_non_null(strstr(bz_last_error(ctx), "bias_sigmoid"));
+    assert_int_equal(bz_buf_write(ctx, &small, 5, (float[10]){0}, 10), BZ_E_INTERNAL);
+    bz_buf_release(&small);
+    bz_buf_release(&big);
+}
+
+int main(void)
+{
+    ctx = bz_test_open_context();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sigmoid),          cmocka_unit_test(test_rng_bits),
+        cmocka_unit_test(test_bernoulli_exact),  cmocka_unit_test(test_bernoulli_stats),
+        cmocka_unit_test(test_gaussian),         cmocka_unit_test(test_fused_sigmoid_bernoulli),
+        cmocka_unit_test(test_updates),          cmocka_unit_test(test_reductions),
+        cmocka_unit_test(test_shape_checks),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    bz_context_free(ctx);
+    return r;
+}

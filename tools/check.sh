@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds boltzcl with warnings as errors and runs the
+# test suites. With --sanitize, builds a second tree with AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs the suites there too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+
+# Tests compile kernels; keep POCL's cache beside the build, not in $HOME.
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$PWD/build/pocl-cache}"
+suites=(--suite unit --suite cl --suite slow)
+
+if [ ! -d build ]; then
+  meson setup build -Dwerror=true
+else
+  meson configure build -Dwerror=true
+fi
+ninja -C build
+meson test -C build "${suites[@]}" --print-errorlogs --num-processes 2
+
+if [ "${1:-}" = "--sanitize" ]; then
+  if [ ! -d build-asan ]; then
+    meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+      -Db_lundef=false
+  fi
+  ninja -C build-asan
+  # POCL keeps compiler state alive until exit; its leaks are not ours.
+  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+  meson test -C build-asan "${suites[@]}" --print-errorlogs --num-processes 2 \
+    --timeout-multiplier 4
+fi

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages boltzcl needs to build, test and train, when
+# any is missing. Run as root or with sudo available.
+set -euo pipefail
+pkgs=(
+  build-essential meson ninja-build pkg-config python3
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+  libclblast-dev libcmocka-dev libpng-dev zlib1g-dev libjson-c-dev libopenblas-dev
+  dataset-fashion-mnist
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
