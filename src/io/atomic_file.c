@@ -1,0 +1,187 @@
+#include "io/atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void release(bz_atomic_file *af)
+{
+    free(af->path);
+    free(af->tmp_path);
+    af->path = NULL;
+    af->tmp_path = NULL;
+    af->fp = NULL;
+}
+
+bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
+{
+    if (!af)
+        return bz_error_set(err, BZ_E_INVALID_ARG, "bz_atomic_open: NULL file handle");
+    af->fp = NULL;
+    af->path = NULL;
+    af->tmp_path = NULL;
+    if (!path || !*path)
+        return bz_error_set(err, BZ_E_INVALID_ARG, "bz_atomic_open: empty output path");
+    size_t plen = strlen(path);
+    if (path[plen - 1] == '/')
+        return bz_error_set(err, BZ_E_INVALID_ARG, "%s: output path names a directory", path);
+
+    af->path = dup_str(path);
+    size_t cap = plen + 64;
+    af->tmp_path = malloc(cap);
+    if (!af->path || !af->tmp_path) {
+        release(af);
+        return bz_error_set(err, BZ_E_NOMEM, "%s: out of memory", path);
+    }
+
+    int fd = -1;
+    long pid = (long)getpid();
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        if (attempt == 0)
+            snprintf(af->tmp_path, cap, "%s.tmp.%ld", path, pid);
+        else
+            snprintf(af->tmp_path, cap, "%s.tmp.%ld.%u", path, pid, attempt);
+        fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        int e = errno;
+        bz_error_set(err, BZ_E_IO, "%s: cannot create temporary file %s: %s", path,
+                     af->tmp_path, strerror(e));
+        release(af);
+        return BZ_E_IO;
+    }
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        int e = errno;
+        close(fd);
+        unlink(af->tmp_path);
+        bz_error_set(err, BZ_E_IO, "%s: fdopen failed: %s", path, strerror(e));
+        release(af);
+        return BZ_E_IO;
+    }
+    return BZ_OK;
+}
+
+bz_status bz_atomic_write(bz_atomic_file *af, const void *data, size_t n, bz_error *err)
+{
+    if (!af || !af->fp)
+        return bz_error_set(err, BZ_E_INVALID_ARG, "bz_atomic_write: file is not open");
+    if (n == 0)
+        return BZ_OK;
+    errno = 0;
+    if (fwrite(data, 1, n, af->fp) != n) {
+        int e = errno ? errno : EIO;
+        return bz_error_set(err, BZ_E_IO, "%s: write failed: %s", af->path, strerror(e));
+    }
+    return BZ_OK;
+}
+
+void bz_atomic_abort(bz_atomic_file *af)
+{
+    if (!af)
+        return;
+    if (af->fp)
+        fclose(af->fp);
+    if (af->tmp_path)
+        unlink(af->tmp_path);
+    release(af);
+}
+
+/* fsync the directory holding path so the rename itself is durable. */
+static bz_status sync_dir(const char *path, bz_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (!slash) {
+        dir = dup_str(".");
+    } else {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        dir = malloc(n + 1);
+        if (dir) {
+            memcpy(dir, path, n);
+            dir[n] = 0;
+        }
+    }
+    if (!dir)
+        return bz_error_set(err, BZ_E_NOMEM, "%s: out of memory", path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bz_status st = BZ_OK;
+    if (fd < 0) {
+        st = bz_error_set(err, BZ_E_IO, "%s: cannot open directory %s to sync it: %s", path,
+                          dir, strerror(errno));
+    } else {
+        /* Some file systems cannot fsync a directory (EINVAL); the rename
+         * has happened either way, so only real I/O errors count. */
+        if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+            st = bz_error_set(err, BZ_E_IO, "%s: fsync of directory %s failed: %s", path, dir,
+                              strerror(errno));
+        close(fd);
+    }
+    free(dir);
+    return st;
+}
+
+bz_status bz_atomic_commit(bz_atomic_file *af, bz_error *err)
+{
+    if (!af || !af->fp)
+        return bz_error_set(err, BZ_E_INVALID_ARG, "bz_atomic_commit: file is not open");
+    errno = 0;
+    if (fflush(af->fp) != 0 || ferror(af->fp)) {
+        int e = errno ? errno : EIO;
+        bz_error_set(err, BZ_E_IO, "%s: write failed: %s", af->path, strerror(e));
+        bz_atomic_abort(af);
+        return BZ_E_IO;
+    }
+    if (fsync(fileno(af->fp)) != 0) {
+        int e = errno;
+        bz_error_set(err, BZ_E_IO, "%s: fsync failed: %s", af->path, strerror(e));
+        bz_atomic_abort(af);
+        return BZ_E_IO;
+    }
+    FILE *fp = af->fp;
+    af->fp = NULL;
+    if (fclose(fp) != 0) {
+        int e = errno;
+        bz_error_set(err, BZ_E_IO, "%s: close failed: %s", af->path, strerror(e));
+        bz_atomic_abort(af);
+        return BZ_E_IO;
+    }
+    if (rename(af->tmp_path, af->path) != 0) {
+        int e = errno;
+        bz_error_set(err, BZ_E_IO, "%s: cannot rename %s over it: %s", af->path, af->tmp_path,
+                     strerror(e));
+        bz_atomic_abort(af);
+        return BZ_E_IO;
+    }
+    bz_status st = sync_dir(af->path, err);
+    release(af);
+    return st;
+}
+
+bz_status bz_atomic_write_file(const char *path, const void *data, size_t n, bz_error *err)
+{
+    bz_atomic_file af;
+    bz_status st = bz_atomic_open(&af, path, err);
+    if (st != BZ_OK)
+        return st;
+    st = bz_atomic_write(&af, data, n, err);
+    if (st != BZ_OK) {
+        bz_atomic_abort(&af);
+        return st;
+    }
+    return bz_atomic_commit(&af, err);
+}

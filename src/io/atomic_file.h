@@ -1,0 +1,42 @@
+/*
+ * Crash-safe file replacement, shared by every writer in the io layer.
+ *
+ * bz_atomic_open creates "<path>.tmp.<pid>" (O_EXCL, mode 0666 & ~umask) in
+ * the target's directory; callers write through af->fp; bz_atomic_commit
+ * flushes, fsyncs and closes it, renames it over path and fsyncs the
+ * directory. Until the rename succeeds the original file at path (if any) is
+ * untouched, so a crash or error leaves either the old file or the complete
+ * new one, never a torn mix. bz_atomic_abort (also called by a failing
+ * commit) closes and unlinks the temporary.
+ */
+#ifndef BZ_IO_ATOMIC_FILE_H
+#define BZ_IO_ATOMIC_FILE_H
+
+#include "engine/error.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct bz_atomic_file {
+    FILE *fp;       /* write here; NULL when not open */
+    char *path;     /* final destination */
+    char *tmp_path; /* temporary beside it */
+} bz_atomic_file;
+
+bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err);
+
+/* fwrite with error reporting (BZ_E_IO naming the temporary's final path).
+ * Does not abort on failure; the caller calls bz_atomic_abort. */
+bz_status bz_atomic_write(bz_atomic_file *af, const void *data, size_t n, bz_error *err);
+
+/* Makes the new contents visible at path. On failure the temporary is
+ * removed and the original file is left as it was. Always releases af. */
+bz_status bz_atomic_commit(bz_atomic_file *af, bz_error *err);
+
+/* Discards the temporary; safe to call on a zeroed or released af. */
+void bz_atomic_abort(bz_atomic_file *af);
+
+/* One-shot: atomically replaces path with n bytes of data. */
+bz_status bz_atomic_write_file(const char *path, const void *data, size_t n, bz_error *err);
+
+#endif

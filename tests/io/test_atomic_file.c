@@ -1,0 +1,198 @@
+/* Atomic replacement: the old file survives every failure. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "io/atomic_file.h"
+#include "io/safetensors.h"
+#include "io_test_util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int setup(void **state)
+{
+    *state = tu_mkdtemp();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tu_rmtree(*state);
+    return 0;
+}
+
+static void assert_content(const char *path, const char *want)
+{
+    size_t n;
+    uint8_t *b = tu_read_file(path, &n);
+    assert_non_null(b);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(b, want, n);
+    free(b);
+}
+
+static void test_create_and_replace(void **state)
+{
+    char *p = tu_join(*state, "f.txt");
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_write_file(p, "first", 5, &err), BZ_OK);
+    assert_content(p, "first");
+    assert_int_equal(bz_atomic_write_file(p, "second!", 7, &err), BZ_OK);
+    assert_content(p, "second!");
+    assert_int_equal(bz_atomic_write_file(p, "", 0, &err), BZ_OK);
+    assert_content(p, "");
+    assert_int_equal(tu_count_temp_files(*state), 0);
+    /* Permissions follow the umask like an ordinary new file. */
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    mode_t um = umask(022);
+    umask(um);
+    assert_int_equal(st.st_mode & 0777, 0666 & ~um);
+    free(p);
+}
+
+static void test_abort_keeps_original(void **state)
+{
+    char *p = tu_join(*state, "keep.txt");
+    tu_write_file(p, "original", 8);
+    bz_atomic_file af;
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_open(&af, p, &err), BZ_OK);
+    assert_int_equal(tu_count_temp_files(*state), 1);
+    assert_int_equal(bz_atomic_write(&af, "partial new conte", 17, &err), BZ_OK);
+    fflush(af.fp);
+    assert_content(p, "original");
+    bz_atomic_abort(&af);
+    assert_null(af.fp);
+    assert_content(p, "original");
+    assert_int_equal(tu_count_temp_files(*state), 0);
+    bz_atomic_abort(&af); /* idempotent */
+    free(p);
+}
+
+/* A write that fails half-way (file size limit: EFBIG, as on a full disk)
+ * leaves the previous model intact and no temporary behind. */
+static void test_failed_write_keeps_original(void **state)
+{
+    char *p = tu_join(*state, "model.safetensors");
+    const float small[2] = {1, 2};
+    const size_t s2[1] = {2};
+    bz_st_writer *w;
+    bz_error err = {0};
+    bz_st_writer_create(&w, &err);
+    bz_st_writer_add(w, "W", BZ_ST_F32, 1, s2, small, 0, &err);
+    assert_int_equal(bz_st_writer_write(w, p, &err), BZ_OK);
+    bz_st_writer_free(w);
+    size_t orig_len;
+    uint8_t *orig = tu_read_file(p, &orig_len);
+
+    size_t big_n = 1 << 20;
+    float *big = calloc(big_n, sizeof *big);
+    const size_t sb[1] = {big_n};
+    bz_st_writer_create(&w, &err);
+    bz_st_writer_add(w, "W", BZ_ST_F32, 1, sb, big, 0, &err);
+
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = old;
+    lim.rlim_cur = 64 * 1024;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    bz_status st = bz_st_writer_write(w, p, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+
+    assert_int_equal(st, BZ_E_IO);
+    assert_true(tu_has(err.msg, p));
+    assert_true(tu_has(err.msg, "File too large"));
+    size_t now_len;
+    uint8_t *now = tu_read_file(p, &now_len);
+    assert_int_equal(now_len, orig_len);
+    assert_memory_equal(now, orig, orig_len);
+    assert_int_equal(tu_count_temp_files(*state), 0);
+    bz_st_file *f;
+    assert_int_equal(bz_st_open(p, &f, &err), BZ_OK);
+    bz_st_close(f);
+
+    bz_st_writer_free(w);
+    free(now);
+    free(orig);
+    free(big);
+    free(p);
+}
+
+static void test_unwritable_or_missing_dir(void **state)
+{
+    bz_error err = {0};
+    char *p = tu_join(*state, "nodir/f.txt");
+    assert_int_equal(bz_atomic_write_file(p, "x", 1, &err), BZ_E_IO);
+    assert_true(tu_has(err.msg, p));
+    assert_true(tu_has(err.msg, "cannot create temporary file"));
+    assert_true(tu_has(err.msg, "No such file or directory"));
+    free(p);
+
+    assert_int_equal(bz_atomic_write_file("", "x", 1, &err), BZ_E_INVALID_ARG);
+    char *d = tu_join(*state, "sub/");
+    assert_int_equal(bz_atomic_write_file(d, "x", 1, &err), BZ_E_INVALID_ARG);
+    free(d);
+}
+
+/* Read-only directory: only meaningful where permissions are enforced. */
+static void test_read_only_dir(void **state)
+{
+    bz_error err = {0};
+    char *ro = tu_join(*state, "ro");
+    assert_int_equal(mkdir(ro, 0700), 0);
+    char *f = tu_join(ro, "f.txt");
+    tu_write_file(f, "original", 8);
+    assert_int_equal(chmod(ro, 0500), 0);
+    if (access(ro, W_OK) == 0) {
+        chmod(ro, 0700);
+        free(f);
+        free(ro);
+        skip(); /* running as root: the directory stays writable */
+        return;
+    }
+    assert_int_equal(bz_atomic_write_file(f, "new", 3, &err), BZ_E_IO);
+    assert_true(tu_has(err.msg, "Permission denied"));
+    assert_content(f, "original");
+    chmod(ro, 0700);
+    free(f);
+    free(ro);
+}
+
+/* Renaming over a directory fails after the data was written: the
+ * temporary must still be cleaned up. */
+static void test_rename_failure_cleans_up(void **state)
+{
+    char *d = tu_join(*state, "target");
+    assert_int_equal(mkdir(d, 0700), 0);
+    char *inner = tu_join(d, "x");
+    tu_write_file(inner, "keep", 4);
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_write_file(d, "data", 4, &err), BZ_E_IO);
+    assert_true(tu_has(err.msg, "cannot rename"));
+    assert_int_equal(tu_count_temp_files(*state), 0);
+    assert_content(inner, "keep");
+    free(inner);
+    free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_keeps_original, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_keeps_original, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_or_missing_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_failure_cleans_up, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
