@@ -116,7 +116,7 @@ typedef enum bz_unit_type {
     BZ_UNIT_GAUSSIAN = 1 /* real-valued, unit variance */
 } bz_unit_type;
 
-/* Creates an RBM with W ~ N(0, 0.01^2), zero biases. */
+/* Creates an RBM with W ~ N(0, 0.01^2) drawn from `seed`, zero biases. */
 BZ_API bz_status bz_rbm_create(bz_context *ctx, size_t n_visible, size_t n_hidden,
                                bz_unit_type visible, uint64_t seed, bz_rbm **out);
 BZ_API void bz_rbm_free(bz_rbm *rbm);
@@ -129,12 +129,117 @@ BZ_API bz_unit_type bz_rbm_visible_type(const bz_rbm *rbm);
 BZ_API bz_status bz_rbm_get_params(bz_rbm *rbm, float *w, float *vbias, float *hbias);
 BZ_API bz_status bz_rbm_set_params(bz_rbm *rbm, const float *w, const float *vbias,
                                    const float *hbias);
+/* Sets the visible biases to log(p / (1 - p)) of the data's means (clamped to
+ * [0.001, 0.999]), as Hinton's practical guide recommends; for Gaussian
+ * visible units, to the data's means. */
+BZ_API bz_status bz_rbm_init_visible_bias(bz_rbm *rbm, const float *x, size_t n);
 
 /* Hidden probabilities P(h=1|v) for n rows of v (n x n_visible) into h
  * (n x n_hidden). */
 BZ_API bz_status bz_rbm_transform(bz_rbm *rbm, const float *v, size_t n, float *h);
+/* Mean-field reconstruction E[v | P(h|v)] of n rows. */
+BZ_API bz_status bz_rbm_reconstruct(bz_rbm *rbm, const float *v, size_t n, float *out);
 /* Free energy F(v) of each of n rows. */
 BZ_API bz_status bz_rbm_free_energy(bz_rbm *rbm, const float *v, size_t n, float *f);
+/* Runs n Gibbs chains for `steps` steps from v_init (n rows), or from
+ * uniform noise when v_init is NULL; writes the visible means of the last
+ * step. Deterministic for a seed. */
+BZ_API bz_status bz_rbm_sample(bz_rbm *rbm, const float *v_init, size_t n, unsigned steps,
+                               uint64_t seed, float *out);
+
+/* ---- data on the device ---- */
+
+/* A dataset of n rows of `dim` floats for training and evaluation. Kept on
+ * the device when it fits, otherwise streamed from `x` batch by batch (then
+ * x must stay valid until bz_data_free). */
+typedef struct bz_data bz_data;
+BZ_API bz_status bz_data_create(bz_context *ctx, const float *x, size_t n, size_t dim,
+                                bz_data **out);
+BZ_API void bz_data_free(bz_data *data);
+BZ_API size_t bz_data_rows(const bz_data *data);
+BZ_API int bz_data_on_device(const bz_data *data);
+
+/* ---- training ---- */
+
+typedef struct bz_rbm_train_options {
+    size_t batch_size;       /* 100 */
+    unsigned k;              /* Gibbs steps of CD-k / PCD-k: 1 */
+    int pcd;                 /* 1: persistent chains, as many as the batch size */
+    float learning_rate;     /* 0.05 (0.001 suits Gaussian visible units) */
+    float momentum_initial;  /* 0.5 ... */
+    float momentum_final;    /* ... then 0.9 ... */
+    unsigned momentum_epochs;/* ... from this epoch on: 5 */
+    float weight_decay;      /* L2 on W: 2e-4 */
+    float sparsity_target;   /* 0: off */
+    float sparsity_cost;     /* 0.01 when a target is set */
+    float lr_decay;          /* lr / (1 + lr_decay * epoch): 0 */
+    int stochastic_binarize; /* 1: resample each batch as Bernoulli(pixel) */
+    uint64_t seed;           /* shuffling and sampling: 1 */
+    /* Called after each batch is queued (host side; does not wait). */
+    void (*progress)(void *user, size_t batches_done, size_t batches_total);
+    void *progress_user;
+    /* When *stop becomes non-zero the epoch ends after the current batch with
+     * BZ_E_INTERRUPTED; stats->batches_done says where to resume. */
+    volatile int *stop;
+    size_t start_batch;      /* resume inside an epoch: skip this many batches */
+} bz_rbm_train_options;
+
+BZ_API void bz_rbm_train_options_init(bz_rbm_train_options *opts);
+
+typedef struct bz_rbm_epoch_stats {
+    double recon_mse; /* mean squared reconstruction error of the CD steps */
+    double seconds;
+    double samples_per_s;
+    size_t samples;
+    size_t batches_done; /* batches of this epoch completed, start_batch included */
+} bz_rbm_epoch_stats;
+
+/* One epoch (epoch counts from 0; it keys the shuffle, the random streams
+ * and the schedules, so resuming at epoch e reproduces an uninterrupted run).
+ * Returns BZ_E_DIVERGED when the parameters stop being finite (checked once
+ * per epoch); the model is then unusable, so save nothing and fall back to
+ * the last checkpoint. */
+BZ_API bz_status bz_rbm_train_epoch(bz_rbm *rbm, bz_data *data, const bz_rbm_train_options *opts,
+                                    unsigned epoch, bz_rbm_epoch_stats *stats);
+
+/* ---- evaluation ---- */
+
+/* Mean squared error of the mean-field reconstruction, per entry. */
+BZ_API bz_status bz_rbm_reconstruction_error(bz_rbm *rbm, bz_data *data, double *mse);
+/* Mean free energy of the rows. */
+BZ_API bz_status bz_rbm_mean_free_energy(bz_rbm *rbm, bz_data *data, double *mean);
+/* Pseudo-log-likelihood as scikit-learn's BernoulliRBM.score_samples
+ * computes it (one random entry flipped per row), averaged over rows. */
+BZ_API bz_status bz_rbm_pseudo_log_likelihood(bz_rbm *rbm, bz_data *data, uint64_t seed,
+                                              double *mean);
+
+typedef struct bz_ais_options {
+    unsigned runs;  /* independent annealing runs: 100 */
+    unsigned betas; /* intermediate distributions: 10000 */
+    uint64_t seed;
+} bz_ais_options;
+BZ_API void bz_ais_options_init(bz_ais_options *opts);
+
+typedef struct bz_ais_result {
+    double log_z;    /* estimate of log Z */
+    double log_z_sd; /* standard deviation of the estimate (delta method) */
+    double log_z_lo, log_z_hi; /* log(mean w -+ 3 sd(mean w)) + log Z_A */
+} bz_ais_result;
+
+/* Annealed importance sampling (Salakhutdinov & Murray 2008) from the
+ * base-rate model fitted to `base` (NULL: uniform). Bernoulli visible only. */
+BZ_API bz_status bz_rbm_ais(bz_rbm *rbm, bz_data *base, const bz_ais_options *opts,
+                            bz_ais_result *out);
+/* Exact log Z by enumerating the smaller layer (at most 24 units). */
+BZ_API bz_status bz_rbm_exact_log_z(bz_rbm *rbm, double *log_z);
+
+/* ---- files ---- */
+
+/* Saves as safetensors (tensors W, vbias, hbias; metadata naming the model,
+ * unit types and boltzcl version), atomically: a crash leaves the old file. */
+BZ_API bz_status bz_rbm_save(bz_rbm *rbm, const char *path);
+/* Loads a model saved by bz_rbm_save; refuses other files with BZ_E_FORMAT. */
+BZ_API bz_status bz_rbm_load(bz_context *ctx, const char *path, bz_rbm **out);
 
 #ifdef __cplusplus
 }

@@ -41,13 +41,13 @@ __kernel void bias_sigmoid_tempered(__global float *y, __global const float *x,
 // Gathers rows of x by index: out[r] = x[idx[r]]. Used to build shuffled
 // minibatches from a dataset that lives on the device.
 __kernel void gather_rows(__global float *out, __global const float *x, __global const uint *idx,
-                          const uint rows, const uint cols)
+                          const uint idx_off, const uint rows, const uint cols)
 {
     size_t i = get_global_id(0);
     if (i >= (size_t)rows * cols)
         return;
     size_t r = i / cols, c = i % cols;
-    out[i] = x[(size_t)idx[r] * cols + c];
+    out[i] = x[(size_t)idx[idx_off + r] * cols + c];
 }
 
 // y = a * x (element-wise scale), y may alias x.

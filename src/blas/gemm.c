@@ -1,6 +1,7 @@
 #include "blas/gemm.h"
 
 #include "ops/ops.h"
+#include "tuning/apply.h"
 
 #include <clblast_c.h>
 #include <stdint.h>
@@ -72,7 +73,10 @@ bz_status bz_sgemm(bz_context *ctx, bool trans_a, bool trans_b, size_t m, size_t
     return BZ_OK;
 }
 
-bz_status bz_gemm_setup(bz_context *ctx)
+/* One small product so that CLBlast compiles its kernels now; when tuned
+ * parameters are in force the result is checked too, since a tuning entry
+ * made elsewhere may not suit this device. */
+static bz_status warm_up(bz_context *ctx, bool check)
 {
     bz_buf a, b, c;
     bz_status st = bz_buf_alloc(ctx, &a, 64);
@@ -92,9 +96,28 @@ bz_status bz_gemm_setup(bz_context *ctx)
         st = bz_sgemm(ctx, false, false, 8, 8, 8, 1.0f, &a, 0, 8, &b, 0, 8, 0.0f, &c, 0, 8);
     if (!st)
         st = bz_finish(ctx) == BZ_OK ? BZ_OK : ctx->err.status;
+    float out[64];
+    if (!st && check && !(st = bz_buf_read(ctx, &c, 0, out, 64)))
+        for (size_t i = 0; i < 64 && !st; i++)
+            if (out[i] != 8.0f)
+                st = bz_fail(ctx, BZ_E_BLAS, "warm-up SGEMM gave %g instead of 8", (double)out[i]);
     bz_buf_release(&a);
     bz_buf_release(&b);
     bz_buf_release(&c);
+    return st;
+}
+
+bz_status bz_gemm_setup(bz_context *ctx)
+{
+    /* Before anything compiles: CLBlast keys its programs by the parameters. */
+    bool tuned = bz_tuning_apply_for_context(ctx);
+    bz_status st = warm_up(ctx, tuned);
+    if (st != BZ_OK && tuned) {
+        bz_log(ctx, BZ_LOG_WARN, "SGEMM fails with the tuning entry %s (%s); using conservative "
+               "parameters instead", ctx->tuning_source, ctx->err.msg);
+        bz_tuning_apply_safe(ctx);
+        st = warm_up(ctx, true);
+    }
     return st;
 }
 

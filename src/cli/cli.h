@@ -7,6 +7,19 @@
 
 int bz_cmd_devices(int argc, char **argv);
 int bz_cmd_bench(int argc, char **argv);
+int bz_cmd_bench_rbm(int argc, char **argv);
+int bz_cmd_train(int argc, char **argv);
+int bz_cmd_eval(int argc, char **argv);
+int bz_cmd_sample(int argc, char **argv);
+int bz_cmd_transform(int argc, char **argv);
+int bz_cmd_tune(int argc, char **argv);
+/* Deep belief networks (cmd_train_dbn.c, cmd_predict.c). */
+int bz_cmd_train_dbn(int argc, char **argv);
+int bz_cmd_predict(int argc, char **argv);
+int bz_cmd_sample_dbn(int argc, char **argv);
+int bz_cmd_transform_dbn(int argc, char **argv);
+/* True when the --model FILE among the arguments is a boltzcl DBN file. */
+bool bz_cli_model_is_dbn(int argc, char **argv);
 
 /* Opens a context on `device` (NULL: $BOLTZCL_DEVICE or automatic). On
  * failure prints the detailed error and returns NULL. */

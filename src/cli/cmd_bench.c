@@ -7,7 +7,12 @@
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "ops/ops.h"
+#include "tuning/apply.h"
+#include "tuning/search.h"
 
+#ifdef BZ_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +74,137 @@ out:
     return st;
 }
 
+#ifdef BZ_HAVE_OPENBLAS
+/* The host's practical SGEMM ceiling, same shapes, same best-of rule. */
+static double time_openblas(const gemm_shape *s, int reps)
+{
+    float *a = malloc(s->m * s->k * 4), *b = malloc(s->k * s->n * 4), *c = malloc(s->m * s->n * 4);
+    double best = 0;
+    if (a && b && c) {
+        for (size_t i = 0; i < s->m * s->k; i++)
+            a[i] = 0.5f;
+        for (size_t i = 0; i < s->k * s->n; i++)
+            b[i] = 0.5f;
+        best = 1e30;
+        int lda = (int)(s->ta ? s->m : s->k), ldb = (int)(s->tb ? s->k : s->n);
+        for (int r = -1; r < reps; r++) {
+            double t0 = bz_now();
+            cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                        s->tb ? CblasTrans : CblasNoTrans, (int)s->m, (int)s->n, (int)s->k, 1.0f,
+                        a, lda, b, ldb, 0.0f, c, (int)s->n);
+            double t = bz_now() - t0;
+            if (r >= 0 && t < best)
+                best = t;
+        }
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+#endif
+
+static void tuning_warn(void *user, const char *msg)
+{
+    fprintf(user, "warning: %s\n", msg);
+}
+
+/* The entry a context would apply, applied now on top of CLBlast's built-in
+ * values (the context was opened with tuning off so that those could be
+ * measured first in the same process). */
+static bool apply_tuning(bz_context *ctx, const char *explicit_file, char *source, size_t size)
+{
+    bz_tuning_db db = {0};
+    bz_tuning_load_search_path(&db, explicit_file, tuning_warn, stderr);
+    bz_tuning_target t;
+    bz_tuning_target_of(ctx, &t);
+    const bz_tuning_entry *e = bz_tuning_db_match(&db, &t);
+    bool ok = false;
+    if (e) {
+        char why[256];
+        if (bz_tuning_apply_params(ctx, &e->params, why, sizeof why))
+            fprintf(stderr, "warning: tuning entry %s partly refused: %s\n", e->source, why);
+        snprintf(source, size, "%s", e->source);
+        ok = true;
+    } else {
+        snprintf(source, size, "none matches this device");
+    }
+    bz_tuning_db_free(&db);
+    return ok;
+}
+
+static double gflops_of(const gemm_shape *s, double t)
+{
+    return t > 0 && t < 1e29 ? 2.0 * (double)s->m * (double)s->n * (double)s->k / t * 1e-9 : 0.0;
+}
+
+static double ratio(double a, double b)
+{
+    return a > 0 && b > 0 ? a / b : 0.0;
+}
+
+/* Built-in, tuned and OpenBLAS rates from one run, in that order: OpenBLAS
+ * last because its threads keep spinning for a while after each call. */
+static int bench_gemm(bz_context *ctx, const char *explicit_file, int reps, FILE *txt,
+                      json_object *out)
+{
+    enum { N = sizeof rbm_shapes / sizeof *rbm_shapes };
+    double t_builtin[N], t_tuned[N], t_blas[N] = {0};
+    for (size_t i = 0; i < N; i++) {
+        bz_status st = time_gemm(ctx, &rbm_shapes[i], reps, &t_builtin[i]);
+        if (st)
+            return bz_cli_fail("bench", ctx, st);
+    }
+    char source[700];
+    bool tuned = apply_tuning(ctx, explicit_file, source, sizeof source);
+    for (size_t i = 0; i < N; i++) {
+        t_tuned[i] = 0;
+        bz_status st = tuned ? time_gemm(ctx, &rbm_shapes[i], reps, &t_tuned[i]) : BZ_OK;
+        if (st)
+            return bz_cli_fail("bench", ctx, st);
+    }
+#ifdef BZ_HAVE_OPENBLAS
+    for (size_t i = 0; i < N; i++)
+        t_blas[i] = time_openblas(&rbm_shapes[i], reps);
+#endif
+    fprintf(txt, "\nSGEMM GFLOP/s, best of %d; tuning entry: %s\n", reps, source);
+    fprintf(txt, "  %-38s %9s %7s %9s %8s %9s\n", "", "built-in", "tuned", "OpenBLAS",
+            "tuned/bi", "tuned/OB");
+    json_object *arr = json_object_new_array(), *old = json_object_new_array();
+    for (size_t i = 0; i < N; i++) {
+        const gemm_shape *s = &rbm_shapes[i];
+        double gb = gflops_of(s, t_builtin[i]), gt = gflops_of(s, t_tuned[i]);
+        double go = gflops_of(s, t_blas[i]);
+        fprintf(txt, "  %-38s %9.2f %7.2f %9.2f %7.2fx %8.2fx\n", s->what, gb, gt, go,
+                ratio(gt, gb), ratio(gt, go));
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "m", json_object_new_int64((int64_t)s->m));
+        json_object_object_add(o, "n", json_object_new_int64((int64_t)s->n));
+        json_object_object_add(o, "k", json_object_new_int64((int64_t)s->k));
+        json_object_object_add(o, "trans_a", json_object_new_boolean(s->ta));
+        json_object_object_add(o, "trans_b", json_object_new_boolean(s->tb));
+        json_object_object_add(o, "gflops_builtin", json_object_new_double(gb));
+        json_object_object_add(o, "gflops_tuned", tuned ? json_object_new_double(gt) : NULL);
+        json_object_object_add(o, "gflops_openblas", go > 0 ? json_object_new_double(go) : NULL);
+        json_object_array_add(arr, o);
+        /* the earlier per-product layout, with the rate now in force */
+        double t = tuned ? t_tuned[i] : t_builtin[i];
+        json_object *g = json_object_new_object();
+        json_object_object_add(g, "m", json_object_new_int64((int64_t)s->m));
+        json_object_object_add(g, "n", json_object_new_int64((int64_t)s->n));
+        json_object_object_add(g, "k", json_object_new_int64((int64_t)s->k));
+        json_object_object_add(g, "trans_a", json_object_new_boolean(s->ta));
+        json_object_object_add(g, "trans_b", json_object_new_boolean(s->tb));
+        json_object_object_add(g, "seconds", json_object_new_double(t));
+        json_object_object_add(g, "gflops", json_object_new_double(gflops_of(s, t)));
+        json_object_array_add(old, g);
+    }
+    json_object_object_add(out, "tuning", json_object_new_string(source));
+    json_object_object_add(out, "shapes", arr);
+    json_object_object_add(out, "gemm", old);
+    return 0;
+}
+
 typedef struct ew_case {
     const char *what;
     int kind;
@@ -117,6 +253,8 @@ out:
 
 int bz_cmd_bench(int argc, char **argv)
 {
+    if (argc > 0 && !strcmp(argv[0], "rbm"))
+        return bz_cmd_bench_rbm(argc - 1, argv + 1);
     const char *device = NULL;
     long reps = 10;
     bool json = false;
@@ -142,7 +280,23 @@ int bz_cmd_bench(int argc, char **argv)
         fprintf(stderr, "boltzcl bench: --reps must be between 1 and 100000\n");
         return 2;
     }
+    /* For gemm the context starts with CLBlast's own parameters, so that both
+     * they and the tuned ones are measured in this one process. */
+    char saved[1024];
+    const char *explicit_tuning = NULL;
+    if (getenv("BOLTZCL_TUNING_FILE")) { /* copied: setenv may free the original */
+        snprintf(saved, sizeof saved, "%s", getenv("BOLTZCL_TUNING_FILE"));
+        explicit_tuning = saved;
+    }
+    if (do_gemm)
+        setenv("BOLTZCL_TUNING_FILE", "off", 1);
     bz_context *ctx = bz_cli_open(device, false);
+    if (do_gemm) {
+        if (explicit_tuning)
+            setenv("BOLTZCL_TUNING_FILE", explicit_tuning, 1);
+        else
+            unsetenv("BOLTZCL_TUNING_FILE");
+    }
     if (!ctx)
         return 1;
     json_object *out = json_object_new_object();
@@ -151,31 +305,8 @@ int bz_cmd_bench(int argc, char **argv)
     FILE *txt = json ? stderr : stdout;
     fprintf(txt, "device: %s (driver %s)\n", bz_device_name(ctx), bz_device_driver(ctx));
     int rc = 0;
-    if (do_gemm) {
-        json_object *arr = json_object_new_array();
-        fprintf(txt, "\nSGEMM (CLBlast), best of %ld:\n", reps);
-        for (size_t i = 0; i < sizeof rbm_shapes / sizeof *rbm_shapes; i++) {
-            const gemm_shape *s = &rbm_shapes[i];
-            double t;
-            bz_status st = time_gemm(ctx, s, (int)reps, &t);
-            if (st) {
-                rc = bz_cli_fail("bench", ctx, st);
-                break;
-            }
-            double gf = 2.0 * (double)s->m * (double)s->n * (double)s->k / t * 1e-9;
-            fprintf(txt, "  %-40s %8.3f ms  %7.2f GFLOP/s\n", s->what, t * 1e3, gf);
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "m", json_object_new_int64((int64_t)s->m));
-            json_object_object_add(o, "n", json_object_new_int64((int64_t)s->n));
-            json_object_object_add(o, "k", json_object_new_int64((int64_t)s->k));
-            json_object_object_add(o, "trans_a", json_object_new_boolean(s->ta));
-            json_object_object_add(o, "trans_b", json_object_new_boolean(s->tb));
-            json_object_object_add(o, "seconds", json_object_new_double(t));
-            json_object_object_add(o, "gflops", json_object_new_double(gf));
-            json_object_array_add(arr, o);
-        }
-        json_object_object_add(out, "gemm", arr);
-    }
+    if (do_gemm)
+        rc = bench_gemm(ctx, explicit_tuning, (int)reps, txt, out);
     if (do_ops && rc == 0) {
         static const ew_case cases[] = {
             {"bias_sigmoid", 0, 8},

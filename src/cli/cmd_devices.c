@@ -88,6 +88,7 @@ int bz_cmd_devices(int argc, char **argv)
         } else {
             printf("self-test passed on %s (%.2f s including kernel builds)\n", bz_device_name(ctx),
                    bz_now() - t0);
+            printf("tuning in force: %s\n", ctx->tuning_source);
             bz_context_free(ctx);
         }
     }

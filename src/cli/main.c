@@ -45,8 +45,14 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"train", bz_cmd_train, "train a model: boltzcl train rbm --data fashion-mnist"},
+    {"eval", bz_cmd_eval, "measure a saved model: errors, pseudo-likelihood, AIS log Z"},
+    {"sample", bz_cmd_sample, "pictures of a saved model: Gibbs samples, filters, reconstructions"},
+    {"transform", bz_cmd_transform, "hidden-unit features of data, as .npy or CSV"},
+    {"predict", bz_cmd_predict, "classes and probabilities from a DBN, accuracy, confusion"},
     {"devices", bz_cmd_devices, "list OpenCL platforms and devices, mark the one boltzcl picks"},
     {"bench", bz_cmd_bench, "measure GEMM and kernel rates on the selected device"},
+    {"tune", bz_cmd_tune, "search GEMM parameters for the device, write a tuning entry"},
 };
 
 static void usage(FILE *f)

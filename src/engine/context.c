@@ -12,7 +12,8 @@
 #include <string.h>
 
 static const char *const main_kernel_files[] = {
-    "common.cl", "philox.cl", "elementwise.cl", "sample.cl", "update.cl", "reduce.cl",
+    "common.cl", "philox.cl", "elementwise.cl", "sample.cl", "update.cl", "reduce.cl", "rbm.cl",
+    "dbn.cl",
 };
 
 unsigned bz_version_number(void)
@@ -116,6 +117,7 @@ bz_status bz_context_create(const bz_context_options *opts_in, bz_context **out)
     ctx->log_level = opts->log_level;
 
     copy_opt(ctx->kernel_dir, sizeof ctx->kernel_dir, opts->kernel_dir, "BOLTZCL_KERNEL_DIR");
+    copy_opt(ctx->tuning_file, sizeof ctx->tuning_file, opts->tuning_file, "BOLTZCL_TUNING_FILE");
     if (opts->cache_dir) {
         snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", opts->cache_dir);
     } else if (getenv("XDG_CACHE_HOME") && getenv("XDG_CACHE_HOME")[0]) {

@@ -102,6 +102,11 @@ struct bz_context {
     /* work-group size for 1-D element-wise kernels (tunable) */
     size_t wg_elementwise;
 
+    /* tuning (src/tuning): the explicit file or "off" ("" = search path),
+     * and which entry is in force, for `boltzcl devices --check` */
+    char tuning_file[1024];
+    char tuning_source[640];
+
     /* fault injection (tests): the N-th fallible engine operation fails */
     long fault_countdown;
 };

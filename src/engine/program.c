@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "engine/hash.h"
 #include "engine/kernel_sources.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -160,21 +161,30 @@ static void cache_store(bz_context *ctx, const char *path, const char *key_text,
                strerror(errno));
         return;
     }
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return;
+    /* Written atomically, so a reader never sees half an entry; the length
+     * and hash inside catch anything else. */
     uint64_t klen = strlen(key_text), bl = blen, bh = bz_fnv64(BZ_FNV64_INIT, bin, blen);
-    bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&klen, 8, 1, f) == 1 &&
-              fwrite(key_text, 1, klen, f) == klen && fwrite(&bl, 8, 1, f) == 1 &&
-              fwrite(&bh, 8, 1, f) == 1 && fwrite(bin, 1, blen, f) == blen;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        bz_log(ctx, BZ_LOG_WARN, "could not write kernel cache entry %s", path);
+    bz_atomic_file af = {0};
+    bz_error err = {0};
+    bz_status st = bz_atomic_open(&af, path, &err);
+    if (!st)
+        st = bz_atomic_write(&af, CACHE_MAGIC, 8, &err);
+    if (!st)
+        st = bz_atomic_write(&af, &klen, 8, &err);
+    if (!st)
+        st = bz_atomic_write(&af, key_text, klen, &err);
+    if (!st)
+        st = bz_atomic_write(&af, &bl, 8, &err);
+    if (!st)
+        st = bz_atomic_write(&af, &bh, 8, &err);
+    if (!st)
+        st = bz_atomic_write(&af, bin, blen, &err);
+    if (!st)
+        st = bz_atomic_commit(&af, &err);
+    else
+        bz_atomic_abort(&af);
+    if (st) {
+        bz_log(ctx, BZ_LOG_WARN, "could not write kernel cache entry: %s", err.msg);
         return;
     }
     ctx->cache_stores++;

@@ -116,12 +116,14 @@ bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, 
 }
 
 bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
-                            size_t rows, size_t cols)
+                            size_t idx_off, size_t rows, size_t cols)
 {
+    /* The indices themselves are validated where they are made (a
+     * permutation of the dataset's rows); here only the extents. */
     CHECK(fits(ctx, "gather_rows", out, rows * cols));
-    CHECK(fits(ctx, "gather_rows", idx, rows));
-    RUN1D("gather_rows", rows * cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(rows),
-          A_U32(cols));
+    CHECK(fits(ctx, "gather_rows", idx, idx_off + rows));
+    RUN1D("gather_rows", rows * cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(idx_off),
+          A_U32(rows), A_U32(cols));
 }
 
 bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos)
@@ -228,4 +230,36 @@ bz_status bz_op_free_energy_rows(bz_context *ctx, bz_buf *out, const bz_buf *v, 
     CHECK(fits(ctx, "free_energy_rows", hb, nh));
     RUN1D("free_energy_rows", rows, A_BUF(out), A_BUF(v), A_BUF(vb), A_BUF(hpre), A_BUF(hb),
           A_U32(rows), A_U32(nv), A_U32(nh), A_U32(gaussian ? 1 : 0), A_F32(scale));
+}
+
+bz_status bz_op_flip_entries(bz_context *ctx, bz_buf *v, const bz_buf *idx, size_t rows,
+                             size_t cols)
+{
+    CHECK(fits(ctx, "flip_entries", v, rows * cols));
+    CHECK(fits(ctx, "flip_entries", idx, rows));
+    RUN1D("flip_entries", rows, A_BUF(v), A_BUF(idx), A_U32(rows), A_U32(cols));
+}
+
+bz_status bz_op_sparsity_update(bz_context *ctx, bz_buf *q, const bz_buf *batch_mean, bz_buf *vel,
+                                size_t n, float lr_cost, float target)
+{
+    CHECK(fits(ctx, "sparsity_update", q, n));
+    CHECK(fits(ctx, "sparsity_update", batch_mean, n));
+    CHECK(fits(ctx, "sparsity_update", vel, n));
+    RUN1D("sparsity_update", n, A_BUF(q), A_BUF(batch_mean), A_BUF(vel), A_U32(n), A_F32(lr_cost),
+          A_F32(target));
+}
+
+bz_status bz_op_ais_logw(bz_context *ctx, bz_buf *logw, const bz_buf *v, const bz_buf *a,
+                         const bz_buf *b, const bz_buf *hpre, const bz_buf *c, size_t rows,
+                         size_t nv, size_t nh, float beta_prev, float beta)
+{
+    CHECK(fits(ctx, "ais_logw", logw, rows));
+    CHECK(fits(ctx, "ais_logw", v, rows * nv));
+    CHECK(fits(ctx, "ais_logw", a, nv));
+    CHECK(fits(ctx, "ais_logw", b, nv));
+    CHECK(fits(ctx, "ais_logw", hpre, rows * nh));
+    CHECK(fits(ctx, "ais_logw", c, nh));
+    RUN1D("ais_logw", rows, A_BUF(logw), A_BUF(v), A_BUF(a), A_BUF(b), A_BUF(hpre), A_BUF(c),
+          A_U32(rows), A_U32(nv), A_U32(nh), A_F32(beta_prev), A_F32(beta));
 }

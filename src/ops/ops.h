@@ -25,8 +25,9 @@ bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *
 bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, float a);
 bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, size_t m, size_t n,
                             float beta);
+/* out[r] = x[idx[idx_off + r]] for r < rows; x has n_rows_x rows. */
 bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
-                            size_t rows, size_t cols);
+                            size_t idx_off, size_t rows, size_t cols);
 
 bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos);
 bz_status bz_op_bernoulli(bz_context *ctx, bz_buf *out, const bz_buf *p, size_t n,
@@ -52,5 +53,14 @@ bz_status bz_op_row_sq_err_acc(bz_context *ctx, bz_buf *acc, const bz_buf *a, co
 bz_status bz_op_free_energy_rows(bz_context *ctx, bz_buf *out, const bz_buf *v, const bz_buf *vb,
                                  const bz_buf *hpre, const bz_buf *hb, size_t rows, size_t nv,
                                  size_t nh, bool gaussian, float scale);
+
+/* RBM-specific kernels (kernels/rbm.cl). */
+bz_status bz_op_flip_entries(bz_context *ctx, bz_buf *v, const bz_buf *idx, size_t rows,
+                             size_t cols);
+bz_status bz_op_sparsity_update(bz_context *ctx, bz_buf *q, const bz_buf *batch_mean, bz_buf *vel,
+                                size_t n, float lr_cost, float target);
+bz_status bz_op_ais_logw(bz_context *ctx, bz_buf *logw, const bz_buf *v, const bz_buf *a,
+                         const bz_buf *b, const bz_buf *hpre, const bz_buf *c, size_t rows,
+                         size_t nv, size_t nh, float beta_prev, float beta);
 
 #endif

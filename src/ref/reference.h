@@ -43,3 +43,22 @@ void bz_ref_free_energy(double *out, const float *v, size_t rows, const float *w
                         const float *vb, const float *hb, size_t nv, size_t nh, bool gaussian);
 
 #endif
+
+/* ---- RBM training (tests) ---- */
+
+/* The permutation of n rows used for epoch `epoch` (Fisher-Yates driven by
+ * the generator), shared by the engine and its tests. */
+void bz_ref_permutation(uint32_t *perm, size_t n, uint64_t seed, uint64_t stream);
+
+/* One CD-k (or PCD-k with `chain`, B x nh, updated in place) step on the
+ * batch v0 (B x nv), mirroring the device's order of operations and random
+ * streams; stream(slot) gives the stream id of each sampling slot. */
+typedef struct bz_ref_rbm {
+    size_t nv, nh;
+    bool gaussian;
+    float *w, *vb, *hb, *vw, *vvb, *vhb; /* parameters and velocities */
+} bz_ref_rbm;
+
+void bz_ref_cd_step(bz_ref_rbm *m, const float *v0, size_t B, unsigned k, float *chain, float lr,
+                    float momentum, float decay, uint64_t seed, uint64_t (*stream)(unsigned slot, void *),
+                    void *stream_arg);

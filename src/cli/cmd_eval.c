@@ -1,0 +1,157 @@
+/*
+ * boltzcl eval: how good a saved RBM is on some data. Reconstruction error,
+ * pseudo-log-likelihood and mean free energy always; with --ais the
+ * partition function by annealed importance sampling and the average
+ * log-likelihood it implies, plus the exact value when a layer is small.
+ */
+#include "cli/cli.h"
+#include "cli/rbm_common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXACT_LIMIT 20
+
+int bz_cmd_eval(int argc, char **argv)
+{
+    if (bz_cli_model_is_dbn(argc, argv)) /* DBN files: see cmd_predict.c */
+        return bz_cmd_predict(argc, argv);
+    const char *model = NULL, *data = NULL, *device = NULL, *base = NULL;
+    bool json = false, ais = false;
+    size_t runs = 100, betas = 10000, limit = 0;
+    long seed = 1;
+    const bz_opt opts[] = {
+        {"model", BZ_OPT_STRING, &model, "FILE", "the RBM to evaluate"},
+        {"data", BZ_OPT_STRING, &data, "D", "data (default: the model's test split)"},
+        {"rows", BZ_OPT_SIZE, &limit, "N", "use only the first N rows"},
+        {"ais", BZ_OPT_FLAG, &ais, NULL, "estimate log Z by annealed importance sampling"},
+        {"ais-runs", BZ_OPT_SIZE, &runs, "N", "AIS runs (100)"},
+        {"ais-betas", BZ_OPT_SIZE, &betas, "N", "AIS intermediate distributions (10000)"},
+        {"ais-base", BZ_OPT_STRING, &base, "D", "data for the base-rate model (default: --data)"},
+        {"seed", BZ_OPT_INT, &seed, "N", "random seed (1)"},
+        {"json", BZ_OPT_FLAG, &json, NULL, "print the figures as JSON on stdout"},
+        {"device", BZ_OPT_STRING, &device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        {0},
+    };
+    const char *pos[1];
+    size_t npos;
+    int pr = bz_args_parse("eval", "--model FILE [--data D] [--ais] [options]", opts, argc, argv,
+                           pos, 0, &npos);
+    if (pr)
+        return pr > 0 ? 0 : 2;
+    if (!model) {
+        fprintf(stderr, "boltzcl eval: --model is required\n");
+        return 2;
+    }
+    if (runs == 0 || betas < 10 || seed < 0) {
+        fprintf(stderr, "boltzcl eval: --ais-runs >= 1, --ais-betas >= 10, --seed >= 0\n");
+        return 2;
+    }
+    bz_context *ctx = bz_cli_open(device, false);
+    if (!ctx)
+        return 1;
+    int rc = 1;
+    bz_rbm *rbm = NULL;
+    bz_dataset ds = {0}, bs = {0};
+    bz_data *d = NULL, *db = NULL;
+    json_object *o = json_object_new_object();
+    bz_status st = bz_rbm_load(ctx, model, &rbm);
+    if (st) {
+        bz_cli_fail("eval", ctx, st);
+        goto out;
+    }
+    if (!data) {
+        const char *m = bz_rbm_get_meta(rbm, "data");
+        data = m && !strcmp(m, "fashion-mnist") ? "fashion-mnist:test" : m;
+        if (!data) {
+            fprintf(stderr, "boltzcl eval: --data is required (the model does not name its data)\n");
+            goto out;
+        }
+    }
+    if (bz_cli_load_for_model("eval", data, rbm, &ds))
+        goto out;
+    size_t n = limit && limit < ds.n ? limit : ds.n;
+    if ((st = bz_data_create(ctx, ds.x, n, ds.dim, &d))) {
+        bz_cli_fail("eval", ctx, st);
+        goto out;
+    }
+    double mse, fe, pll = NAN;
+    if ((st = bz_rbm_reconstruction_error(rbm, d, &mse)) ||
+        (st = bz_rbm_mean_free_energy(rbm, d, &fe))) {
+        bz_cli_fail("eval", ctx, st);
+        goto out;
+    }
+    bool binary = rbm->vis->binary;
+    if (binary && (st = bz_rbm_pseudo_log_likelihood(rbm, d, (uint64_t)seed, &pll))) {
+        bz_cli_fail("eval", ctx, st);
+        goto out;
+    }
+    FILE *txt = json ? stderr : stdout;
+    fprintf(txt, "model %s: %zu-%zu RBM (%s visible), %zu rows of %s\n", model, rbm->nv, rbm->nh,
+            rbm->vis->name, n, data);
+    fprintf(txt, "  recon_mse          %.6f\n  mean_free_energy   %.4f\n", mse, fe);
+    if (binary)
+        fprintf(txt, "  pseudo_ll          %.4f\n", pll);
+    json_object_object_add(o, "rows", json_object_new_int64((int64_t)n));
+    json_object_object_add(o, "recon_mse", json_object_new_double(mse));
+    json_object_object_add(o, "mean_free_energy", json_object_new_double(fe));
+    json_object_object_add(o, "pseudo_ll", binary ? json_object_new_double(pll) : NULL);
+
+    bool small = rbm->nh <= EXACT_LIMIT || (binary && rbm->nv <= EXACT_LIMIT);
+    if (small) {
+        double lz;
+        if ((st = bz_rbm_exact_log_z(rbm, &lz))) {
+            bz_cli_fail("eval", ctx, st);
+            goto out;
+        }
+        fprintf(txt, "  exact_log_z        %.4f\n  exact avg log-lik  %.4f\n", lz, -fe - lz);
+        json_object_object_add(o, "exact_log_z", json_object_new_double(lz));
+        json_object_object_add(o, "exact_avg_log_likelihood", json_object_new_double(-fe - lz));
+    }
+    if (ais) {
+        bz_data *basedata = d;
+        if (base) {
+            if (bz_cli_load_for_model("eval", base, rbm, &bs))
+                goto out;
+            if ((st = bz_data_create(ctx, bs.x, bs.n, bs.dim, &db))) {
+                bz_cli_fail("eval", ctx, st);
+                goto out;
+            }
+            basedata = db;
+        }
+        bz_ais_options ao;
+        bz_ais_options_init(&ao);
+        ao.runs = (unsigned)runs;
+        ao.betas = (unsigned)betas;
+        ao.seed = (uint64_t)seed;
+        bz_ais_result res;
+        double t0 = bz_now();
+        if ((st = bz_rbm_ais(rbm, basedata, &ao, &res))) {
+            bz_cli_fail("eval", ctx, st);
+            goto out;
+        }
+        double secs = bz_now() - t0;
+        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (3 sd: %.4f .. %.4f; %zu runs, %zu betas, "
+                     "%.1f s)\n", res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas,
+                secs);
+        fprintf(txt, "  avg_log_likelihood %.4f\n", -fe - res.log_z);
+        json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
+        json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
+        json_object_object_add(o, "avg_log_likelihood", json_object_new_double(-fe - res.log_z));
+        json_object_object_add(o, "ais_seconds", json_object_new_double(secs));
+    }
+    if (json)
+        bz_cli_print_json(o);
+    rc = 0;
+out:
+    json_object_put(o);
+    bz_data_free(d);
+    bz_data_free(db);
+    bz_dataset_free(&ds);
+    bz_dataset_free(&bs);
+    bz_rbm_free(rbm);
+    bz_context_free(ctx);
+    return rc;
+}

@@ -1,0 +1,410 @@
+/*
+ * boltzcl train rbm: the main job. Loads and prepares data, trains with
+ * CD-k or PCD, reports per-epoch metrics (reconstruction error, the
+ * free-energy gap between training and validation data, pseudo-log-
+ * likelihood), checkpoints every epoch atomically, and writes the model and
+ * pictures at the end.
+ */
+#include "cli/cli.h"
+#include "cli/rbm_common.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+
+static volatile int stop_requested;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct progress_state {
+    unsigned epoch, epochs;
+    int last_pct;
+} progress_state;
+
+static void progress(void *user, size_t done, size_t total)
+{
+    progress_state *p = user;
+    int pct = (int)(100 * done / total);
+    if (pct == p->last_pct)
+        return;
+    p->last_pct = pct;
+    char bar[31];
+    int fill = pct * 30 / 100;
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r  epoch %u/%u [%s] %3d%%", p->epoch, p->epochs, bar, pct);
+    fflush(stderr);
+}
+
+typedef struct train_args {
+    const char *data, *device, *out, *samples, *filters, *recon, *log, *resume, *visible,
+        *binarize, *checkpoint;
+    size_t hidden, epochs, batch, k, pll_rows;
+    double lr, momentum, final_momentum, weight_decay, sparsity_target, sparsity_cost, lr_decay,
+        val_split;
+    long seed, momentum_epochs;
+    bool pcd, json, no_scale, quiet;
+} train_args;
+
+static int fail_ctx(bz_context *ctx, bz_status st)
+{
+    return bz_cli_fail("train", ctx, st);
+}
+
+static void set_meta_num(bz_rbm *r, const char *key, double v)
+{
+    char b[64];
+    snprintf(b, sizeof b, "%.9g", v);
+    bz_rbm_set_meta(r, key, b);
+}
+
+static int train_rbm(int argc, char **argv)
+{
+    train_args a = {
+        .data = "fashion-mnist", .out = "rbm.safetensors", .visible = "bernoulli",
+        .binarize = "none", .hidden = 500, .epochs = 10, .batch = 100, .k = 1,
+        .pll_rows = 2000, .lr = -1, .momentum = 0.5, .final_momentum = 0.9,
+        .weight_decay = 2e-4, .sparsity_cost = 0.01, .val_split = 0.05, .seed = 1,
+        .momentum_epochs = 5,
+    };
+    const bz_opt opts[] = {
+        {"data", BZ_OPT_STRING, &a.data, "D", "fashion-mnist, fashion-mnist:test, an IDX or CSV file"},
+        {"hidden", BZ_OPT_SIZE, &a.hidden, "N", "hidden units (500)"},
+        {"epochs", BZ_OPT_SIZE, &a.epochs, "N", "epochs (10)"},
+        {"batch", BZ_OPT_SIZE, &a.batch, "N", "minibatch size (100)"},
+        {"lr", BZ_OPT_FLOAT, &a.lr, "F", "learning rate (0.05; 0.001 for gaussian visible units)"},
+        {"k", BZ_OPT_SIZE, &a.k, "N", "Gibbs steps per update, CD-k (1)"},
+        {"pcd", BZ_OPT_FLAG, &a.pcd, NULL, "persistent contrastive divergence"},
+        {"visible", BZ_OPT_STRING, &a.visible, "T", "bernoulli or gaussian (standardised data)"},
+        {"momentum", BZ_OPT_FLOAT, &a.momentum, "F", "initial momentum (0.5)"},
+        {"final-momentum", BZ_OPT_FLOAT, &a.final_momentum, "F", "momentum later on (0.9)"},
+        {"momentum-epochs", BZ_OPT_INT, &a.momentum_epochs, "N", "epochs at the initial momentum (5)"},
+        {"weight-decay", BZ_OPT_FLOAT, &a.weight_decay, "F", "L2 weight decay (2e-4)"},
+        {"sparsity-target", BZ_OPT_FLOAT, &a.sparsity_target, "F", "mean hidden activation target (off)"},
+        {"sparsity-cost", BZ_OPT_FLOAT, &a.sparsity_cost, "F", "weight of the sparsity penalty (0.01)"},
+        {"lr-decay", BZ_OPT_FLOAT, &a.lr_decay, "F", "lr / (1 + F * epoch) (0)"},
+        {"binarize", BZ_OPT_STRING, &a.binarize, "M", "none, threshold, stochastic or a threshold"},
+        {"no-scale", BZ_OPT_FLAG, &a.no_scale, NULL, "do not scale pixel values to [0, 1]"},
+        {"val-split", BZ_OPT_FLOAT, &a.val_split, "F", "fraction held out for monitoring (0.05)"},
+        {"pll-rows", BZ_OPT_SIZE, &a.pll_rows, "N", "validation rows for pseudo-likelihood (2000)"},
+        {"seed", BZ_OPT_INT, &a.seed, "N", "random seed (1)"},
+        {"out", BZ_OPT_STRING, &a.out, "FILE", "model file (rbm.safetensors)"},
+        {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
+        {"resume", BZ_OPT_STRING, &a.resume, "FILE", "continue from a checkpoint"},
+        {"samples", BZ_OPT_STRING, &a.samples, "PNG", "write Gibbs samples from noise"},
+        {"filters", BZ_OPT_STRING, &a.filters, "PNG", "write the learned filters"},
+        {"recon", BZ_OPT_STRING, &a.recon, "PNG", "write validation images and reconstructions"},
+        {"log", BZ_OPT_STRING, &a.log, "FILE", "one JSON line of metrics per epoch"},
+        {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
+        {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no per-epoch lines or progress bar"},
+        {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        {0},
+    };
+    const char *pos[1];
+    size_t npos;
+    int pr = bz_args_parse("train rbm", "[options]", opts, argc, argv, pos, 0, &npos);
+    if (pr)
+        return pr > 0 ? 0 : 2;
+
+    const bz_units *vis = bz_units_by_name(a.visible);
+    if (!vis) {
+        fprintf(stderr, "boltzcl train: --visible must be bernoulli or gaussian, not '%s'\n",
+                a.visible);
+        return 2;
+    }
+    if (a.lr < 0)
+        a.lr = vis->binary ? 0.05 : 0.001;
+    if (a.hidden == 0 || a.epochs == 0 || a.batch == 0 || a.k == 0 || a.k > 100 || !(a.lr > 0) ||
+        a.val_split < 0 || a.val_split >= 1 || a.momentum < 0 || a.momentum >= 1 ||
+        a.final_momentum < 0 || a.final_momentum >= 1 || a.weight_decay < 0 ||
+        a.sparsity_target < 0 || a.sparsity_target >= 1 || a.lr_decay < 0 || a.seed < 0 ||
+        a.momentum_epochs < 0) {
+        fprintf(stderr, "boltzcl train: out-of-range option: --hidden, --epochs, --batch >= 1; "
+                        "1 <= --k <= 100; --lr > 0; 0 <= --val-split, momenta, "
+                        "--sparsity-target < 1; decays and --seed >= 0\n");
+        return 2;
+    }
+    bz_prep prep = {.scale = !a.no_scale};
+    if (bz_cli_parse_binarize("train", a.binarize, &prep))
+        return 2;
+    if (!vis->binary && prep.binarize != BZ_BIN_NONE) {
+        fprintf(stderr, "boltzcl train: --binarize makes no sense with gaussian visible units\n");
+        return 2;
+    }
+    char ckpt_default[1100];
+    if (!a.checkpoint) {
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", a.out);
+        a.checkpoint = ckpt_default;
+    }
+
+    bz_dataset all = {0}, tr = {0}, va = {0};
+    if (bz_cli_load("train", a.data, &prep, &all))
+        return 1;
+    float *mean = NULL, *sd = NULL;
+    if (!vis->binary) {
+        mean = malloc(all.dim * sizeof *mean);
+        sd = malloc(all.dim * sizeof *sd);
+        if (!mean || !sd) {
+            fprintf(stderr, "boltzcl train: out of memory\n");
+            return 1;
+        }
+        bz_dataset_standardize(&all, mean, sd);
+    }
+    bz_error err = {0};
+    if (a.val_split > 0) {
+        if (bz_dataset_split(&all, a.val_split, (uint64_t)a.seed, &tr, &va, &err)) {
+            fprintf(stderr, "boltzcl train: %s\n", err.msg);
+            return 1;
+        }
+        bz_dataset_free(&all);
+    } else {
+        tr = all;
+    }
+    if (tr.n == 0) {
+        fprintf(stderr, "boltzcl train: no training rows left after the validation split\n");
+        return 1;
+    }
+
+    int rc = 1;
+    bz_context *ctx = bz_cli_open(a.device, false);
+    bz_rbm *rbm = NULL;
+    bz_data *dtr = NULL, *dva = NULL, *dsub = NULL;
+    FILE *logf = NULL;
+    json_object *final = json_object_new_object();
+    if (!ctx)
+        goto out;
+    bz_status st;
+    bz_rbm_resume at = {0, 0};
+    if (a.resume) {
+        st = bz_rbm_load_checkpoint(ctx, a.resume, &rbm, &at);
+        if (st) {
+            fail_ctx(ctx, st);
+            goto out;
+        }
+        if (rbm->nv != tr.dim || rbm->nh != a.hidden || rbm->vis != vis) {
+            fprintf(stderr, "boltzcl train: checkpoint %s holds a %zu-%zu %s RBM; the options ask "
+                            "for %zu-%zu %s\n", a.resume, rbm->nv, rbm->nh, rbm->vis->name,
+                    tr.dim, a.hidden, vis->name);
+            goto out;
+        }
+        if (!a.quiet)
+            fprintf(stderr, "resuming from %s at epoch %u, batch %zu\n", a.resume, at.epoch + 1,
+                    at.batch);
+    } else {
+        if ((st = bz_rbm_create(ctx, tr.dim, a.hidden, vis->type, (uint64_t)a.seed, &rbm)) ||
+            (st = bz_rbm_init_visible_bias(rbm, tr.x, tr.n))) {
+            fail_ctx(ctx, st);
+            goto out;
+        }
+    }
+    if (mean)
+        bz_rbm_set_standardization(rbm, mean, sd);
+    bz_rbm_set_meta(rbm, "data", a.data);
+    set_meta_num(rbm, "image_height", (double)tr.height);
+    set_meta_num(rbm, "image_width", (double)tr.width);
+    bz_rbm_set_meta(rbm, "preprocess_scale", prep.scale ? "yes" : "no");
+    bz_rbm_set_meta(rbm, "preprocess_binarize", a.binarize);
+    bz_rbm_set_meta(rbm, "training", a.pcd ? "pcd" : "cd");
+    set_meta_num(rbm, "k", (double)a.k);
+    set_meta_num(rbm, "learning_rate", a.lr);
+    set_meta_num(rbm, "batch_size", (double)a.batch);
+    set_meta_num(rbm, "weight_decay", a.weight_decay);
+    set_meta_num(rbm, "seed", (double)a.seed);
+
+    if ((st = bz_data_create(ctx, tr.x, tr.n, tr.dim, &dtr))) {
+        fail_ctx(ctx, st);
+        goto out;
+    }
+    size_t mon = 0;
+    if (va.n) {
+        mon = va.n < a.pll_rows ? va.n : a.pll_rows;
+        if ((st = bz_data_create(ctx, va.x, mon, va.dim, &dva)) ||
+            (st = bz_data_create(ctx, tr.x, mon < tr.n ? mon : tr.n, tr.dim, &dsub))) {
+            fail_ctx(ctx, st);
+            goto out;
+        }
+    }
+    if (a.log && !(logf = fopen(a.log, at.epoch || at.batch ? "a" : "w"))) {
+        fprintf(stderr, "boltzcl train: cannot write %s: %s\n", a.log, strerror(errno));
+        goto out;
+    }
+
+    bz_rbm_train_options o;
+    bz_rbm_train_options_init(&o);
+    o.batch_size = a.batch;
+    o.k = (unsigned)a.k;
+    o.pcd = a.pcd;
+    o.learning_rate = (float)a.lr;
+    o.momentum_initial = (float)a.momentum;
+    o.momentum_final = (float)a.final_momentum;
+    o.momentum_epochs = (unsigned)a.momentum_epochs;
+    o.weight_decay = (float)a.weight_decay;
+    o.sparsity_target = (float)a.sparsity_target;
+    o.sparsity_cost = (float)a.sparsity_cost;
+    o.lr_decay = (float)a.lr_decay;
+    o.stochastic_binarize = prep.binarize == BZ_BIN_STOCHASTIC;
+    o.seed = (uint64_t)a.seed;
+    progress_state ps = {0, (unsigned)a.epochs, -1};
+    bool tty = isatty(2) && !a.quiet;
+    if (tty) {
+        o.progress = progress;
+        o.progress_user = &ps;
+    }
+    o.stop = &stop_requested;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (!a.quiet)
+        fprintf(stderr, "training a %zu-%zu RBM (%s visible, %s-%zu) on %zu rows of %s, %s, "
+                        "device %s\n", tr.dim, a.hidden, vis->name, a.pcd ? "PCD" : "CD", a.k,
+                tr.n, a.data, bz_data_on_device(dtr) ? "data on the device" : "data streamed",
+                bz_device_name(ctx));
+    double total_s = 0, last_mse = 0, last_pll = 0, last_gap = 0, last_sps = 0;
+    bool have_pll = false;
+    unsigned ep = at.epoch;
+    o.start_batch = at.batch;
+    for (; ep < a.epochs; ep++) {
+        ps.epoch = ep + 1;
+        ps.last_pct = -1;
+        bz_rbm_epoch_stats es;
+        st = bz_rbm_train_epoch(rbm, dtr, &o, ep, &es);
+        if (tty)
+            fprintf(stderr, "\r%60s\r", "");
+        if (st == BZ_E_INTERRUPTED) {
+            bz_rbm_resume here = {ep, es.batches_done};
+            bz_status s2 = bz_rbm_save_checkpoint(rbm, a.checkpoint, here);
+            if (s2) {
+                fail_ctx(ctx, s2);
+            } else {
+                fprintf(stderr, "interrupted in epoch %u after batch %zu; saved %s\n"
+                                "resume with the same options and --resume %s\n",
+                        ep + 1, es.batches_done, a.checkpoint, a.checkpoint);
+            }
+            rc = 130;
+            goto out;
+        }
+        if (st) {
+            fail_ctx(ctx, st);
+            if (st == BZ_E_DIVERGED)
+                fprintf(stderr, "the last good checkpoint (if any) is %s; nothing was saved "
+                                "from this epoch\n", a.checkpoint);
+            goto out;
+        }
+        o.start_batch = 0;
+        total_s += es.seconds;
+        last_mse = es.recon_mse;
+        last_sps = es.samples_per_s;
+        json_object *line = json_object_new_object();
+        json_object_object_add(line, "epoch", json_object_new_int((int)ep + 1));
+        json_object_object_add(line, "recon_mse", json_object_new_double(es.recon_mse));
+        json_object_object_add(line, "seconds", json_object_new_double(es.seconds));
+        json_object_object_add(line, "samples_per_s", json_object_new_double(es.samples_per_s));
+        if (dva) {
+            double fv, ft;
+            if ((st = bz_rbm_mean_free_energy(rbm, dva, &fv)) ||
+                (st = bz_rbm_mean_free_energy(rbm, dsub, &ft))) {
+                fail_ctx(ctx, st);
+                json_object_put(line);
+                goto out;
+            }
+            last_gap = fv - ft;
+            json_object_object_add(line, "free_energy_gap", json_object_new_double(last_gap));
+            if (vis->binary) {
+                if ((st = bz_rbm_pseudo_log_likelihood(rbm, dva, (uint64_t)a.seed, &last_pll))) {
+                    fail_ctx(ctx, st);
+                    json_object_put(line);
+                    goto out;
+                }
+                have_pll = true;
+                json_object_object_add(line, "pseudo_ll", json_object_new_double(last_pll));
+            }
+        }
+        if (!a.quiet) {
+            fprintf(stderr, "epoch %3u  recon_mse %.5f", ep + 1, es.recon_mse);
+            if (have_pll)
+                fprintf(stderr, "  pseudo_ll %8.2f", last_pll);
+            if (dva)
+                fprintf(stderr, "  fe_gap %+.3f", last_gap);
+            fprintf(stderr, "  %.2f s  %.0f samples/s\n", es.seconds, es.samples_per_s);
+        }
+        if (logf) {
+            fprintf(logf, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
+            fflush(logf);
+        }
+        json_object_put(line);
+        if ((st = bz_rbm_save_checkpoint(rbm, a.checkpoint, (bz_rbm_resume){ep + 1, 0}))) {
+            fail_ctx(ctx, st);
+            goto out;
+        }
+    }
+    if ((st = bz_rbm_save(rbm, a.out))) {
+        fail_ctx(ctx, st);
+        goto out;
+    }
+    size_t th, tw;
+    bz_cli_tile_shape(tr.dim, tr.height, tr.width, &th, &tw);
+    if (a.filters && bz_cli_write_filters("train", rbm, th, tw, a.filters))
+        goto out;
+    if (a.samples &&
+        bz_cli_write_samples("train", rbm, 100, 1000, (uint64_t)a.seed, NULL, th, tw, a.samples))
+        goto out;
+    if (a.recon && bz_cli_write_recon("train", rbm, va.n ? &va : &tr, 50, th, tw, a.recon))
+        goto out;
+    if (!a.quiet) {
+        fprintf(stderr, "saved %s", a.out);
+        const char *pics[] = {a.filters, a.samples, a.recon};
+        for (int i = 0; i < 3; i++)
+            if (pics[i])
+                fprintf(stderr, ", %s", pics[i]);
+        fprintf(stderr, " (%.1f s of training)\n", total_s);
+    }
+    json_object_object_add(final, "epochs", json_object_new_int((int)ep));
+    json_object_object_add(final, "seconds", json_object_new_double(total_s));
+    json_object_object_add(final, "samples_per_s", json_object_new_double(last_sps));
+    json_object_object_add(final, "recon_mse", json_object_new_double(last_mse));
+    json_object_object_add(final, "pseudo_ll", have_pll ? json_object_new_double(last_pll) : NULL);
+    json_object_object_add(final, "free_energy_gap", dva ? json_object_new_double(last_gap) : NULL);
+    json_object_object_add(final, "model", json_object_new_string(a.out));
+    json_object_object_add(final, "device", json_object_new_string(bz_device_name(ctx)));
+    if (a.json)
+        bz_cli_print_json(final);
+    rc = 0;
+out:
+    json_object_put(final);
+    if (logf)
+        fclose(logf);
+    bz_data_free(dtr);
+    bz_data_free(dva);
+    bz_data_free(dsub);
+    bz_rbm_free(rbm);
+    bz_context_free(ctx);
+    bz_dataset_free(&tr);
+    bz_dataset_free(&va);
+    free(mean);
+    free(sd);
+    return rc;
+}
+
+int bz_cmd_train(int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-') {
+        fprintf(stderr, "usage: boltzcl train rbm [options]   (see boltzcl train rbm --help)\n");
+        return argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) ? 0 : 2;
+    }
+    if (!strcmp(argv[0], "rbm"))
+        return train_rbm(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "dbn")) return bz_cmd_train_dbn(argc - 1, argv + 1);
+    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm)\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,282 @@
+/*
+ * boltzcl train dbn: a deep belief network classifier. Greedy layer-wise
+ * pretraining of a stack of RBMs (the top one with the labels), then
+ * supervised fine-tuning of the same stack as a feed-forward network with a
+ * softmax output, early stopping on a validation split; saves one file.
+ */
+#include "cli/cli.h"
+#include "cli/rbm_common.h"
+#include "models/dbn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct dbn_args {
+    const char *data, *test, *layers, *activation, *out, *device;
+    size_t pretrain_epochs, finetune_epochs, batch, rbm_batch, patience;
+    double lr_rbm, lr, momentum, dropout, val_split, weight_decay;
+    long seed;
+    bool no_pretrain, binarize, json, quiet;
+} dbn_args;
+
+typedef struct cb_state {
+    const dbn_args *a;
+    const bz_dbn *d;
+} cb_state;
+
+static void on_pretrain(void *user, size_t layer, unsigned epoch, const bz_rbm_epoch_stats *st)
+{
+    cb_state *s = user;
+    if (s->a->quiet)
+        return;
+    const bz_dbn *d = s->d;
+    fprintf(stderr, "pretrain layer %zu/%zu (%zu%s-%zu) epoch %u/%zu: recon mse %.5f, %.1f s\n",
+            layer + 1, d->L, d->s[layer], layer + 1 == d->L ? "+labels" : "", d->s[layer + 1],
+            epoch + 1, s->a->pretrain_epochs, st->recon_mse, st->seconds);
+}
+
+static void on_finetune(void *user, const bz_dbn_epoch_info *e)
+{
+    cb_state *s = user;
+    if (s->a->quiet)
+        return;
+    fprintf(stderr, "finetune epoch %u/%zu: loss %.4f, train acc %.4f, val acc %.4f, %.2f s\n",
+            e->epoch, s->a->finetune_epochs, e->loss, e->train_accuracy, e->val_accuracy,
+            e->seconds);
+}
+
+static int parse_layers(const char *text, size_t *s, size_t *L)
+{
+    size_t n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end = NULL;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || v == 0 || v > (1u << 24) || n == BZ_DBN_MAX_LAYERS ||
+            (*end && *end != ','))
+            return -1;
+        s[n++] = (size_t)v;
+        p = *end ? end + 1 : end;
+        if (*end && !*p)
+            return -1;
+    }
+    *L = n;
+    return n ? 0 : -1;
+}
+
+static double accuracy_of(bz_dbn *d, const bz_dataset *ds, bz_status *st)
+{
+    float *p = malloc(ds->n * d->K * sizeof *p);
+    if (!p) {
+        *st = BZ_E_NOMEM;
+        return NAN;
+    }
+    *st = bz_dbn_predict_proba(d, ds->x, ds->n, p);
+    size_t hit = 0;
+    for (size_t i = 0; !*st && i < ds->n; i++) {
+        size_t arg = 0;
+        for (size_t j = 1; j < d->K; j++)
+            if (p[i * d->K + j] > p[i * d->K + arg])
+                arg = j;
+        hit += (int32_t)arg == ds->labels[i];
+    }
+    free(p);
+    return *st ? NAN : (double)hit / (double)ds->n;
+}
+
+int bz_cmd_train_dbn(int argc, char **argv)
+{
+    dbn_args a = {
+        .data = "fashion-mnist", .layers = "500,500,2000", .activation = "sigmoid",
+        .out = "dbn.safetensors", .pretrain_epochs = 10, .finetune_epochs = 100, .batch = 32,
+        .rbm_batch = 100, .patience = 10, .lr_rbm = 0.05, .lr = 0.1, .momentum = 0.9,
+        .val_split = 0.1, .seed = 1,
+    };
+    const bz_opt opts[] = {
+        {"data", BZ_OPT_STRING, &a.data, "D", "labelled training data (fashion-mnist, IDX, CSV)"},
+        {"test", BZ_OPT_STRING, &a.test, "D", "labelled test data, evaluated at the end"},
+        {"layers", BZ_OPT_STRING, &a.layers, "N,N,..", "hidden layer sizes (500,500,2000)"},
+        {"pretrain-epochs", BZ_OPT_SIZE, &a.pretrain_epochs, "N", "RBM epochs per layer (10)"},
+        {"finetune-epochs", BZ_OPT_SIZE, &a.finetune_epochs, "N", "backprop epochs at most (100)"},
+        {"no-pretrain", BZ_OPT_FLAG, &a.no_pretrain, NULL, "random initialisation, no RBMs"},
+        {"binarize", BZ_OPT_FLAG, &a.binarize, NULL, "threshold the inputs at 0.5"},
+        {"activation", BZ_OPT_STRING, &a.activation, "A", "sigmoid or relu (fine-tuning)"},
+        {"dropout", BZ_OPT_FLOAT, &a.dropout, "P", "dropout of hidden units in fine-tuning (0)"},
+        {"batch", BZ_OPT_SIZE, &a.batch, "N", "fine-tuning batch size (32)"},
+        {"rbm-batch", BZ_OPT_SIZE, &a.rbm_batch, "N", "pretraining batch size (100)"},
+        {"lr-rbm", BZ_OPT_FLOAT, &a.lr_rbm, "F", "pretraining learning rate (0.05)"},
+        {"lr", BZ_OPT_FLOAT, &a.lr, "F", "fine-tuning learning rate (0.1)"},
+        {"momentum", BZ_OPT_FLOAT, &a.momentum, "F", "fine-tuning momentum (0.9)"},
+        {"weight-decay", BZ_OPT_FLOAT, &a.weight_decay, "F", "fine-tuning L2 on weights (0)"},
+        {"patience", BZ_OPT_SIZE, &a.patience, "N",
+         "stop after N epochs without a better validation accuracy; 0 never (10)"},
+        {"val-split", BZ_OPT_FLOAT, &a.val_split, "F", "validation fraction of --data (0.1)"},
+        {"seed", BZ_OPT_INT, &a.seed, "N", "random seed (1)"},
+        {"out", BZ_OPT_STRING, &a.out, "FILE", "the model (dbn.safetensors)"},
+        {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
+        {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no progress on stderr"},
+        {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        {0},
+    };
+    const char *pos[1];
+    size_t npos;
+    int pr = bz_args_parse("train dbn", "--data D --layers N,N,.. --out FILE [options]", opts,
+                           argc, argv, pos, 0, &npos);
+    if (pr)
+        return pr > 0 ? 0 : 2;
+    size_t sizes[BZ_DBN_MAX_LAYERS + 1], L;
+    bz_dbn_act act;
+    if (parse_layers(a.layers, sizes + 1, &L)) {
+        fprintf(stderr, "boltzcl train dbn: --layers takes 1 to %d positive sizes separated by "
+                        "commas, e.g. 500,500,2000; got '%s'\n", BZ_DBN_MAX_LAYERS, a.layers);
+        return 2;
+    }
+    if (bz_dbn_act_parse(a.activation, &act)) {
+        fprintf(stderr, "boltzcl train dbn: --activation is sigmoid or relu, not '%s'\n",
+                a.activation);
+        return 2;
+    }
+    if (!(a.dropout >= 0 && a.dropout < 1) || !(a.val_split >= 0 && a.val_split < 1) ||
+        !(a.lr > 0) || !(a.lr_rbm > 0) || a.batch == 0 || a.rbm_batch == 0 || a.seed < 0 ||
+        !(a.momentum >= 0 && a.momentum < 1) || a.finetune_epochs == 0 ||
+        (!a.no_pretrain && a.pretrain_epochs == 0) || a.pretrain_epochs > (1u << 20) ||
+        a.finetune_epochs > (1u << 20)) {
+        fprintf(stderr, "boltzcl train dbn: need 0 <= --dropout < 1, 0 <= --val-split < 1, "
+                        "--lr and --lr-rbm > 0, 0 <= --momentum < 1, batch sizes and epochs >= 1, "
+                        "--seed >= 0\n");
+        return 2;
+    }
+    bz_prep prep = {.scale = true, .binarize = a.binarize ? BZ_BIN_THRESHOLD : BZ_BIN_NONE,
+                    .threshold = 0.5f};
+    bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
+    bz_context *ctx = NULL;
+    bz_dbn *d = NULL;
+    int rc = 1;
+    if (bz_cli_load("train dbn", a.data, &prep, &all))
+        return 1;
+    if (!all.labels || all.n_classes < 2) {
+        fprintf(stderr, "boltzcl train dbn: %s has no labels (or only one class); a DBN "
+                        "classifier needs them\n", all.name);
+        goto out;
+    }
+    if (a.test && bz_cli_load("train dbn", a.test, &prep, &te))
+        goto out;
+    if (a.test && (!te.labels || te.dim != all.dim)) {
+        fprintf(stderr, "boltzcl train dbn: test data %s needs labels and %zu values per row\n",
+                te.name, all.dim);
+        goto out;
+    }
+    size_t K = (size_t)all.n_classes;
+    if (a.test && (size_t)te.n_classes > K) {
+        fprintf(stderr, "boltzcl train dbn: test data has class %d, unseen in training\n",
+                te.n_classes - 1);
+        goto out;
+    }
+    bz_error err = {0};
+    if (bz_dataset_split(&all, a.val_split, (uint64_t)a.seed, &tr, &va, &err)) {
+        fprintf(stderr, "boltzcl train dbn: %s\n", err.msg);
+        goto out;
+    }
+    sizes[0] = all.dim;
+    if (!(ctx = bz_cli_open(a.device, a.quiet)))
+        goto out;
+    bz_status st = bz_dbn_create(ctx, sizes, L, K, act, (uint64_t)a.seed, &d);
+    if (st) {
+        bz_cli_fail("train dbn", ctx, st);
+        goto out;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "%zu", all.height);
+    bz_dbn_set_meta(d, "image_height", buf);
+    snprintf(buf, sizeof buf, "%zu", all.width);
+    bz_dbn_set_meta(d, "image_width", buf);
+    bz_dbn_set_meta(d, "preprocess_scale", "yes");
+    bz_dbn_set_meta(d, "preprocess_binarize", a.binarize ? "threshold" : "none");
+    bz_dbn_set_meta(d, "data", a.data);
+    if (!a.quiet)
+        fprintf(stderr, "DBN %zu-%s-%zu (%s) on %s: %zu training, %zu validation rows\n", all.dim,
+                a.layers, K, a.activation, bz_device_name(ctx), tr.n, va.n);
+    cb_state cs = {&a, d};
+    double t0 = bz_now(), pre_s = 0;
+    if (!a.no_pretrain) {
+        bz_rbm_train_options ro;
+        bz_rbm_train_options_init(&ro);
+        ro.batch_size = a.rbm_batch;
+        ro.learning_rate = (float)a.lr_rbm;
+        ro.seed = (uint64_t)a.seed;
+        if ((st = bz_dbn_pretrain(d, tr.x, tr.labels, tr.n, &ro, (unsigned)a.pretrain_epochs,
+                                  on_pretrain, &cs))) {
+            bz_cli_fail("train dbn", ctx, st);
+            goto out;
+        }
+        pre_s = bz_now() - t0;
+    }
+    bz_dbn_sgd so;
+    bz_dbn_sgd_init(&so);
+    so.batch_size = a.batch;
+    so.learning_rate = (float)a.lr;
+    so.momentum = (float)a.momentum;
+    so.weight_decay = (float)a.weight_decay;
+    so.dropout = (float)a.dropout;
+    so.epochs = (unsigned)a.finetune_epochs;
+    so.patience = (unsigned)a.patience;
+    so.seed = (uint64_t)a.seed;
+    bz_dbn_finetune_result fr = {0};
+    if ((st = bz_dbn_finetune(d, tr.x, tr.labels, tr.n, va.x, va.labels, va.n, &so, on_finetune,
+                              &cs, &fr))) {
+        bz_cli_fail("train dbn", ctx, st);
+        goto out;
+    }
+    double test_acc = NAN;
+    if (a.test && isnan(test_acc = accuracy_of(d, &te, &st))) {
+        bz_cli_fail("train dbn", ctx, st ? st : BZ_E_INTERNAL);
+        goto out;
+    }
+    if ((st = bz_dbn_save(d, a.out))) {
+        bz_cli_fail("train dbn", ctx, st);
+        goto out;
+    }
+    if (!a.quiet) {
+        fprintf(stderr, "best epoch %u of %u: val acc %.4f", fr.best_epoch, fr.epochs_run,
+                fr.best_val_accuracy);
+        if (a.test)
+            fprintf(stderr, ", test acc %.4f", test_acc);
+        fprintf(stderr, "; pretraining %.1f s, fine-tuning %.1f s (%.2f s per epoch); wrote %s\n",
+                pre_s, fr.seconds, fr.seconds_per_epoch, a.out);
+    }
+    if (a.json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "model", json_object_new_string("dbn"));
+        json_object_object_add(o, "layers", json_object_new_string(a.layers));
+        json_object_object_add(o, "activation", json_object_new_string(a.activation));
+        json_object_object_add(o, "pretrained", json_object_new_boolean(!a.no_pretrain));
+        json_object_object_add(o, "binarized", json_object_new_boolean(a.binarize));
+        json_object_object_add(o, "dropout", json_object_new_double(a.dropout));
+        json_object_object_add(o, "val_accuracy", isnan(fr.best_val_accuracy)
+                                                      ? NULL
+                                                      : json_object_new_double(fr.best_val_accuracy));
+        if (a.test)
+            json_object_object_add(o, "test_accuracy", json_object_new_double(test_acc));
+        json_object_object_add(o, "pretrain_seconds", json_object_new_double(pre_s));
+        json_object_object_add(o, "finetune_seconds", json_object_new_double(fr.seconds));
+        json_object_object_add(o, "finetune_seconds_per_epoch",
+                               json_object_new_double(fr.seconds_per_epoch));
+        json_object_object_add(o, "epochs_run", json_object_new_int((int)fr.epochs_run));
+        json_object_object_add(o, "best_epoch", json_object_new_int((int)fr.best_epoch));
+        json_object_object_add(o, "device", json_object_new_string(bz_device_name(ctx)));
+        json_object_object_add(o, "out", json_object_new_string(a.out));
+        bz_cli_print_json(o);
+        json_object_put(o);
+    }
+    rc = 0;
+out:
+    bz_dbn_free(d);
+    bz_context_free(ctx);
+    bz_dataset_free(&all);
+    bz_dataset_free(&tr);
+    bz_dataset_free(&va);
+    bz_dataset_free(&te);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* What the RBM commands share: loading and preparing data the way a model
+ * expects it, and drawing pictures of models and samples. */
+#ifndef BZ_CLI_RBM_COMMON_H
+#define BZ_CLI_RBM_COMMON_H
+
+#include "io/dataset.h"
+#include "models/rbm.h"
+
+#include <json-c/json.h>
+
+typedef enum bz_binarize { BZ_BIN_NONE, BZ_BIN_THRESHOLD, BZ_BIN_STOCHASTIC } bz_binarize;
+
+typedef struct bz_prep {
+    bool scale;        /* to [0, 1] */
+    bz_binarize binarize;
+    float threshold;
+    bool standardize;  /* per feature; for Gaussian visible units */
+} bz_prep;
+
+/* Parses --binarize none|threshold|stochastic|<threshold value>. */
+int bz_cli_parse_binarize(const char *cmd, const char *text, bz_prep *p);
+
+/* Loads `spec` and applies the preparation; prints the error and returns
+ * non-zero on failure. */
+int bz_cli_load(const char *cmd, const char *spec, const bz_prep *p, bz_dataset *ds);
+
+/* Prepares data for an existing model: the scaling and binarisation recorded
+ * in its metadata, and its standardisation when it has one. */
+int bz_cli_load_for_model(const char *cmd, const char *spec, bz_rbm *rbm, bz_dataset *ds);
+
+/* Tile shape for pictures of rows of `dim` values: the image shape when the
+ * model or data knows it, a square when dim is one, else a strip. */
+void bz_cli_tile_shape(size_t dim, size_t height, size_t width, size_t *th, size_t *tw);
+
+int bz_cli_write_filters(const char *cmd, bz_rbm *rbm, size_t th, size_t tw, const char *path);
+int bz_cli_write_samples(const char *cmd, bz_rbm *rbm, size_t n, unsigned steps, uint64_t seed,
+                         const float *init, size_t th, size_t tw, const char *path);
+int bz_cli_write_recon(const char *cmd, bz_rbm *rbm, const bz_dataset *ds, size_t n, size_t th,
+                       size_t tw, const char *path);
+
+/* Undoes standardisation so pictures show pixels, in place. */
+void bz_cli_unstandardize(const bz_rbm *rbm, float *x, size_t rows);
+
+/* Prints a JSON object on stdout, one line. */
+void bz_cli_print_json(json_object *o);
+
+#endif

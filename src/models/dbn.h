@@ -1,0 +1,150 @@
+/*
+ * Deep belief networks (Hinton, Osindero & Teh 2006): a stack of RBMs
+ * pretrained greedily, the top one jointly with softmax label units, and the
+ * same stack as a feed-forward classifier fine-tuned by backpropagation.
+ *
+ * Layer sizes s[0] (inputs), s[1..L] (hidden layers), K classes. The
+ * generative stack: rbm[l] is s[l] x s[l+1] for l < L-1, and the top RBM
+ * rbm[L-1] has s[L-1] + K visible units (the features below, then a softmax
+ * group for the label) and s[L] hidden units. The classifier: weights W[l]
+ * of s[l] x s[l+1] for l < L (initialised from the RBMs' weights and hidden
+ * biases; the top RBM's label rows are dropped) and a new softmax layer W[L]
+ * of s[L] x K. The generative stack is what `sample` uses; it is absent when
+ * the network was trained without pretraining.
+ */
+#ifndef BZ_MODELS_DBN_H
+#define BZ_MODELS_DBN_H
+
+#include "models/rbm.h"
+#include "ops/ops_dbn.h"
+
+#define BZ_DBN_MAX_LAYERS 8
+#define BZ_DBN_MAX_META 32
+
+typedef struct bz_dbn {
+    bz_context *ctx;
+    size_t L;                          /* hidden layers */
+    size_t s[BZ_DBN_MAX_LAYERS + 2];   /* s[0] inputs .. s[L] top, s[L+1] = K */
+    size_t K;                          /* classes */
+    bz_dbn_act act;
+    bz_rbm *rbm[BZ_DBN_MAX_LAYERS];    /* generative stack, or all NULL */
+    bool generative;
+
+    /* classifier: W[l] is s[l] x s[l+1], l = 0..L */
+    bz_buf W[BZ_DBN_MAX_LAYERS + 1], b[BZ_DBN_MAX_LAYERS + 1];
+    bz_buf vW[BZ_DBN_MAX_LAYERS + 1], vb[BZ_DBN_MAX_LAYERS + 1];
+
+    /* work space for `cap` rows: A[l] activations (A[0] the input), D[l]
+     * deltas of layer l (D[L+1] at the output), Z logits then probabilities */
+    size_t cap;
+    bz_buf A[BZ_DBN_MAX_LAYERS + 1], D[BZ_DBN_MAX_LAYERS + 2], Z;
+    bz_buf labels, loss, correct;
+
+    size_t n_meta;
+    char *meta_key[BZ_DBN_MAX_META], *meta_val[BZ_DBN_MAX_META];
+} bz_dbn;
+
+/* sizes: L + 1 entries, inputs first; the classifier starts from Glorot
+ * (sigmoid) or He (ReLU) normal weights drawn from seed, zero biases. */
+bz_status bz_dbn_create(bz_context *ctx, const size_t *sizes, size_t n_hidden_layers,
+                        size_t n_classes, bz_dbn_act act, uint64_t seed, bz_dbn **out);
+void bz_dbn_free(bz_dbn *d);
+
+bz_status bz_dbn_set_meta(bz_dbn *d, const char *key, const char *value);
+const char *bz_dbn_get_meta(const bz_dbn *d, const char *key);
+const char *bz_dbn_act_name(bz_dbn_act act);
+/* 0 when the name is known. */
+int bz_dbn_act_parse(const char *name, bz_dbn_act *act);
+
+/* ---- pretraining ---- */
+
+typedef void (*bz_dbn_pretrain_cb)(void *user, size_t layer, unsigned epoch,
+                                   const bz_rbm_epoch_stats *st);
+/* Greedy layer-wise: each RBM on the hidden probabilities (computed on the
+ * device) of the one below; the top RBM on those features with the one-hot
+ * labels appended. Then copies the weights into the classifier. labels in
+ * [0, K). */
+bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                          const bz_rbm_train_options *o, unsigned epochs, bz_dbn_pretrain_cb cb,
+                          void *user);
+
+/* ---- fine-tuning ---- */
+
+typedef struct bz_dbn_sgd {
+    size_t batch_size;   /* 32 */
+    float learning_rate; /* 0.1 */
+    float momentum;      /* 0.9 */
+    float weight_decay;  /* 0 */
+    float dropout;       /* on hidden activations: 0 */
+    unsigned epochs;     /* 100 */
+    unsigned patience;   /* stop after this many epochs without a better validation
+                            accuracy; 0: never (the best epoch is kept either way): 10 */
+    uint64_t seed;       /* 1 */
+} bz_dbn_sgd;
+void bz_dbn_sgd_init(bz_dbn_sgd *o);
+
+typedef struct bz_dbn_epoch_info {
+    unsigned epoch;
+    double loss, train_accuracy, val_accuracy; /* val NaN without validation data */
+    double seconds; /* of the training pass, validation excluded */
+} bz_dbn_epoch_info;
+typedef void (*bz_dbn_finetune_cb)(void *user, const bz_dbn_epoch_info *e);
+
+typedef struct bz_dbn_finetune_result {
+    unsigned epochs_run, best_epoch; /* best_epoch from 1 */
+    double best_val_accuracy;        /* NaN without validation data */
+    double seconds;           /* all of it, validation included */
+    double seconds_per_epoch; /* training passes only */
+} bz_dbn_finetune_result;
+
+bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                          const float *xv, const int32_t *labels_v, size_t nv,
+                          const bz_dbn_sgd *o, bz_dbn_finetune_cb cb, void *user,
+                          bz_dbn_finetune_result *res);
+
+/* One SGD step on B host rows (labels as floats), the same code path as
+ * fine-tuning; the dropout masks use the streams of (epoch, batch). Adds
+ * the batch's summed cross-entropy to *loss when not NULL. */
+bz_status bz_dbn_train_batch(bz_dbn *d, const float *x, const float *labels, size_t B,
+                             const bz_dbn_sgd *o, unsigned epoch, size_t batch, double *loss);
+/* Stream of the dropout mask after hidden layer l (1..L). */
+static inline uint64_t bz_dbn_dropout_stream(unsigned epoch, size_t batch, size_t layer)
+{
+    return bz_rbm_stream(epoch, batch, (unsigned)(128 + layer));
+}
+
+/* ---- inference ---- */
+
+/* Class probabilities (n x K) of n rows. */
+bz_status bz_dbn_predict_proba(bz_dbn *d, const float *x, size_t n, float *prob);
+/* Top hidden layer's activations (n x s[L]). */
+bz_status bz_dbn_transform(bz_dbn *d, const float *x, size_t n, float *h);
+/* Classifier parameters to/from the host (W[l] row-major, l = 0..L). */
+bz_status bz_dbn_get_layer(bz_dbn *d, size_t l, float *w, float *b);
+bz_status bz_dbn_set_layer(bz_dbn *d, size_t l, const float *w, const float *b);
+
+/* Class-conditional generation: n chains of Gibbs sampling in the top RBM
+ * with the label units clamped to labels[i], `steps` steps from random
+ * features, then a mean-field down pass to the inputs (n x s[0]). */
+bz_status bz_dbn_generate(bz_dbn *d, const int32_t *labels, size_t n, unsigned steps,
+                          uint64_t seed, float *out);
+
+/* Internal: work space for `rows` rows; hidden layers of the B rows in
+ * A[0], with dropout of probability p (streams of (epoch, batch)) when p > 0. */
+bz_status bz_dbn_reserve(bz_dbn *d, size_t rows);
+bz_status bz_dbn_forward_hidden(bz_dbn *d, size_t B, float p, uint64_t seed, unsigned epoch,
+                                size_t batch);
+
+/* ---- files ---- */
+
+bz_status bz_dbn_save(bz_dbn *d, const char *path);
+/* Refuses RBM files and other files with BZ_E_FORMAT. */
+bz_status bz_dbn_load(bz_context *ctx, const char *path, bz_dbn **out);
+/* The "model" metadata of a boltzcl file into buf ("" when the file cannot be
+ * read or has none). */
+void bz_model_file_kind(const char *path, char *buf, size_t size);
+
+/* The top RBM's visible units (features, then a softmax label group of k). */
+const bz_units *bz_dbn_label_units(size_t k);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * DBN training: greedy layer-wise pretraining with the RBM trainer, then
+ * supervised fine-tuning of the feed-forward network by minibatch SGD with
+ * momentum on the cross-entropy, optional dropout, and early stopping on a
+ * validation set that keeps the best epoch's parameters.
+ *
+ * One SGD step on B rows: L + 1 forward products, the fused softmax /
+ * cross-entropy gradient, then per layer (top down) the delta product
+ * D[l] = D[l+1] W[l]^T with the activation derivative, and the gradient
+ * product accumulated straight into the velocity (alpha = -lr, beta =
+ * momentum; the deltas carry 1/B), as the RBM trainer does.
+ */
+#include "blas/gemm.h"
+#include "models/dbn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHECK(x)            \
+    do {                    \
+        bz_status c_ = (x); \
+        if (c_)             \
+            return c_;      \
+    } while (0)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- pretraining ---- */
+
+static bz_status copy_into_classifier(bz_dbn *d, size_t l)
+{
+    bz_rbm *r = d->rbm[l];
+    bz_context *c = d->ctx;
+    /* The feature rows of W come first (the top RBM's label rows follow). */
+    CHECK(bz_buf_copy(c, &r->W, 0, &d->W[l], 0, d->s[l] * d->s[l + 1]));
+    return bz_buf_copy(c, &r->hb, 0, &d->b[l], 0, d->s[l + 1]);
+}
+
+bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                          const bz_rbm_train_options *o, unsigned epochs, bz_dbn_pretrain_cb cb,
+                          void *user)
+{
+    if (!d || !x || !labels || n == 0 || !o)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    if (o->pcd || o->k != 1)
+        return bz_fail(c, BZ_E_UNSUPPORTED,
+                       "DBN pretraining uses CD-1 (the top RBM's label units are sampled only "
+                       "through their means)");
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= d->K)
+            return bz_fail(c, BZ_E_INVALID_ARG, "row %zu has label %d, outside 0..%zu", i,
+                           (int)labels[i], d->K - 1);
+    for (size_t l = 0; l < d->L; l++) {
+        bz_rbm_free(d->rbm[l]);
+        d->rbm[l] = NULL;
+    }
+    d->generative = false;
+    const float *in = x;
+    float *owned = NULL, *next = NULL;
+    bz_data *data = NULL;
+    bz_status st = BZ_OK;
+    for (size_t l = 0; l < d->L && !st; l++) {
+        bool top = l + 1 == d->L;
+        size_t nf = d->s[l], nv = nf + (top ? d->K : 0);
+        const float *train_in = in;
+        if (top) {
+            /* Features, then the one-hot label. */
+            next = malloc(n * nv * sizeof *next);
+            if (!next) {
+                st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, nv);
+                break;
+            }
+            for (size_t i = 0; i < n; i++) {
+                memcpy(next + i * nv, in + i * nf, nf * sizeof *next);
+                memset(next + i * nv + nf, 0, d->K * sizeof *next);
+                next[i * nv + nf + (size_t)labels[i]] = 1.0f;
+            }
+            free(owned);
+            owned = next;
+            next = NULL;
+            train_in = owned;
+        }
+        if ((st = bz_rbm_create(c, nv, d->s[l + 1], BZ_UNIT_BERNOULLI, o->seed + l, &d->rbm[l])))
+            break;
+        bz_rbm *r = d->rbm[l];
+        if (top)
+            r->vis = bz_dbn_label_units(d->K);
+        if ((st = bz_rbm_init_visible_bias(r, train_in, n)) ||
+            (st = bz_data_create(c, train_in, n, nv, &data)))
+            break;
+        bz_rbm_train_options lo = *o;
+        lo.seed = o->seed + 1000 * l;
+        lo.stochastic_binarize = l == 0 && o->stochastic_binarize;
+        for (unsigned e = 0; e < epochs && !st; e++) {
+            bz_rbm_epoch_stats es = {0};
+            if (top)
+                bz_dbn_label_units(d->K);
+            st = bz_rbm_train_epoch(r, data, &lo, e, &es);
+            if (!st && cb)
+                cb(user, l, e, &es);
+        }
+        bz_data_free(data);
+        data = NULL;
+        if (st)
+            break;
+        if ((st = copy_into_classifier(d, l)))
+            break;
+        if (!top) {
+            /* The next layer's data: this one's hidden probabilities,
+             * computed on the device. */
+            next = malloc(n * d->s[l + 1] * sizeof *next);
+            if (!next) {
+                st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n,
+                             d->s[l + 1]);
+                break;
+            }
+            if ((st = bz_rbm_transform(r, in, n, next)))
+                break;
+            free(owned);
+            owned = next;
+            next = NULL;
+            in = owned;
+        }
+    }
+    bz_data_free(data);
+    free(next);
+    free(owned);
+    if (!st)
+        d->generative = true;
+    return st;
+}
+
+/* ---- fine-tuning ---- */
+
+void bz_dbn_sgd_init(bz_dbn_sgd *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch_size = 32;
+    o->learning_rate = 0.1f;
+    o->momentum = 0.9f;
+    o->epochs = 100;
+    o->patience = 10;
+    o->seed = 1;
+}
+
+/* One step on the B rows in A[0] with labels in d->labels. */
+static bz_status sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epoch, size_t batch)
+{
+    bz_context *c = d->ctx;
+    const size_t L = d->L;
+    const float p = o->dropout, lr = o->learning_rate;
+    CHECK(bz_dbn_forward_hidden(d, B, p, o->seed, epoch, batch));
+    size_t m = d->s[L];
+    CHECK(bz_sgemm(c, false, false, B, d->K, m, 1.0f, &d->A[L], 0, m, &d->W[L], 0, d->K, 0.0f,
+                   &d->Z, 0, d->K));
+    CHECK(bz_op_softmax_xent_grad(c, &d->Z, &d->D[L + 1], &d->loss, &d->correct, &d->Z, &d->b[L],
+                                  &d->labels, B, d->K, 1.0f / (float)B));
+    for (size_t l = L + 1; l-- > 0;) {
+        size_t in = d->s[l], out = d->s[l + 1];
+        if (l > 0) {
+            /* Delta of layer l from the weights before their update. */
+            CHECK(bz_sgemm(c, false, true, B, in, out, 1.0f, &d->D[l + 1], 0, out, &d->W[l], 0,
+                           out, 0.0f, &d->D[l], 0, in));
+            CHECK(bz_op_act_backward(c, &d->D[l], &d->A[l], B * in, d->act, p,
+                                     (bz_rng_pos){o->seed, bz_dbn_dropout_stream(epoch, batch, l),
+                                                  0}));
+        }
+        CHECK(bz_sgemm(c, true, false, in, out, B, -lr, &d->A[l], 0, in, &d->D[l + 1], 0, out,
+                       o->momentum, &d->vW[l], 0, out));
+        CHECK(bz_op_col_sums(c, &d->vb[l], &d->D[l + 1], B, out, -lr, o->momentum));
+        CHECK(bz_op_decay_apply(c, &d->W[l], &d->vW[l], in * out, lr * o->weight_decay));
+        CHECK(bz_op_decay_apply(c, &d->b[l], &d->vb[l], out, 0.0f));
+    }
+    return BZ_OK;
+}
+
+static bz_status check_sgd(bz_context *c, const bz_dbn_sgd *o)
+{
+    if (o->batch_size == 0 || !(o->learning_rate > 0) || !(o->momentum >= 0 && o->momentum < 1) ||
+        !(o->dropout >= 0 && o->dropout < 1) || !(o->weight_decay >= 0))
+        return bz_fail(c, BZ_E_INVALID_ARG,
+                       "fine-tuning needs batch size >= 1, learning rate > 0, momentum and "
+                       "dropout in [0, 1), weight decay >= 0");
+    return BZ_OK;
+}
+
+bz_status bz_dbn_train_batch(bz_dbn *d, const float *x, const float *labels, size_t B,
+                             const bz_dbn_sgd *o, unsigned epoch, size_t batch, double *loss)
+{
+    if (!d || !x || !labels || !o || B == 0)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    CHECK(check_sgd(c, o));
+    for (size_t i = 0; i < B; i++)
+        if (!(labels[i] >= 0 && labels[i] < (float)d->K && labels[i] == floorf(labels[i])))
+            return bz_fail(c, BZ_E_INVALID_ARG, "label %g of row %zu is not a class 0..%zu",
+                           (double)labels[i], i, d->K - 1);
+    CHECK(bz_dbn_reserve(d, B));
+    CHECK(bz_buf_write(c, &d->A[0], 0, x, B * d->s[0]));
+    CHECK(bz_buf_write(c, &d->labels, 0, labels, B));
+    CHECK(bz_buf_fill(c, &d->loss, 0.0f, 0, B));
+    CHECK(bz_buf_fill(c, &d->correct, 0.0f, 0, B));
+    CHECK(sgd_step(d, B, o, epoch, batch));
+    if (loss) {
+        float *l = malloc(B * sizeof *l);
+        if (!l)
+            return bz_fail(c, BZ_E_NOMEM, "out of memory");
+        bz_status st = bz_buf_read(c, &d->loss, 0, l, B);
+        double s = 0;
+        for (size_t i = 0; i < B; i++)
+            s += l[i];
+        free(l);
+        CHECK(st);
+        *loss += s;
+    }
+    return BZ_OK;
+}
+
+static double accuracy(const float *prob, const int32_t *labels, size_t n, size_t K)
+{
+    size_t hit = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t arg = 0;
+        for (size_t j = 1; j < K; j++)
+            if (prob[i * K + j] > prob[i * K + arg])
+                arg = j;
+        hit += (int32_t)arg == labels[i];
+    }
+    return n ? (double)hit / (double)n : NAN;
+}
+
+/* Host snapshot of the classifier's parameters (the best epoch). */
+typedef struct snapshot {
+    float *w[BZ_DBN_MAX_LAYERS + 1], *b[BZ_DBN_MAX_LAYERS + 1];
+} snapshot;
+
+static void snapshot_free(snapshot *s)
+{
+    for (size_t l = 0; l <= BZ_DBN_MAX_LAYERS; l++) {
+        free(s->w[l]);
+        free(s->b[l]);
+    }
+}
+
+static bz_status snapshot_take(bz_dbn *d, snapshot *s)
+{
+    for (size_t l = 0; l <= d->L; l++) {
+        if (!s->w[l])
+            s->w[l] = malloc(d->s[l] * d->s[l + 1] * sizeof(float));
+        if (!s->b[l])
+            s->b[l] = malloc(d->s[l + 1] * sizeof(float));
+        if (!s->w[l] || !s->b[l])
+            return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+        CHECK(bz_dbn_get_layer(d, l, s->w[l], s->b[l]));
+    }
+    return BZ_OK;
+}
+
+static bz_status snapshot_restore(bz_dbn *d, const snapshot *s)
+{
+    for (size_t l = 0; l <= d->L; l++)
+        CHECK(bz_dbn_set_layer(d, l, s->w[l], s->b[l]));
+    return BZ_OK;
+}
+
+typedef struct ft_state {
+    bz_data *x, *y;
+    float *ylab, *prob, *acc;
+    snapshot best;
+} ft_state;
+
+static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o, unsigned e,
+                           double *loss, double *train_acc)
+{
+    bz_context *c = d->ctx;
+    size_t B = o->batch_size < n ? o->batch_size : n;
+    /* The same (seed, epoch) permutes both the rows and their labels. */
+    CHECK(bz_data_shuffle(t->x, o->seed, e));
+    CHECK(bz_data_shuffle(t->y, o->seed, e));
+    CHECK(bz_buf_fill(c, &d->loss, 0.0f, 0, d->cap));
+    CHECK(bz_buf_fill(c, &d->correct, 0.0f, 0, d->cap));
+    size_t nb = (n + B - 1) / B;
+    for (size_t b = 0; b < nb; b++) {
+        size_t first = b * B, rows = n - first < B ? n - first : B;
+        CHECK(bz_data_fetch_perm(t->x, first, rows, &d->A[0]));
+        CHECK(bz_data_fetch_perm(t->y, first, rows, &d->labels));
+        CHECK(sgd_step(d, rows, o, e, b));
+    }
+    CHECK(bz_buf_read(c, &d->loss, 0, t->acc, d->cap));
+    double sl = 0, sc = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        sl += t->acc[i];
+    CHECK(bz_buf_read(c, &d->correct, 0, t->acc, d->cap));
+    for (size_t i = 0; i < d->cap; i++)
+        sc += t->acc[i];
+    *loss = sl / (double)n;
+    *train_acc = sc / (double)n;
+    if (!isfinite(*loss))
+        return bz_fail(c, BZ_E_DIVERGED,
+                       "fine-tuning diverged in epoch %u (loss %g); try a learning rate below %g",
+                       e + 1, *loss, (double)o->learning_rate);
+    return BZ_OK;
+}
+
+bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                          const float *xv, const int32_t *labels_v, size_t nv,
+                          const bz_dbn_sgd *o, bz_dbn_finetune_cb cb, void *user,
+                          bz_dbn_finetune_result *res)
+{
+    if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)))
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    CHECK(check_sgd(c, o));
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= d->K)
+            return bz_fail(c, BZ_E_INVALID_ARG, "row %zu has label %d, outside 0..%zu", i,
+                           (int)labels[i], d->K - 1);
+    ft_state t = {0};
+    bz_status st = BZ_OK;
+    t.ylab = malloc(n * sizeof *t.ylab);
+    t.prob = nv ? malloc(nv * d->K * sizeof *t.prob) : NULL;
+    size_t B = o->batch_size < n ? o->batch_size : n;
+    if (!t.ylab || (nv && !t.prob)) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        t.ylab[i] = (float)labels[i];
+    if ((st = bz_data_create(c, x, n, d->s[0], &t.x)) ||
+        (st = bz_data_create(c, t.ylab, n, 1, &t.y)))
+        goto out;
+    /* Velocities start at rest. */
+    for (size_t l = 0; l <= d->L && !st; l++)
+        if (!(st = bz_buf_fill(c, &d->vW[l], 0.0f, 0, d->s[l] * d->s[l + 1])))
+            st = bz_buf_fill(c, &d->vb[l], 0.0f, 0, d->s[l + 1]);
+    if (st)
+        goto out;
+    double t0 = now_s(), best = -1, train_secs = 0;
+    unsigned best_epoch = 0, e = 0, since = 0;
+    for (e = 0; e < o->epochs; e++) {
+        double te = now_s(), loss, tacc;
+        /* Reserve inside the loop: validation reserves the same rows. */
+        if ((st = bz_dbn_reserve(d, B > 1000 ? B : 1000)))
+            goto out;
+        free(t.acc);
+        t.acc = malloc(d->cap * sizeof *t.acc);
+        if (!t.acc) {
+            st = bz_fail(c, BZ_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((st = run_epoch(d, &t, n, o, e, &loss, &tacc)) || (st = bz_finish(c)))
+            goto out;
+        double secs = now_s() - te; /* training only, validation excluded */
+        train_secs += secs;
+        double vacc = NAN;
+        if (nv) {
+            if ((st = bz_dbn_predict_proba(d, xv, nv, t.prob)))
+                goto out;
+            vacc = accuracy(t.prob, labels_v, nv, d->K);
+        }
+        bz_dbn_epoch_info info = {e + 1, loss, tacc, vacc, secs};
+        if (cb)
+            cb(user, &info);
+        double score = nv ? vacc : tacc;
+        if (score > best) {
+            best = score;
+            best_epoch = e + 1;
+            since = 0;
+            if ((st = snapshot_take(d, &t.best)))
+                goto out;
+        } else if (o->patience && ++since >= o->patience) {
+            e++;
+            break;
+        }
+    }
+    if (best_epoch && (st = snapshot_restore(d, &t.best)))
+        goto out;
+    if (res) {
+        res->epochs_run = e;
+        res->best_epoch = best_epoch;
+        res->best_val_accuracy = nv ? best : NAN;
+        res->seconds = now_s() - t0;
+        res->seconds_per_epoch = e ? train_secs / e : 0;
+    }
+out:
+    bz_data_free(t.x);
+    bz_data_free(t.y);
+    free(t.ylab);
+    free(t.prob);
+    free(t.acc);
+    snapshot_free(&t.best);
+    return st;
+}

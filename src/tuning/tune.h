@@ -1,0 +1,53 @@
+/*
+ * boltzcl-tune / `boltzcl tune`: searches CLBlast's GEMM parameters and
+ * boltzcl's launch sizes for one device at the shapes the models use, and
+ * writes the winner as a tuning-file entry (tuning/db.h).
+ *
+ * The OpenCL work runs in a child process (tune_worker.c) that the search
+ * (tune.c) restarts when a candidate crashes the driver or hangs; the parent
+ * never touches OpenCL, so forking stays safe. Every result is appended to a
+ * state file, so an interrupted run resumes where it stopped.
+ */
+#ifndef BZ_TUNING_TUNE_H
+#define BZ_TUNING_TUNE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct bz_tune_options {
+    const char *device;   /* selector as for --device; NULL: $BOLTZCL_DEVICE or automatic */
+    double seconds;       /* search budget; the final checks come on top */
+    const char *out;      /* NULL: the user's tuning file */
+    const char *state;    /* NULL: <cache dir>/boltzcl/tune-<device>.state */
+    bool fresh;           /* ignore an existing state file */
+    int reps;             /* timed runs per shape, best kept */
+    unsigned long seed;
+    double candidate_timeout; /* seconds before a candidate counts as hung */
+} bz_tune_options;
+
+void bz_tune_options_init(bz_tune_options *o);
+
+/* Runs the tuner; returns a process exit code (0 success, 1 failure). */
+int bz_tune_run(const bz_tune_options *o);
+
+/* The GEMM shapes tuned for: the products of a CD step of the models. */
+typedef struct bz_tune_shape {
+    size_t m, n, k;
+    bool ta, tb;
+} bz_tune_shape;
+
+extern const bz_tune_shape bz_tune_shapes[];
+extern const size_t bz_tune_n_shapes;
+
+/* Relative error (max |c - ref| / max |ref|) beyond which a candidate's
+ * product is wrong: 1e-4 * sqrt(k), loose for float accumulation yet far
+ * below what a broken kernel produces. */
+double bz_tune_tolerance(size_t k);
+
+/* max |c - ref| / max |ref|; infinite when c holds a NaN. */
+double bz_tune_rel_error(const float *c, const float *ref, size_t n);
+
+/* Whether a product over k terms with that error is right. */
+bool bz_tune_accept(double rel_error, size_t k);
+
+#endif

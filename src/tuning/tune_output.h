@@ -1,0 +1,16 @@
+/* Writing the tuner's result into a tuning file without losing its others. */
+#ifndef BZ_TUNING_TUNE_OUTPUT_H
+#define BZ_TUNING_TUNE_OUTPUT_H
+
+#include "tuning/db.h"
+
+#include <stdbool.h>
+
+/* Puts e (with measured, a JSON object text or NULL) into the file at path,
+ * replacing a line with the same device, vendor, driver and boltzcl keys and
+ * keeping every other line. Creates the file and its folders; replaces the
+ * file atomically. */
+bool bz_tuning_file_put(const char *path, const bz_tuning_entry *e, const char *measured,
+                        char *why, size_t size);
+
+#endif

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Proves boltzcl on a GPU machine that has an NVIDIA driver but no package
+# registry and no internet. Two halves:
+#
+#   tools/gpu-check.sh prepare
+#       On a Debian 12 build machine with network: downloads the runtime
+#       packages (OpenCL ICD loader, CLBlast and the libraries boltzcl links),
+#       unpacks them into .gpu/root, builds boltzcl and its tests into
+#       .gpu/build, and copies Fashion-MNIST into .gpu/data. Carry .gpu along.
+#
+#   tools/gpu-check.sh run [RESULTS]
+#       On the GPU machine: points the unpacked ICD loader at the driver's
+#       libnvidia-opencl.so.1 (OCL_ICD_VENDORS), runs the `cl` tests on the
+#       GPU, `boltzcl bench` (GEMM, element-wise, RBM epoch), a short tuning
+#       pass, and the same RBM epoch and GEMMs in PyTorch when it is there.
+#       Every figure goes to RESULTS (default: $OUT/gpu-results.txt or
+#       .gpu/results.txt). BOLTZCL_ICD_LIBRARY overrides the driver library
+#       (e.g. libpocl.so.2, to rehearse the run on a CPU machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+G="$PWD/.gpu"
+
+# What boltzcl links at run time, beyond libc and libstdc++. OpenBLAS is left
+# out: the GPU build is configured without it to stay small.
+pkgs=(ocl-icd-libopencl1 libclblast1 libjson-c5 libpng16-16 zlib1g libcmocka0)
+
+prepare() {
+  bash tools/deps.sh
+  mkdir -p "$G/debs" "$G/root" "$G/data/fashion-mnist"
+  (cd "$G/debs" && apt-get download "${pkgs[@]}")
+  for d in "$G"/debs/*.deb; do dpkg -x "$d" "$G/root"; done
+  rm -rf "$G/debs" "$G/root/usr/share"
+  [ -d "$G/build" ] || meson setup "$G/build" -Dbuildtype=release -Dtests=enabled -Dopenblas=disabled
+  ninja -C "$G/build"
+  # The training split is what the benchmarks read (the whole tree travels,
+  # within a 64 MiB budget).
+  cp /usr/share/datasets/fashion-mnist/train-*.gz "$G/data/fashion-mnist/"
+  du -sh "$G"
+}
+
+find_icd_library() {
+  if [ -n "${BOLTZCL_ICD_LIBRARY:-}" ]; then echo "$BOLTZCL_ICD_LIBRARY"; return; fi
+  local p
+  p=$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1/ {print $NF; exit}')
+  if [ -z "$p" ]; then
+    for c in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/nvidia/lib64 /usr/lib; do
+      [ -e "$c/libnvidia-opencl.so.1" ] && { p="$c/libnvidia-opencl.so.1"; break; }
+    done
+  fi
+  echo "$p"
+}
+
+run() {
+  local results="${1:-${OUT:+$OUT/gpu-results.txt}}"
+  results="${results:-$G/results.txt}"
+  [ -d "$G/build" ] || { echo "no .gpu/build: run 'tools/gpu-check.sh prepare' first" >&2; exit 2; }
+  local lib; lib=$(find_icd_library)
+  [ -n "$lib" ] || { echo "no libnvidia-opencl.so.1 found; set BOLTZCL_ICD_LIBRARY" >&2; exit 2; }
+  mkdir -p "$G/icd"
+  echo "$lib" > "$G/icd/boltzcl-check.icd"
+  local libdirs="$G/root/usr/lib/x86_64-linux-gnu:$G/root/lib/x86_64-linux-gnu"
+  # Only boltzcl's own processes see the carried libraries; PyTorch keeps the system's.
+  bz() { env LD_LIBRARY_PATH="$libdirs" OCL_ICD_VENDORS="$G/icd" BOLTZCL_DATA_DIR="$G/data" \
+           XDG_CACHE_HOME="$G/cache" POCL_CACHE_DIR="$G/pocl-cache" "$@"; }
+  local B="$G/build/src/cli/boltzcl"
+  {
+    echo "# boltzcl GPU check, $(date -u +%FT%TZ)"
+    echo "# ICD library: $lib"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
+    echo "## devices"
+    bz "$B" devices --check 2>&1 || true
+    echo "## cl tests"
+    local pass=0 fail=0
+    for t in "$G"/build/tests/cl/test_cl_*; do
+      [ -x "$t" ] || continue
+      local s=0; bz timeout 300 "$t" > "$G/$(basename "$t").log" 2>&1 || s=$?
+      if [ "$s" -eq 0 ]; then pass=$((pass + 1)); echo "PASS $(basename "$t")";
+      else fail=$((fail + 1)); echo "FAIL $(basename "$t") (exit $s)"; tail -n 20 "$G/$(basename "$t").log"; fi
+    done
+    echo "$pass passed, $fail failed"
+    echo "## bench gemm"; bz "$B" bench gemm --json 2>&1 || true
+    echo "## bench ops"; bz "$B" bench ops --json 2>&1 || true
+    echo "## bench rbm (784-500, CD-1, batch 100, Fashion-MNIST)"
+    bz "$B" bench rbm --epochs 3 --json 2>&1 || true
+    if "$B" --help 2>&1 | grep -q "^  tune"; then
+      echo "## tune (60 s)"; bz timeout 120 "$B" tune --seconds 60 --out "$G/tuning.json" 2>&1 | tail -n 15 || true
+      echo "## bench gemm after tuning"
+      BOLTZCL_TUNING_FILE="$G/tuning.json" bz "$B" bench gemm --json 2>&1 || true
+    fi
+    echo "## PyTorch on the same GPU"
+    python3 tools/gpu/torch_rbm.py --data "$G/data/fashion-mnist" 2>&1 || echo "PyTorch not available"
+  } 2>&1 | tee "$results"
+  echo "results in $results"
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: tools/gpu-check.sh prepare | run [RESULTS]" >&2; exit 2 ;;
+esac
