@@ -5,6 +5,7 @@
 
 #include <clblast_c.h>
 #include <stdint.h>
+#include <stdio.h>
 
 const char *bz_clblast_status_name(int code)
 {
@@ -62,10 +63,18 @@ bz_status bz_sgemm(bz_context *ctx, bool trans_a, bool trans_b, size_t m, size_t
     if (bz_fault_hit(ctx))
         return bz_fail(ctx, BZ_E_BLAS, "CLBlastSgemm: injected fault");
     cl_command_queue q = ctx->queue;
+    double t0 = bz_prof_begin(ctx);
     CLBlastStatusCode s = CLBlastSgemm(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
         trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a->mem, a_off, lda,
         b->mem, b_off, ldb, beta, c->mem, c_off, ldc, &q, NULL);
+    if (ctx->profile) {
+        char name[80];
+        snprintf(name, sizeof name, "sgemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N',
+                 m, n, k);
+        name[47] = '\0';
+        bz_prof_end(ctx, name, t0);
+    }
     if (s != CLBlastSuccess)
         return bz_fail(ctx, s == CLBlastTempBufferAllocFailure ? BZ_E_DEVICE_MEM : BZ_E_BLAS,
                        "CLBlastSgemm(%zux%zux%zu, trans %d%d) failed: %s (%d)", m, n, k, trans_a,

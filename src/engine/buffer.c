@@ -106,7 +106,9 @@ bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t glo
     size_t g = (global + wg - 1) / wg * wg;
     if (bz_fault_hit(ctx))
         return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueNDRangeKernel(%s): injected fault", name);
+    double t0 = bz_prof_begin(ctx);
     cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &g, &wg, 0, NULL, NULL);
+    bz_prof_end(ctx, name, t0);
     return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", name);
 }
 

@@ -126,6 +126,8 @@ bz_status bz_context_create(const bz_context_options *opts_in, bz_context **out)
         const char *home = getenv("HOME");
         snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/.cache/boltzcl", home ? home : ".");
     }
+    const char *prof = getenv("BOLTZCL_PROFILE");
+    ctx->profile = prof && prof[0] == '1';
     const char *fault = getenv("BOLTZCL_FAULT");
     if (fault && fault[0])
         ctx->fault_countdown = strtol(fault, NULL, 10);
@@ -178,6 +180,7 @@ void bz_context_free(bz_context *ctx)
 {
     if (!ctx)
         return;
+    bz_prof_report(ctx);
     close_device(ctx);
     free(ctx);
 }

@@ -107,6 +107,16 @@ struct bz_context {
     char tuning_file[1024];
     char tuning_source[640];
 
+    /* BOLTZCL_PROFILE=1: every launch is timed (synchronously) per name and
+     * the totals are logged when the context is freed */
+    bool profile;
+    size_t n_prof;
+    struct {
+        char name[48];
+        double seconds;
+        unsigned long calls;
+    } prof[BZ_MAX_KERNELS];
+
     /* fault injection (tests): the N-th fallible engine operation fails */
     long fault_countdown;
 };
@@ -154,6 +164,14 @@ bz_status bz_buf_read(bz_context *ctx, const bz_buf *buf, size_t offset, void *d
 bz_status bz_buf_fill(bz_context *ctx, bz_buf *buf, float value, size_t offset, size_t count);
 bz_status bz_buf_copy(bz_context *ctx, const bz_buf *src, size_t src_off, bz_buf *dst,
                       size_t dst_off, size_t count);
+
+/* ---- profiling (log.c) ----------------------------------------------------- */
+
+/* With profiling on, wraps a launch: returns a start time after draining the
+ * queue, and bz_prof_end adds the elapsed time to `name`. */
+double bz_prof_begin(bz_context *ctx);
+void bz_prof_end(bz_context *ctx, const char *name, double t0);
+void bz_prof_report(bz_context *ctx);
 
 /* ---- self-test (selftest.c) ------------------------------------------------ */
 

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static const char *level_name(int level)
 {
@@ -54,4 +56,52 @@ bool bz_fault_hit(bz_context *ctx)
     if (!ctx || ctx->fault_countdown <= 0)
         return false;
     return --ctx->fault_countdown == 0;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double bz_prof_begin(bz_context *ctx)
+{
+    if (!ctx->profile)
+        return 0.0;
+    clFinish(ctx->queue);
+    return mono_now();
+}
+
+void bz_prof_end(bz_context *ctx, const char *name, double t0)
+{
+    if (!ctx->profile)
+        return;
+    clFinish(ctx->queue);
+    double dt = mono_now() - t0;
+    size_t i = 0;
+    while (i < ctx->n_prof && strcmp(ctx->prof[i].name, name) != 0)
+        i++;
+    if (i == ctx->n_prof) {
+        if (ctx->n_prof == BZ_MAX_KERNELS)
+            return;
+        snprintf(ctx->prof[i].name, sizeof ctx->prof[i].name, "%s", name);
+        ctx->n_prof++;
+    }
+    ctx->prof[i].seconds += dt;
+    ctx->prof[i].calls++;
+}
+
+void bz_prof_report(bz_context *ctx)
+{
+    if (!ctx->profile || ctx->n_prof == 0)
+        return;
+    double total = 0;
+    for (size_t i = 0; i < ctx->n_prof; i++)
+        total += ctx->prof[i].seconds;
+    fprintf(stderr, "boltzcl profile (synchronous, %.3f s in all):\n", total);
+    for (size_t i = 0; i < ctx->n_prof; i++)
+        fprintf(stderr, "  %-28s %9lu calls %9.3f s %6.1f%% %9.1f us/call\n", ctx->prof[i].name,
+                ctx->prof[i].calls, ctx->prof[i].seconds, 100 * ctx->prof[i].seconds / total,
+                1e6 * ctx->prof[i].seconds / (double)ctx->prof[i].calls);
 }
