@@ -19,10 +19,12 @@ inline uint4 bz_philox4x32_10(uint4 ctr, uint2 key)
             key.x += BZ_PHILOX_W0;
             key.y += BZ_PHILOX_W1;
         }
-        uint hi0 = mul_hi(BZ_PHILOX_M0, ctr.x);
-        uint lo0 = BZ_PHILOX_M0 * ctr.x;
-        uint hi1 = mul_hi(BZ_PHILOX_M1, ctr.z);
-        uint lo1 = BZ_PHILOX_M1 * ctr.z;
+        // The 64-bit product rather than mul_hi: CPU compilers vectorise it
+        // (one widening multiply per lane), mul_hi they often scalarise.
+        ulong p0 = (ulong)BZ_PHILOX_M0 * ctr.x;
+        ulong p1 = (ulong)BZ_PHILOX_M1 * ctr.z;
+        uint hi0 = (uint)(p0 >> 32), lo0 = (uint)p0;
+        uint hi1 = (uint)(p1 >> 32), lo1 = (uint)p1;
         ctr = (uint4)(hi1 ^ ctr.y ^ key.x, lo1, hi0 ^ ctr.w ^ key.y, lo0);
     }
     return ctr;
