@@ -16,7 +16,9 @@ else
   meson configure build -Dwerror=true
 fi
 ninja -C build
-meson test -C build "${suites[@]}" --print-errorlogs --num-processes 2
+# mpi: mpirun -np 2 against one process (skipped when MPI is absent); not in
+# the sanitizer pass, where Open MPI's own allocations would need suppressing.
+meson test -C build "${suites[@]}" --suite mpi --print-errorlogs --num-processes 2
 
 if [ "${1:-}" = "--sanitize" ]; then
   if [ ! -d build-asan ]; then

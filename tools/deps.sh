@@ -6,7 +6,8 @@ pkgs=(
   build-essential meson ninja-build pkg-config python3
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
   libclblast-dev libcmocka-dev libpng-dev zlib1g-dev libjson-c-dev libopenblas-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist valgrind
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -20,6 +20,14 @@ int bz_cmd_sample_dbn(int argc, char **argv);
 int bz_cmd_transform_dbn(int argc, char **argv);
 /* True when the --model FILE among the arguments is a boltzcl DBN file. */
 bool bz_cli_model_is_dbn(int argc, char **argv);
+/* Deep Boltzmann machines (cmd_train_dbm.c, bench_dbm.c). */
+int bz_cmd_train_dbm(int argc, char **argv);
+int bz_cmd_eval_dbm(int argc, char **argv);
+int bz_cmd_sample_dbm(int argc, char **argv);
+int bz_cmd_transform_dbm(int argc, char **argv);
+int bz_cmd_predict_dbm(int argc, char **argv);
+int bz_cmd_bench_dbm(int argc, char **argv);
+bool bz_cli_model_is_dbm(int argc, char **argv);
 
 /* Opens a context on `device` (NULL: $BOLTZCL_DEVICE or automatic). On
  * failure prints the detailed error and returns NULL. */

@@ -111,6 +111,7 @@ static int write_confusion_png(const char *path, const size_t *cm, size_t K, bz_
 
 int bz_cmd_predict(int argc, char **argv)
 {
+    if (bz_cli_model_is_dbm(argc, argv)) return bz_cmd_predict_dbm(argc, argv);
     const char *model = NULL, *data = NULL, *out = NULL, *confusion = NULL, *device = NULL;
     bool json = false;
     const bz_opt opts[] = {

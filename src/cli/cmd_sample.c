@@ -19,6 +19,7 @@ int bz_cmd_sample(int argc, char **argv)
 {
     if (bz_cli_model_is_dbn(argc, argv)) /* DBN files: see cmd_predict.c */
         return bz_cmd_sample_dbn(argc, argv);
+    if (bz_cli_model_is_dbm(argc, argv)) return bz_cmd_sample_dbm(argc, argv);
     const char *model = NULL, *out = NULL, *from = NULL, *filters = NULL, *recon = NULL,
                *device = NULL;
     size_t n = 100, steps = 1000;

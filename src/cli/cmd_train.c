@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "cli/rbm_common.h"
+#include "dist/dist.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -26,11 +27,20 @@ static void on_sigint(int sig)
 typedef struct progress_state {
     unsigned epoch, epochs;
     int last_pct;
+    bool bar;
+    /* test hook (tests/mpi): BOLTZCL_TEST_KILL_RANK=R:E:B makes rank R of a
+     * distributed run kill itself with SIGKILL after batch B of epoch E
+     * (1-based), as a crash would */
+    long kill_epoch, kill_batch;
 } progress_state;
 
 static void progress(void *user, size_t done, size_t total)
 {
     progress_state *p = user;
+    if (p->kill_epoch == (long)p->epoch && p->kill_batch == (long)done)
+        raise(SIGKILL);
+    if (!p->bar)
+        return;
     int pct = (int)(100 * done / total);
     if (pct == p->last_pct)
         return;
@@ -51,12 +61,15 @@ typedef struct train_args {
     double lr, momentum, final_momentum, weight_decay, sparsity_target, sparsity_cost, lr_decay,
         val_split;
     long seed, momentum_epochs;
-    bool pcd, json, no_scale, quiet;
+    bool pcd, json, no_scale, quiet, distributed;
 } train_args;
+
+/* "train", or "train (rank R of N)" in a distributed run, for messages. */
+static char cmd_name[64] = "train";
 
 static int fail_ctx(bz_context *ctx, bz_status st)
 {
-    return bz_cli_fail("train", ctx, st);
+    return bz_cli_fail(cmd_name, ctx, st);
 }
 
 static void set_meta_num(bz_rbm *r, const char *key, double v)
@@ -65,6 +78,8 @@ static void set_meta_num(bz_rbm *r, const char *key, double v)
     snprintf(b, sizeof b, "%.9g", v);
     bz_rbm_set_meta(r, key, b);
 }
+
+static int train_rbm_with(train_args *ap, bz_comm *comm);
 
 static int train_rbm(int argc, char **argv)
 {
@@ -106,6 +121,8 @@ static int train_rbm(int argc, char **argv)
         {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
         {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no per-epoch lines or progress bar"},
         {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        {"distributed", BZ_OPT_FLAG, &a.distributed, NULL,
+         "data-parallel over the ranks of mpirun -np N (one device each; batch stays global)"},
         {0},
     };
     const char *pos[1];
@@ -113,6 +130,35 @@ static int train_rbm(int argc, char **argv)
     int pr = bz_args_parse("train rbm", "[options]", opts, argc, argv, pos, 0, &npos);
     if (pr)
         return pr > 0 ? 0 : 2;
+    bz_comm *comm = NULL;
+    if (a.distributed) {
+#ifdef BZ_HAVE_MPI
+        if (bz_dist_init(NULL, NULL, &comm))
+            return 1;
+        int rc = train_rbm_with(&a, comm);
+        /* One rank failing ends the whole job: the others may be waiting for
+         * it inside a collective. */
+        if (rc != 0 && rc != 130)
+            bz_dist_abort(comm, rc, "training failed (see the message above)");
+        bz_dist_finalize(comm);
+        return rc;
+#else
+        fprintf(stderr, "boltzcl train: --distributed needs a build with MPI (install "
+                        "libopenmpi-dev and reconfigure with -Dmpi=enabled)\n");
+        return 2;
+#endif
+    }
+    return train_rbm_with(&a, comm);
+}
+
+static int train_rbm_with(train_args *ap, bz_comm *comm)
+{
+    train_args a = *ap;
+    const bool root = !comm || comm->rank == 0;
+    if (comm)
+        snprintf(cmd_name, sizeof cmd_name, "train (rank %d of %d)", comm->rank, comm->size);
+    if (!root)
+        a.quiet = true;
 
     const bz_units *vis = bz_units_by_name(a.visible);
     if (!vis) {
@@ -174,7 +220,15 @@ static int train_rbm(int argc, char **argv)
     }
 
     int rc = 1;
-    bz_context *ctx = bz_cli_open(a.device, false);
+    const char *device = a.device;
+#ifdef BZ_HAVE_MPI
+    char rank_device[300];
+    if (comm) {
+        bz_dist_pick_device(comm, a.device, rank_device, sizeof rank_device);
+        device = rank_device[0] ? rank_device : NULL;
+    }
+#endif
+    bz_context *ctx = bz_cli_open(device, false);
     bz_rbm *rbm = NULL;
     bz_data *dtr = NULL, *dva = NULL, *dsub = NULL;
     FILE *logf = NULL;
@@ -183,7 +237,42 @@ static int train_rbm(int argc, char **argv)
         goto out;
     bz_status st;
     bz_rbm_resume at = {0, 0};
-    if (a.resume) {
+    if (a.resume && comm) {
+        /* Rank 0 reads the checkpoint (no shared file system needed); the
+         * others start from a fresh model and receive its state. The batch
+         * position is global, so any number of ranks may resume it. */
+        uint64_t where[3] = {0, 0, 0};
+        if (root) {
+            st = bz_rbm_load_checkpoint(ctx, a.resume, &rbm, &at);
+            if (st) {
+                fail_ctx(ctx, st);
+                goto out;
+            }
+            where[0] = at.epoch;
+            where[1] = at.batch;
+            where[2] = rbm->nv != tr.dim || rbm->nh != a.hidden || rbm->vis != vis;
+            if (where[2])
+                fprintf(stderr, "boltzcl train: checkpoint %s holds a %zu-%zu %s RBM; the options "
+                                "ask for %zu-%zu %s\n", a.resume, rbm->nv, rbm->nh,
+                        rbm->vis->name, tr.dim, a.hidden, vis->name);
+        }
+        if ((st = comm->bcast_u64(comm, where, 3))) {
+            fprintf(stderr, "boltzcl train: %s\n", comm->error);
+            goto out;
+        }
+        if (where[2])
+            goto out;
+        at.epoch = (unsigned)where[0];
+        at.batch = (size_t)where[1];
+        if (!root && (st = bz_rbm_create(ctx, tr.dim, a.hidden, vis->type, (uint64_t)a.seed,
+                                         &rbm))) {
+            fail_ctx(ctx, st);
+            goto out;
+        }
+        if (!a.quiet)
+            fprintf(stderr, "resuming from %s at epoch %u, batch %zu on %d ranks\n", a.resume,
+                    at.epoch + 1, at.batch, comm->size);
+    } else if (a.resume) {
         st = bz_rbm_load_checkpoint(ctx, a.resume, &rbm, &at);
         if (st) {
             fail_ctx(ctx, st);
@@ -205,6 +294,11 @@ static int train_rbm(int argc, char **argv)
             goto out;
         }
     }
+    /* Every rank starts from rank 0's parameters and training state. */
+    if (comm && (st = bz_rbm_dist_sync(rbm, comm))) {
+        fail_ctx(ctx, st);
+        goto out;
+    }
     if (mean)
         bz_rbm_set_standardization(rbm, mean, sd);
     bz_rbm_set_meta(rbm, "data", a.data);
@@ -224,7 +318,7 @@ static int train_rbm(int argc, char **argv)
         goto out;
     }
     size_t mon = 0;
-    if (va.n) {
+    if (va.n && root) {
         mon = va.n < a.pll_rows ? va.n : a.pll_rows;
         if ((st = bz_data_create(ctx, va.x, mon, va.dim, &dva)) ||
             (st = bz_data_create(ctx, tr.x, mon < tr.n ? mon : tr.n, tr.dim, &dsub))) {
@@ -232,7 +326,7 @@ static int train_rbm(int argc, char **argv)
             goto out;
         }
     }
-    if (a.log && !(logf = fopen(a.log, at.epoch || at.batch ? "a" : "w"))) {
+    if (root && a.log && !(logf = fopen(a.log, at.epoch || at.batch ? "a" : "w"))) {
         fprintf(stderr, "boltzcl train: cannot write %s: %s\n", a.log, strerror(errno));
         goto out;
     }
@@ -252,9 +346,16 @@ static int train_rbm(int argc, char **argv)
     o.lr_decay = (float)a.lr_decay;
     o.stochastic_binarize = prep.binarize == BZ_BIN_STOCHASTIC;
     o.seed = (uint64_t)a.seed;
-    progress_state ps = {0, (unsigned)a.epochs, -1};
+    progress_state ps = {0, (unsigned)a.epochs, -1, false, -1, -1};
     bool tty = isatty(2) && !a.quiet;
-    if (tty) {
+    ps.bar = tty;
+    const char *kill_hook = getenv("BOLTZCL_TEST_KILL_RANK");
+    int kill_rank = -1;
+    if (comm && kill_hook &&
+        sscanf(kill_hook, "%d:%ld:%ld", &kill_rank, &ps.kill_epoch, &ps.kill_batch) == 3 &&
+        kill_rank != comm->rank)
+        ps.kill_epoch = ps.kill_batch = -1;
+    if (tty || ps.kill_epoch >= 0) {
         o.progress = progress;
         o.progress_user = &ps;
     }
@@ -270,6 +371,9 @@ static int train_rbm(int argc, char **argv)
                         "device %s\n", tr.dim, a.hidden, vis->name, a.pcd ? "PCD" : "CD", a.k,
                 tr.n, a.data, bz_data_on_device(dtr) ? "data on the device" : "data streamed",
                 bz_device_name(ctx));
+    if (comm && !a.quiet)
+        fprintf(stderr, "data-parallel over %d ranks: %zu rows of each batch of %zu per rank\n",
+                comm->size, (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch);
     double total_s = 0, last_mse = 0, last_pll = 0, last_gap = 0, last_sps = 0;
     bool have_pll = false;
     unsigned ep = at.epoch;
@@ -278,15 +382,16 @@ static int train_rbm(int argc, char **argv)
         ps.epoch = ep + 1;
         ps.last_pct = -1;
         bz_rbm_epoch_stats es;
-        st = bz_rbm_train_epoch(rbm, dtr, &o, ep, &es);
+        st = comm ? bz_rbm_train_epoch_dist(rbm, dtr, &o, ep, &es, comm)
+                  : bz_rbm_train_epoch(rbm, dtr, &o, ep, &es);
         if (tty)
             fprintf(stderr, "\r%60s\r", "");
         if (st == BZ_E_INTERRUPTED) {
             bz_rbm_resume here = {ep, es.batches_done};
-            bz_status s2 = bz_rbm_save_checkpoint(rbm, a.checkpoint, here);
+            bz_status s2 = root ? bz_rbm_save_checkpoint(rbm, a.checkpoint, here) : BZ_OK;
             if (s2) {
                 fail_ctx(ctx, s2);
-            } else {
+            } else if (root) {
                 fprintf(stderr, "interrupted in epoch %u after batch %zu; saved %s\n"
                                 "resume with the same options and --resume %s\n",
                         ep + 1, es.batches_done, a.checkpoint, a.checkpoint);
@@ -343,10 +448,15 @@ static int train_rbm(int argc, char **argv)
             fflush(logf);
         }
         json_object_put(line);
-        if ((st = bz_rbm_save_checkpoint(rbm, a.checkpoint, (bz_rbm_resume){ep + 1, 0}))) {
+        if (root &&
+            (st = bz_rbm_save_checkpoint(rbm, a.checkpoint, (bz_rbm_resume){ep + 1, 0}))) {
             fail_ctx(ctx, st);
             goto out;
         }
+    }
+    if (!root) {
+        rc = 0; /* rank 0 alone writes the model and pictures */
+        goto out;
     }
     if ((st = bz_rbm_save(rbm, a.out))) {
         fail_ctx(ctx, st);
@@ -405,6 +515,7 @@ int bz_cmd_train(int argc, char **argv)
     if (!strcmp(argv[0], "rbm"))
         return train_rbm(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dbn")) return bz_cmd_train_dbn(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "dbm")) return bz_cmd_train_dbm(argc - 1, argv + 1);
     fprintf(stderr, "boltzcl train: unknown model '%s' (rbm)\n", argv[0]);
     return 2;
 }

@@ -1,6 +1,7 @@
 /* Device buffers of 32-bit words and the launch helpers. */
 #include "engine/engine.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 bz_status bz_buf_alloc(bz_context *ctx, bz_buf *buf, size_t count)
@@ -14,7 +15,8 @@ bz_status bz_buf_alloc(bz_context *ctx, bz_buf *buf, size_t count)
         return bz_fail(ctx, BZ_E_DEVICE_MEM,
                        "a buffer of %zu MiB exceeds the device's largest allocation "
                        "(%llu MiB on %s)",
-                       bytes >> 20, (unsigned long long)(ctx->dev.max_alloc >> 20), ctx->dev.name);
+                       (bytes + (1u << 20) - 1) >> 20, (unsigned long long)(ctx->dev.max_alloc >> 20),
+                       ctx->dev.name);
     if (bz_fault_hit(ctx))
         return bz_fail(ctx, BZ_E_DEVICE_MEM, "clCreateBuffer(%zu bytes): injected fault", bytes);
     cl_int rc;
@@ -27,6 +29,14 @@ bz_status bz_buf_alloc(bz_context *ctx, bz_buf *buf, size_t count)
     buf->mem = m;
     buf->count = count;
     return BZ_OK;
+}
+
+size_t bz_device_budget(const bz_context *ctx)
+{
+    cl_ulong g = ctx->dev.global_mem;
+    if (ctx->dev.type & CL_DEVICE_TYPE_CPU)
+        g /= 2;
+    return g > SIZE_MAX ? SIZE_MAX : (size_t)g;
 }
 
 void bz_buf_release(bz_buf *buf)

@@ -13,7 +13,7 @@
 
 static const char *const main_kernel_files[] = {
     "common.cl", "philox.cl", "elementwise.cl", "sample.cl", "update.cl", "reduce.cl", "rbm.cl",
-    "dbn.cl",
+    "dbn.cl", "dbm.cl",
 };
 
 unsigned bz_version_number(void)

@@ -158,6 +158,10 @@ const char *bz_program_base_options(void);
 /* ---- buffers (buffer.c) ---------------------------------------------------- */
 
 bz_status bz_buf_alloc(bz_context *ctx, bz_buf *buf, size_t count);
+/* Device memory boltzcl plans to use at most: all of a GPU's, half of what a
+ * CPU device reports (its buffers are host memory, which also holds the
+ * host-side copies of data and models, and POCL reports free RAM). */
+size_t bz_device_budget(const bz_context *ctx);
 void bz_buf_release(bz_buf *buf);
 bz_status bz_buf_write(bz_context *ctx, bz_buf *buf, size_t offset, const void *src, size_t count);
 bz_status bz_buf_read(bz_context *ctx, const bz_buf *buf, size_t offset, void *dst, size_t count);

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep a quarter of the device for the model and work space. */
+/* Keep a quarter of the device's budget for the model and work space. */
 static bool fits_on_device(const bz_context *ctx, size_t bytes)
 {
-    return bytes <= ctx->dev.max_alloc && bytes <= ctx->dev.global_mem / 4 * 3;
+    return bytes <= ctx->dev.max_alloc && bytes <= bz_device_budget(ctx) / 4 * 3;
 }
 
 bz_status bz_data_create(bz_context *ctx, const float *x, size_t n, size_t dim, bz_data **out)

@@ -23,6 +23,13 @@ static void release_work(bz_rbm *r)
     r->cap = 0;
 }
 
+/* Device bytes of what bz_rbm_create allocates: weights, biases, their
+ * velocities and the sparsity estimates. */
+static size_t param_bytes(size_t nv, size_t nh)
+{
+    return (2 * nv * nh + 2 * nv + 3 * nh) * sizeof(float);
+}
+
 void bz_rbm_free(bz_rbm *r)
 {
     if (!r)
@@ -54,6 +61,13 @@ bz_status bz_rbm_create(bz_context *ctx, size_t nv, size_t nh, bz_unit_type visi
     if (nv == 0 || nh == 0 || nv > (1u << 24) || nh > (1u << 24) || nv * nh > ((size_t)1 << 31))
         return bz_fail(ctx, BZ_E_SHAPE, "an RBM of %zu visible and %zu hidden units is not "
                        "supported (each between 1 and 2^24, at most 2^31 weights)", nv, nh);
+    size_t need = param_bytes(nv, nh);
+    if (need > bz_device_budget(ctx))
+        return bz_fail(ctx, BZ_E_DEVICE_MEM,
+                       "an RBM of %zu visible and %zu hidden units needs %zu MiB of device "
+                       "memory for its weights, biases and their velocities; %s can give %llu MiB",
+                       nv, nh, need >> 20, ctx->dev.name,
+                       (unsigned long long)(bz_device_budget(ctx) >> 20));
     bz_rbm *r = calloc(1, sizeof *r);
     if (!r)
         return bz_fail(ctx, BZ_E_NOMEM, "out of memory");
@@ -167,6 +181,17 @@ bz_status bz_rbm_reserve(bz_rbm *r, size_t rows)
 {
     if (rows <= r->cap)
         return BZ_OK;
+    /* Each buffer may be below the device's largest allocation and all of
+     * them together still more than it has: say so with the sizes rather
+     * than fail later in a kernel launch. */
+    size_t work = (3 * rows * (r->nv + r->nh) + r->nh + rows) * sizeof(float);
+    size_t model = param_bytes(r->nv, r->nh) + r->chain.count * sizeof(float);
+    if (work + model > bz_device_budget(r->ctx))
+        return bz_fail(r->ctx, BZ_E_DEVICE_MEM,
+                       "a batch of %zu rows needs %zu MiB of device work space besides the "
+                       "model's %zu MiB; %s can give %llu MiB: use a smaller batch",
+                       rows, work >> 20, model >> 20, r->ctx->dev.name,
+                       (unsigned long long)(bz_device_budget(r->ctx) >> 20));
     release_work(r);
     bz_context *c = r->ctx;
     bz_status st;

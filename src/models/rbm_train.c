@@ -9,8 +9,17 @@
  * into one of inner size 2B was measured and gained nothing on POCL, while it
  * forces both phases into one buffer; it is not done. Nothing is read back
  * per batch: the reconstruction error accumulates on the device.
+ *
+ * Data-parallel training (bz_rbm_train_epoch_dist) runs the same step on this
+ * process's rows [lo, hi) of each batch, with every random stream entered at
+ * element lo * cols, and writes the gradient (alpha = lr / global batch,
+ * beta = 0) into one device buffer [dW | dvb | dhb | hidden means], which is
+ * read back, summed across ranks in one in-place allreduce and written back
+ * while the next batch uploads; a momentum pass then applies it. The single-
+ * process path above is untouched by it.
  */
 #include "blas/gemm.h"
+#include "dist/dist.h"
 #include "models/rbm.h"
 #include "ops/ops.h"
 
@@ -47,22 +56,40 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* One CD-k / PCD-k step on the B rows already in V0. */
+/* The gradient of a distributed step: one device buffer whose sections start
+ * at the device's sub-buffer alignment, mirrored on the host, plus one float
+ * after the data that carries the ranks' stop requests through the same
+ * allreduce. */
+typedef struct grad_set {
+    bz_buf all;              /* [dW | dvb | dhb | hidden means] */
+    bz_buf w, vb, hb, hmean; /* sub-buffers of `all` */
+    size_t off_vb, off_hb, off_hm, n_dev, n_red;
+    float *host;             /* n_red floats: the n_dev of `all`, then the stop flag */
+} grad_set;
+
+/* One CD-k / PCD-k step on the B rows already in V0. Those are rows
+ * [lo, lo + B) of the global batch: random streams start at element lo * cols.
+ * `global` rows (B on one process). g == NULL: the single-process update,
+ * straight into the velocities. Otherwise the gradient sections of g get
+ * this process's share, and the update waits for the allreduce. */
 static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, unsigned epoch,
-                         size_t batch, float lr, float mom)
+                         size_t batch, float lr, float mom, size_t lo, size_t global,
+                         grad_set *g)
 {
     bz_context *c = r->ctx;
     const size_t nv = r->nv, nh = r->nh;
     const uint64_t seed = o->seed;
+    const uint64_t ov = (uint64_t)lo * nv, oh = (uint64_t)lo * nh;
+    const float a = lr / (float)global;
 
     if (o->stochastic_binarize)
         CHECK(bz_op_bernoulli(c, &r->V0, &r->V0, B * nv,
-                              (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 254), 0}));
+                              (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 254), ov}));
 
     /* Positive phase: H0 = P(h | v0), Hs ~ H0. */
     CHECK(bz_rbm_up(r, &r->V0, B, &r->H0));
     CHECK(r->hid->mean_sample(c, &r->H0, &r->Hs, &r->H0, &r->hb, B, nh,
-                              (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 0), 0}));
+                              (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 0), oh}));
 
     /* Negative phase from the data's hidden sample (CD) or the persistent
      * chains (PCD; seeded from the first batch's hidden sample). */
@@ -86,7 +113,7 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
         const bz_buf *up = &r->V1;
         if (!last || o->pcd) {
             CHECK(r->vis->sample(c, &r->Vs, &r->V1, B * nv,
-                                 (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 2 * s - 1), 0}));
+                                 (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 2 * s - 1), ov}));
             up = &r->Vs;
         }
         vneg = up;
@@ -94,15 +121,27 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
         if (!last || o->pcd) {
             bz_buf *dst = o->pcd ? &r->chain : &r->Hs;
             CHECK(r->hid->mean_sample(c, &r->H1, dst, &r->H1, &r->hb, B, nh,
-                                      (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 2 * s), 0}));
+                                      (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 2 * s), oh}));
             neg = dst;
         } else {
             CHECK(r->hid->mean(c, &r->H1, &r->H1, &r->hb, B, nh));
         }
     }
 
+    if (g) {
+        /* This process's share of the gradient; the update follows the sum. */
+        CHECK(bz_sgemm(c, true, false, nv, nh, B, a, &r->V0, 0, nv, &r->H0, 0, nh, 0.0f, &g->w, 0,
+                       nh));
+        CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f, &g->w, 0,
+                       nh));
+        CHECK(bz_op_col_sum_diff(c, &g->vb, &r->V0, vneg, B, nv, a, 0.0f));
+        CHECK(bz_op_col_sum_diff(c, &g->hb, &r->H0, &r->H1, B, nh, a, 0.0f));
+        if (o->sparsity_target > 0.0f)
+            CHECK(bz_op_col_sums(c, &g->hmean, &r->H0, B, nh, 1.0f / (float)global, 0.0f));
+        return bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, B, nv);
+    }
+
     /* Velocity: vW = mom vW + lr/B (V0^T H0 - V1^T H1) - lr decay W. */
-    const float a = lr / (float)B;
     CHECK(bz_sgemm(c, true, false, nv, nh, B, a, &r->V0, 0, nv, &r->H0, 0, nh, mom, &r->vW, 0, nh));
     CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f, &r->vW, 0, nh));
     CHECK(bz_op_decay_apply(c, &r->W, &r->vW, nv * nh, lr * o->weight_decay));
@@ -126,15 +165,85 @@ static bool all_finite(const float *x, size_t n)
     return true;
 }
 
-bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o_in,
-                             unsigned epoch, bz_rbm_epoch_stats *stats)
+static void grad_free(grad_set *g)
 {
-    if (!r || !d)
-        return BZ_E_INVALID_ARG;
+    bz_buf *subs[] = {&g->w, &g->vb, &g->hb, &g->hmean, &g->all};
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        bz_buf_release(subs[i]);
+    free(g->host);
+    memset(g, 0, sizeof *g);
+}
+
+static bz_status sub_buffer(bz_context *c, bz_buf *all, size_t off, size_t n, bz_buf *out)
+{
+    cl_buffer_region reg = {off * sizeof(float), n * sizeof(float)};
+    cl_int rc;
+    out->mem = clCreateSubBuffer(all->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &reg,
+                                 &rc);
+    if (rc != CL_SUCCESS) {
+        out->mem = NULL;
+        return bz_cl_fail(c, rc, "clCreateSubBuffer", "gradient section");
+    }
+    out->count = n;
+    return BZ_OK;
+}
+
+static bz_status grad_alloc(bz_rbm *r, grad_set *g)
+{
     bz_context *c = r->ctx;
-    bz_rbm_train_options defaults;
-    bz_rbm_train_options_init(&defaults);
-    const bz_rbm_train_options *o = o_in ? o_in : &defaults;
+    memset(g, 0, sizeof *g);
+    cl_uint bits = 1024;
+    clGetDeviceInfo(c->dev.id, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL);
+    size_t al = bits / 8 / sizeof(float);
+    al = al ? al : 1;
+#define ROUND_UP(x) (((x) + al - 1) / al * al)
+    g->off_vb = ROUND_UP(r->nv * r->nh);
+    g->off_hb = ROUND_UP(g->off_vb + r->nv);
+    g->off_hm = ROUND_UP(g->off_hb + r->nh);
+#undef ROUND_UP
+    g->n_dev = g->off_hm + r->nh;
+    g->n_red = g->n_dev + 1;
+    bz_status st;
+    if (!(g->host = calloc(g->n_red, sizeof *g->host)))
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for a gradient of %zu floats", g->n_red);
+    else if ((st = bz_buf_alloc(c, &g->all, g->n_dev)) || (st = bz_buf_fill(c, &g->all, 0.0f, 0,
+                                                                            g->n_dev)) ||
+             (st = sub_buffer(c, &g->all, 0, r->nv * r->nh, &g->w)) ||
+             (st = sub_buffer(c, &g->all, g->off_vb, r->nv, &g->vb)) ||
+             (st = sub_buffer(c, &g->all, g->off_hb, r->nh, &g->hb)) ||
+             (st = sub_buffer(c, &g->all, g->off_hm, r->nh, &g->hmean))) {
+        /* st says what failed */
+    }
+    if (st)
+        grad_free(g);
+    return st;
+}
+
+/* velocity = mom velocity + g - lr decay W; W += velocity (and the same for
+ * the biases, without decay, and with the sparsity pull on the hidden ones,
+ * in the order the single-process step uses). */
+static bz_status apply_grad(bz_rbm *r, const bz_rbm_train_options *o, grad_set *g, float lr,
+                            float mom)
+{
+    bz_context *c = r->ctx;
+    const size_t nv = r->nv, nh = r->nh;
+    CHECK(bz_op_momentum_update(c, &r->W, &r->vW, &g->w, nv * nh, 1.0f, mom,
+                                lr * o->weight_decay));
+    CHECK(bz_op_momentum_update(c, &r->vb, &r->vvb, &g->vb, nv, 1.0f, mom, 0.0f));
+    if (o->sparsity_target > 0.0f) {
+        CHECK(bz_op_col_sums(c, &r->vhb, &g->hb, 1, nh, 1.0f, mom));
+        CHECK(bz_op_sparsity_update(c, &r->q, &g->hmean, &r->vhb, nh, lr * o->sparsity_cost,
+                                    o->sparsity_target));
+        return bz_op_decay_apply(c, &r->hb, &r->vhb, nh, 0.0f);
+    }
+    return bz_op_momentum_update(c, &r->hb, &r->vhb, &g->hb, nh, 1.0f, mom, 0.0f);
+}
+
+/* Checks shared by both entry points; sets the global batch size. */
+static bz_status check_args(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o, unsigned epoch,
+                            size_t *B)
+{
+    bz_context *c = r->ctx;
     if (d->dim != r->nv)
         return bz_fail(c, BZ_E_SHAPE, "data rows have %zu values but the RBM has %zu visible units",
                        d->dim, r->nv);
@@ -143,53 +252,18 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
                        "training needs batch size >= 1, 1 <= k <= 100 and a positive learning rate");
     if (epoch >= (1u << 24))
         return bz_fail(c, BZ_E_INVALID_ARG, "epoch %u is beyond the random streams' range", epoch);
-    size_t B = o->batch_size < d->n ? o->batch_size : d->n;
-    CHECK(bz_rbm_reserve(r, B));
-    if (o->pcd)
-        CHECK(bz_rbm_reserve_chains(r, B));
+    *B = o->batch_size < d->n ? o->batch_size : d->n;
+    return BZ_OK;
+}
 
-    double t0 = now_s();
-    float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
-    float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
-    CHECK(bz_data_shuffle(d, o->seed, epoch));
-    CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
-    size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
-    if (batch > n_batches)
-        return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
-    bool stopped = false;
-    cl_event in_flight[2] = {NULL, NULL};
-    bz_status st = BZ_OK;
-    for (; batch < n_batches; batch++) {
-        size_t first = batch * B;
-        size_t rows = d->n - first < B ? d->n - first : B;
-        if ((st = bz_data_fetch_perm(d, first, rows, &r->V0)) ||
-            (st = cd_step(r, o, rows, epoch, batch, lr, mom)))
-            break;
-        done_rows += rows;
-        if (o->progress) {
-            /* Report batches the device has finished, not ones merely
-             * queued: wait for the marker of the batch before last, which
-             * keeps two batches in flight. */
-            cl_event mark = NULL;
-            if (clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &mark) == CL_SUCCESS) {
-                if (in_flight[batch % 2]) {
-                    clWaitForEvents(1, &in_flight[batch % 2]);
-                    clReleaseEvent(in_flight[batch % 2]);
-                }
-                in_flight[batch % 2] = mark;
-            }
-            o->progress(o->progress_user, batch + 1, n_batches);
-        }
-        if (o->stop && *o->stop && batch + 1 < n_batches) {
-            stopped = true;
-            batch++;
-            break;
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (in_flight[i])
-            clReleaseEvent(in_flight[i]);
-    CHECK(st);
+/* End of an epoch: the error, summed over `comm` when there is one, the
+ * divergence check and the statistics. */
+static bz_status finish_epoch(bz_rbm *r, const bz_rbm_train_options *o, unsigned epoch,
+                              size_t batch, size_t n_batches, size_t done_rows, bool stopped,
+                              double t0, bz_rbm_epoch_stats *stats, bz_comm *comm)
+{
+    bz_context *c = r->ctx;
+    bz_status st;
     if (stats)
         stats->batches_done = batch;
     float *acc = malloc(r->cap * sizeof *acc);
@@ -201,6 +275,8 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
         sum += acc[i];
     free(acc);
     CHECK(st);
+    if (comm && (st = comm->sum_f64(comm, &sum, 1)))
+        return bz_fail(c, st, "summing the reconstruction error across ranks: %s", comm->error);
     double secs = now_s() - t0;
     double mse = done_rows ? sum / ((double)done_rows * (double)r->nv) : 0.0;
 
@@ -227,4 +303,306 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
     return stopped ? bz_fail(c, BZ_E_INTERRUPTED, "stopped after batch %zu of %zu in epoch %u",
                              batch, n_batches, epoch + 1)
                    : BZ_OK;
+}
+
+bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o_in,
+                             unsigned epoch, bz_rbm_epoch_stats *stats)
+{
+    if (!r || !d)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = r->ctx;
+    bz_rbm_train_options defaults;
+    bz_rbm_train_options_init(&defaults);
+    const bz_rbm_train_options *o = o_in ? o_in : &defaults;
+    size_t B = 0;
+    CHECK(check_args(r, d, o, epoch, &B));
+    CHECK(bz_rbm_reserve(r, B));
+    if (o->pcd)
+        CHECK(bz_rbm_reserve_chains(r, B));
+
+    double t0 = now_s();
+    float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
+    float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
+    CHECK(bz_data_shuffle(d, o->seed, epoch));
+    CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
+    size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
+    if (batch > n_batches)
+        return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
+    bool stopped = false;
+    cl_event in_flight[2] = {NULL, NULL};
+    bz_status st = BZ_OK;
+    for (; batch < n_batches; batch++) {
+        size_t first = batch * B;
+        size_t rows = d->n - first < B ? d->n - first : B;
+        if ((st = bz_data_fetch_perm(d, first, rows, &r->V0)) ||
+            (st = cd_step(r, o, rows, epoch, batch, lr, mom, 0, rows, NULL)))
+            break;
+        done_rows += rows;
+        /* Keep at most two batches in flight: wait for the marker of the
+         * batch before last. An unbounded queue of thousands of commands
+         * made POCL three times slower (its scheduler walks the queue), and
+         * the progress callback should report finished batches, not queued
+         * ones. Two in flight keep a GPU busy all the same. */
+        cl_event mark = NULL;
+        if (clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &mark) == CL_SUCCESS) {
+            if (in_flight[batch % 2]) {
+                clWaitForEvents(1, &in_flight[batch % 2]);
+                clReleaseEvent(in_flight[batch % 2]);
+            }
+            in_flight[batch % 2] = mark;
+        }
+        if (o->progress)
+            o->progress(o->progress_user, batch + 1, n_batches);
+        if (o->stop && *o->stop && batch + 1 < n_batches) {
+            stopped = true;
+            batch++;
+            break;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (in_flight[i])
+            clReleaseEvent(in_flight[i]);
+    CHECK(st);
+    return finish_epoch(r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, NULL);
+}
+
+/* ---- data-parallel training ---------------------------------------------- */
+
+static bz_status fetch_share(bz_data *d, size_t n, size_t B, size_t batch, const bz_comm *comm,
+                             bz_buf *dst, size_t *lo, size_t *local, size_t *rows)
+{
+    size_t first = batch * B, hi;
+    *rows = n - first < B ? n - first : B;
+    bz_dist_share(*rows, comm->rank, comm->size, lo, &hi);
+    *local = hi - *lo;
+    return *local ? bz_data_fetch_perm(d, first + *lo, *local, dst) : BZ_OK;
+}
+
+/* PCD across ranks. Between epochs r->chain holds all B chains, as on one
+ * process (so checkpoints are the same and resume on any number of ranks);
+ * during an epoch it holds this rank's rows of them for the batch size in
+ * force, and the rows are regathered whenever that size changes (epoch start
+ * and end, a short last batch): an allreduce of disjoint slices, exact. */
+typedef struct chain_share {
+    bz_buf full;          /* all chains, parked while the epoch runs */
+    float *host;          /* B x nh: the global chains as last gathered */
+    size_t rows, lo, n;   /* split in force: batch rows, first row here, rows here */
+} chain_share;
+
+static bz_status chains_gather(bz_rbm *r, chain_share *cs, bz_comm *comm)
+{
+    if (!cs->rows || !r->chain_valid)
+        return BZ_OK;
+    const size_t nh = r->nh;
+    memset(cs->host, 0, cs->rows * nh * sizeof *cs->host);
+    if (cs->n)
+        CHECK(bz_buf_read(r->ctx, &r->chain, 0, cs->host + cs->lo * nh, cs->n * nh));
+    bz_status st = comm->sum_f32(comm, cs->host, cs->rows * nh);
+    return st ? bz_fail(r->ctx, st, "gathering the persistent chains: %s", comm->error) : BZ_OK;
+}
+
+static bz_status chains_split(bz_rbm *r, chain_share *cs, size_t rows, size_t lo, size_t n,
+                              bz_comm *comm)
+{
+    if (rows == cs->rows)
+        return BZ_OK;
+    CHECK(chains_gather(r, cs, comm));
+    cs->rows = rows;
+    cs->lo = lo;
+    cs->n = n;
+    if (r->chain_valid && n)
+        CHECK(bz_buf_write(r->ctx, &r->chain, 0, cs->host + lo * r->nh, n * r->nh));
+    return BZ_OK;
+}
+
+static bz_status train_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o, unsigned epoch,
+                            size_t B, grad_set *g, chain_share *cs, bz_comm *comm,
+                            size_t *batch_io, size_t n_batches, size_t *done_rows, bool *stopped)
+{
+    bz_context *c = r->ctx;
+    float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
+    float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
+    size_t batch = *batch_io, lo = 0, local = 0, rows = 0;
+    bz_status st = BZ_OK;
+    if (batch < n_batches)
+        st = fetch_share(d, d->n, B, batch, comm, &r->V0, &lo, &local, &rows);
+    for (; st == BZ_OK && batch < n_batches; batch++) {
+        double t0 = now_s();
+        if (cs && (st = chains_split(r, cs, rows, lo, local, comm)))
+            break;
+        if (local) {
+            if ((st = cd_step(r, o, local, epoch, batch, lr, mom, lo, rows, g)))
+                break;
+        } else if ((st = bz_buf_fill(c, &g->all, 0.0f, 0, g->n_dev))) {
+            break; /* a batch smaller than the number of ranks: nothing here */
+        }
+        /* Read the local gradient without blocking, queue the next batch's
+         * upload (or gather) behind it, then wait for the read alone: the
+         * upload runs while the ranks sum. */
+        cl_event got = NULL;
+        cl_int rc = bz_fault_hit(c) ? CL_OUT_OF_RESOURCES
+                                    : clEnqueueReadBuffer(c->queue, g->all.mem, CL_FALSE, 0,
+                                                          g->n_dev * sizeof(float), g->host, 0,
+                                                          NULL, &got);
+        if (rc != CL_SUCCESS) {
+            st = bz_cl_fail(c, rc, "clEnqueueReadBuffer", "gradient");
+            break;
+        }
+        clFlush(c->queue);
+        size_t rows_now = rows, next_lo = 0, next_local = 0, next_rows = 0;
+        if (batch + 1 < n_batches)
+            st = fetch_share(d, d->n, B, batch + 1, comm, &r->V0, &next_lo, &next_local,
+                             &next_rows);
+        rc = clWaitForEvents(1, &got);
+        clReleaseEvent(got);
+        if (st)
+            break;
+        if (rc != CL_SUCCESS) {
+            st = bz_cl_fail(c, rc, "clWaitForEvents", "gradient read");
+            break;
+        }
+        double t1 = now_s();
+        g->host[g->n_dev] = o->stop && *o->stop ? 1.0f : 0.0f;
+        if ((st = comm->sum_f32(comm, g->host, g->n_red))) {
+            st = bz_fail(c, st, "gradient allreduce: %s", comm->error);
+            break;
+        }
+        double t2 = now_s();
+        comm->steps++;
+        comm->compute_s += t1 - t0;
+        comm->reduce_s += t2 - t1;
+        comm->reduce_floats = g->n_red;
+        /* The host copy is not touched again before the next read, which the
+         * in-order queue runs after this write. */
+        rc = bz_fault_hit(c) ? CL_OUT_OF_RESOURCES
+                             : clEnqueueWriteBuffer(c->queue, g->all.mem, CL_FALSE, 0,
+                                                    g->n_dev * sizeof(float), g->host, 0, NULL,
+                                                    NULL);
+        if (rc != CL_SUCCESS) {
+            st = bz_cl_fail(c, rc, "clEnqueueWriteBuffer", "summed gradient");
+            break;
+        }
+        if ((st = apply_grad(r, o, g, lr, mom)))
+            break;
+        *done_rows += rows_now;
+        lo = next_lo;
+        local = next_local;
+        rows = next_rows;
+        if (o->progress)
+            o->progress(o->progress_user, batch + 1, n_batches);
+        if (g->host[g->n_dev] > 0.0f && batch + 1 < n_batches) {
+            *stopped = true;
+            batch++;
+            break;
+        }
+    }
+    *batch_io = batch;
+    /* Nothing may still read the host copy when it is freed. */
+    bz_status fs = bz_finish(c);
+    return st ? st : fs;
+}
+
+bz_status bz_rbm_train_epoch_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o_in,
+                                  unsigned epoch, bz_rbm_epoch_stats *stats, bz_comm *comm)
+{
+    if (!r || !d || !comm || comm->size < 1 || comm->rank < 0 || comm->rank >= comm->size)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = r->ctx;
+    bz_rbm_train_options defaults;
+    bz_rbm_train_options_init(&defaults);
+    const bz_rbm_train_options *o = o_in ? o_in : &defaults;
+    size_t B = 0;
+    CHECK(check_args(r, d, o, epoch, &B));
+    size_t most = (B + (size_t)comm->size - 1) / (size_t)comm->size;
+    CHECK(bz_rbm_reserve(r, most ? most : 1));
+    if (o->pcd)
+        CHECK(bz_rbm_reserve_chains(r, B));
+
+    double t0 = now_s();
+    CHECK(bz_data_shuffle(d, o->seed, epoch));
+    CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
+    size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
+    if (batch > n_batches)
+        return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
+    grad_set g;
+    CHECK(grad_alloc(r, &g));
+    chain_share cs = {.full = r->chain};
+    bz_status st = BZ_OK;
+    if (o->pcd) {
+        /* Park all chains; train on this rank's rows of them. */
+        bz_buf local = {0};
+        if (!(cs.host = malloc(B * r->nh * sizeof *cs.host)))
+            st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu chains", B);
+        else if (r->chain_valid)
+            st = bz_buf_read(c, &cs.full, 0, cs.host, B * r->nh);
+        if (!st)
+            st = bz_buf_alloc(c, &local, (most ? most : 1) * r->nh);
+        if (!st)
+            r->chain = local;
+    }
+    bool stopped = false;
+    if (!st)
+        st = train_dist(r, d, o, epoch, B, &g, o->pcd ? &cs : NULL, comm, &batch, n_batches,
+                        &done_rows, &stopped);
+    if (o->pcd && r->chain.mem != cs.full.mem) {
+        /* Gather the rows back into all chains, even after a failure (the
+         * job ends then, but r stays consistent). */
+        bz_status gs = st ? BZ_OK : chains_gather(r, &cs, comm);
+        bz_buf_release(&r->chain);
+        r->chain = cs.full;
+        if (!gs && !st && r->chain_valid)
+            gs = bz_buf_write(c, &r->chain, 0, cs.host, B * r->nh);
+        st = st ? st : gs;
+    }
+    free(cs.host);
+    grad_free(&g);
+    CHECK(st);
+    return finish_epoch(r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, comm);
+}
+
+bz_status bz_rbm_dist_sync(bz_rbm *r, bz_comm *comm)
+{
+    if (!r || !comm)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = r->ctx;
+    const size_t nv = r->nv, nh = r->nh, n = 2 * (nv * nh + nv + nh) + nh;
+    float *h = malloc(n * sizeof *h);
+    if (!h)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory");
+    bz_buf *bufs[] = {&r->W, &r->vb, &r->hb, &r->vW, &r->vvb, &r->vhb, &r->q};
+    size_t lens[] = {nv * nh, nv, nh, nv * nh, nv, nh, nh};
+    bz_status st = BZ_OK;
+    size_t off = 0;
+    for (size_t i = 0; st == BZ_OK && i < 7; off += lens[i], i++)
+        st = bz_buf_read(c, bufs[i], 0, h + off, lens[i]);
+    if (st == BZ_OK && (st = comm->bcast_f32(comm, h, n)))
+        st = bz_fail(c, st, "broadcasting the parameters: %s", comm->error);
+    off = 0;
+    for (size_t i = 0; st == BZ_OK && i < 7; off += lens[i], i++)
+        st = bz_buf_write(c, bufs[i], 0, h + off, lens[i]);
+    free(h);
+    CHECK(st);
+
+    /* Persistent chains, when rank 0 has them (a resumed PCD run). */
+    uint64_t ch[2] = {r->chain_valid, r->chain_valid ? r->chain.count / nh : 0};
+    if ((st = comm->bcast_u64(comm, ch, 2)))
+        return bz_fail(c, st, "broadcasting the chains' shape: %s", comm->error);
+    if (!ch[0])
+        return BZ_OK;
+    size_t rows = (size_t)ch[1];
+    CHECK(bz_rbm_reserve_chains(r, rows));
+    if (!(h = malloc(rows * nh * sizeof *h)))
+        return bz_fail(c, BZ_E_NOMEM, "out of memory");
+    if (comm->rank == 0)
+        st = bz_buf_read(c, &r->chain, 0, h, rows * nh);
+    /* Every rank takes part in the broadcast, whatever rank 0's read did. */
+    bz_status bs = comm->bcast_f32(comm, h, rows * nh);
+    if (!st && bs)
+        st = bz_fail(c, bs, "broadcasting the chains: %s", comm->error);
+    if (!st)
+        st = bz_buf_write(c, &r->chain, 0, h, rows * nh);
+    if (!st)
+        r->chain_valid = true;
+    free(h);
+    return st;
 }

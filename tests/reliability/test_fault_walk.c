@@ -8,7 +8,9 @@
  * the device is streamed instead) or fail with exit status 1 and a message
  * naming the failed call, never by a signal (crash or sanitizer abort), and
  * never touching the model file that was there before. The checkpoint left
- * behind, if any, must load. The walk ends after a run of successes.
+ * behind, if any, must load. The walk ends after a run of successes. Two
+ * walks: training from scratch, and resuming a PCD run from a checkpoint
+ * (which must survive every failure too).
  * Run it under ASan/LSan (tools/check.sh --sanitize) to check that every
  * failure path frees everything.
  */
@@ -26,9 +28,10 @@
 
 #include <cmocka.h>
 
-/* Successes in a row that end the walk: only the dataset upload absorbs a
- * failure, so isolated successes occur inside the run, long runs only past
- * its end. */
+/* Successes in a row that end the walk. Inside the run only fallbacks absorb
+ * a failure (a dataset that cannot be put on the device is streamed, a tuned
+ * GEMM that fails gives way to CLBlast's defaults), so successes there come
+ * alone or in short runs; long runs only past its end. */
 #define END_STREAK 10
 
 static bool has_temp_files(const char *dir)
@@ -59,111 +62,184 @@ static bool names_failed_call(const char *err)
     return named;
 }
 
-static void fault_walk(void **state)
-{
-    (void)state;
-    bz_context *ctx = rel_open_context();
-    char *dir = rel_tmpdir("faultwalk");
-    char *data = rel_path(dir, "data.csv");
-    char *model = rel_path(dir, "model.safetensors");
-    char *ckpt = rel_path(dir, "model.safetensors.ckpt");
-    char *ref = rel_path(dir, "ref.safetensors");
-    char *ref_ckpt = rel_path(dir, "ref.safetensors.ckpt");
-    rel_write_csv(data, 64, 16, 1);
-
-    /* The model that is already there: another seed, another shape. */
-    char *err = NULL;
-    const char *make_good[] = {"train", "rbm", "--data", data, "--hidden", "5", "--epochs", "1",
-                               "--seed", "7", "--out", model, "--quiet", NULL};
-    int status = rel_run(make_good, NULL, &err);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("making the existing model: %s\n%s", rel_status_str(status), err);
-    free(err);
+typedef struct fixture {
+    bz_context *ctx;
+    char *dir, *data, *model, *ckpt, *start_ckpt;
+    char *good; /* the model file that is there before each run */
     size_t good_len;
-    char *good = rel_read(model, &good_len);
-    assert_non_null(good);
-    unlink(ckpt);
+} fixture;
 
-    /* The run under test, undisturbed, for what a success must write. */
-    const char *walk_ref[] = {"train", "rbm", "--data", data, "--hidden", "8", "--epochs", "2",
-                              "--batch", "32", "--out", ref, "--quiet", NULL};
-    status = rel_run(walk_ref, NULL, &err);
+static void run_ok(const char *const *args, const char *what)
+{
+    char *err = NULL;
+    int status = rel_run(args, NULL, &err);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("the undisturbed run: %s\n%s", rel_status_str(status), err);
+        fail_msg("%s: %s\n%s", what, rel_status_str(status), err);
     free(err);
-    size_t ref_len;
-    char *ref_bytes = rel_read(ref, &ref_len);
-    assert_non_null(ref_bytes);
-    unlink(ref);
-    unlink(ref_ckpt);
+}
 
-    const char *walk[] = {"train", "rbm", "--data", data, "--hidden", "8", "--epochs", "2",
-                          "--batch", "32", "--out", model, "--quiet", NULL};
-    unsigned streak = 0, failures = 0, with_ckpt = 0, last_failure = 0;
-    unsigned n;
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->ctx = rel_open_context();
+    f->dir = rel_tmpdir("faultwalk");
+    f->data = rel_path(f->dir, "data.csv");
+    f->model = rel_path(f->dir, "model.safetensors");
+    f->ckpt = rel_path(f->dir, "model.safetensors.ckpt");
+    f->start_ckpt = rel_path(f->dir, "start.ckpt");
+    rel_write_csv(f->data, 64, 16, 1);
+    /* The model that is already there: another seed, another shape. */
+    const char *make_good[] = {"train", "rbm", "--data", f->data, "--hidden", "5", "--epochs",
+                               "1", "--seed", "7", "--out", f->model, "--quiet", NULL};
+    run_ok(make_good, "making the existing model");
+    f->good = rel_read(f->model, &f->good_len);
+    unlink(f->ckpt);
+    *state = f;
+    return f->good ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    rel_rmtree(f->dir);
+    free(f->dir);
+    free(f->data);
+    free(f->model);
+    free(f->ckpt);
+    free(f->start_ckpt);
+    free(f->good);
+    bz_context_free(f->ctx);
+    free(f);
+    return 0;
+}
+
+/* A file's contents, restored before every run and compared after it. */
+typedef struct kept_file {
+    const char *path;
+    char *bytes;
+    size_t len;
+} kept_file;
+
+static bool same_contents(const kept_file *k)
+{
+    size_t len;
+    char *now = rel_read(k->path, &len);
+    bool same = now && len == k->len && memcmp(now, k->bytes, len) == 0;
+    free(now);
+    return same;
+}
+
+/* Walks BOLTZCL_FAULT=1, 2, ... over `args` (which write f->model) until
+ * END_STREAK successes in a row. ref: what a successful run writes. The
+ * kept files must be untouched by every failed run. */
+static void walk(fixture *f, const char *const *args, const kept_file *ref, kept_file *kept,
+                 size_t n_kept, const char *name)
+{
+    unsigned streak = 0, failures = 0, with_ckpt = 0, last_failure = 0, n;
     for (n = 1; streak < END_STREAK; n++) {
-        rel_write(model, good, good_len);
-        unlink(ckpt);
+        for (size_t i = 0; i < n_kept; i++)
+            rel_write(kept[i].path, kept[i].bytes, kept[i].len);
+        unlink(f->ckpt);
         char fault[32];
         snprintf(fault, sizeof fault, "BOLTZCL_FAULT=%u", n);
         const char *env[] = {fault, NULL};
-        status = rel_run(walk, env, &err);
+        char *err;
+        int status = rel_run(args, env, &err);
         if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1))
-            fail_msg("fault %u: %s\n%s", n, rel_status_str(status), err);
+            fail_msg("%s, fault %u: %s\n%s", name, n, rel_status_str(status), err);
         if (strstr(err, "Sanitizer"))
-            fail_msg("fault %u: sanitizer report\n%s", n, err);
-        size_t len;
-        char *now = rel_read(model, &len);
+            fail_msg("%s, fault %u: sanitizer report\n%s", name, n, err);
         if (WEXITSTATUS(status) == 0) {
             streak++;
-            if (!now || len != ref_len || memcmp(now, ref_bytes, len) != 0)
-                fail_msg("fault %u: the run succeeded but wrote another model than an "
-                         "undisturbed run\n%s", n, err);
+            if (!same_contents(ref))
+                fail_msg("%s, fault %u: the run succeeded but wrote another model than an "
+                         "undisturbed run\n%s", name, n, err);
         } else {
             streak = 0;
             failures++;
             last_failure = n;
             if (!names_failed_call(err))
-                fail_msg("fault %u: no message naming the failed call; stderr:\n%s", n, err);
-            if (!now || len != good_len || memcmp(now, good, len) != 0)
-                fail_msg("fault %u: the existing model file was changed\n%s", n, err);
-            if (rel_exists(ckpt)) {
+                fail_msg("%s, fault %u: no message naming the failed call; stderr:\n%s", name,
+                         n, err);
+            for (size_t i = 0; i < n_kept; i++)
+                if (!same_contents(&kept[i]))
+                    fail_msg("%s, fault %u: %s was changed\n%s", name, n, kept[i].path, err);
+            if (rel_exists(f->ckpt)) {
                 with_ckpt++;
-                bz_status st = rel_load(ctx, ckpt, true, NULL, NULL);
-                if (st)
-                    fail_msg("fault %u: the checkpoint left behind does not load: %s",
-                             n, bz_last_error(ctx));
+                if (rel_load(f->ctx, f->ckpt, true, NULL, NULL))
+                    fail_msg("%s, fault %u: the checkpoint left behind does not load: %s", name,
+                             n, bz_last_error(f->ctx));
             }
         }
-        if (has_temp_files(dir))
-            fail_msg("fault %u: a temporary file was left behind\n%s", n, err);
-        free(now);
+        if (has_temp_files(f->dir))
+            fail_msg("%s, fault %u: a temporary file was left behind\n%s", name, n, err);
         free(err);
     }
-    printf("walked fault points 1..%u: %u failed cleanly (%u after a checkpoint), the last "
-           "at %u; %u runs succeeded inside the run, the rest past its end\n",
-           n - 1, failures, with_ckpt, last_failure, last_failure - failures);
+    printf("%s: walked fault points 1..%u: %u failed cleanly (%u after writing a checkpoint), "
+           "the last at %u; %u inside the run were absorbed by a fallback\n",
+           name, n - 1, failures, with_ckpt, last_failure, last_failure - failures);
     /* A walk that never failed would mean the switch is not wired in. */
     assert_true(failures >= 20);
-    assert_true(with_ckpt > 0);
+}
 
-    free(good);
-    free(ref_bytes);
-    rel_rmtree(dir);
-    free(dir);
-    free(data);
-    free(model);
-    free(ckpt);
-    free(ref);
-    free(ref_ckpt);
-    bz_context_free(ctx);
+/* Runs args undisturbed; returns what it wrote to f->model, and removes it
+ * and the checkpoint. */
+static kept_file undisturbed(fixture *f, const char *const *args)
+{
+    unlink(f->model);
+    run_ok(args, "the undisturbed run");
+    kept_file k = {f->model, NULL, 0};
+    k.bytes = rel_read(f->model, &k.len);
+    assert_non_null(k.bytes);
+    unlink(f->ckpt);
+    return k;
+}
+
+/* Two epochs from scratch. */
+static void walk_training(void **state)
+{
+    fixture *f = *state;
+    const char *args[] = {"train", "rbm", "--data", f->data, "--hidden", "8", "--epochs", "2",
+                          "--batch", "32", "--out", f->model, "--quiet", NULL};
+    kept_file ref = undisturbed(f, args);
+    kept_file kept[] = {{f->model, f->good, f->good_len}};
+    walk(f, args, &ref, kept, 1, "training");
+    free(ref.bytes);
+}
+
+/* Resuming a PCD run from a checkpoint for its last epoch: the checkpoint
+ * loader's failure paths, and the checkpoint must survive them too. */
+static void walk_resume(void **state)
+{
+    fixture *f = *state;
+    const char *first[] = {"train", "rbm", "--data", f->data, "--hidden", "8", "--epochs", "1",
+                           "--batch", "32", "--pcd", "--out", f->model, "--checkpoint",
+                           f->start_ckpt, "--quiet", NULL};
+    unlink(f->model);
+    run_ok(first, "the first epoch");
+    kept_file start = {f->start_ckpt, NULL, 0};
+    start.bytes = rel_read(f->start_ckpt, &start.len);
+    assert_non_null(start.bytes);
+
+    const char *args[] = {"train", "rbm", "--data", f->data, "--hidden", "8", "--epochs", "2",
+                          "--batch", "32", "--pcd", "--resume", f->start_ckpt, "--out",
+                          f->model, "--quiet", NULL};
+    kept_file ref = undisturbed(f, args);
+    rel_write(f->start_ckpt, start.bytes, start.len);
+    kept_file kept[] = {{f->model, f->good, f->good_len}, start};
+    walk(f, args, &ref, kept, 2, "resume");
+    free(ref.bytes);
+    free(start.bytes);
 }
 
 int main(int argc, char **argv)
 {
     rel_init(argc, argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fault_walk),
+        cmocka_unit_test_setup_teardown(walk_training, setup, teardown),
+        cmocka_unit_test_setup_teardown(walk_resume, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

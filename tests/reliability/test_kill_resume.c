@@ -24,8 +24,10 @@
 #include <cmocka.h>
 
 #define KILL_ROUNDS 20
-#define KILL_EPOCHS "40"
-#define SIGINT_EPOCHS "60"
+#define KILL_EPOCHS 40
+#define SIGINT_EPOCHS 60
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 typedef struct fixture {
     bz_context *ctx;
@@ -210,7 +212,7 @@ static void sigkill_then_resume(void **state)
     fixture *f = *state;
     rel_params want = {0};
     double t_start, t_train;
-    reference(f, KILL_EPOCHS, &want, &t_start, &t_train);
+    reference(f, STR(KILL_EPOCHS), &want, &t_start, &t_train);
 
     double t0 = rel_now();
     unsigned long long rng = 20240607;
@@ -222,7 +224,7 @@ static void sigkill_then_resume(void **state)
         int status;
         if (early) {
             const char *args[24];
-            train_args(f, KILL_EPOCHS, true, NULL, args);
+            train_args(f, STR(KILL_EPOCHS), true, NULL, args);
             pid_t pid = rel_spawn(args, NULL, NULL, NULL);
             sleep_s(delay);
             kill(pid, SIGKILL);
@@ -230,7 +232,7 @@ static void sigkill_then_resume(void **state)
                 assert_int_equal(errno, EINTR);
         } else {
             child c;
-            start_training(f, KILL_EPOCHS, &c, NULL);
+            start_training(f, STR(KILL_EPOCHS), &c, NULL);
             sleep_s(delay);
             kill(c.pid, SIGKILL);
             status = finish_child(&c);
@@ -256,12 +258,12 @@ static void sigkill_then_resume(void **state)
             unsigned next = 0;
             if (rel_load(f->ctx, f->ckpt, true, NULL, &next))
                 fail_msg("%s: torn checkpoint: %s", what, bz_last_error(f->ctx));
-            assert_true(next >= 1 && next <= 40);
+            assert_true(next >= 1 && next <= KILL_EPOCHS);
         }
         /* The model file is written only at the end: absent or whole. */
         if (rel_exists(f->out) && rel_load(f->ctx, f->out, false, NULL, NULL))
             fail_msg("%s: torn model file: %s", what, bz_last_error(f->ctx));
-        finish_and_compare(f, KILL_EPOCHS, &want, what);
+        finish_and_compare(f, STR(KILL_EPOCHS), &want, what);
         passed++;
     }
     printf("kill and resume: %u/%d identical to the uninterrupted run (killed %u while "
@@ -278,10 +280,10 @@ static void sigint_then_resume(void **state)
     fixture *f = *state;
     rel_params want = {0};
     double t_start, t_train;
-    reference(f, SIGINT_EPOCHS, &want, &t_start, &t_train);
+    reference(f, STR(SIGINT_EPOCHS), &want, &t_start, &t_train);
 
     child c;
-    start_training(f, SIGINT_EPOCHS, &c, NULL);
+    start_training(f, STR(SIGINT_EPOCHS), &c, NULL);
     /* Somewhere in the middle of training. */
     sleep_s(t_train * 0.4);
     kill(c.pid, SIGINT);
@@ -296,10 +298,10 @@ static void sigint_then_resume(void **state)
     unsigned next = 0;
     if (rel_load(f->ctx, f->ckpt, true, NULL, &next))
         fail_msg("SIGINT: checkpoint does not load: %s", bz_last_error(f->ctx));
-    assert_true(next < 60);
+    assert_true(next < SIGINT_EPOCHS);
     printf("SIGINT: %s", strstr(c.err, "interrupted in epoch"));
     free(c.err);
-    finish_and_compare(f, SIGINT_EPOCHS, &want, "SIGINT");
+    finish_and_compare(f, STR(SIGINT_EPOCHS), &want, "SIGINT");
     rel_params_free(&want);
 }
 

@@ -1,0 +1,421 @@
+/*
+ * DBM training. Pretraining reuses the RBM trainer (bz_rbm_train_epoch,
+ * CD-1) on the paper's modified RBMs, each expressed as an ordinary RBM with
+ * tied duplicated units: the bottom RBM sees the data twice ([v, v], two
+ * visible copies sharing W, so P(h|v) = sigmoid(2 v W + c)), the top RBM has
+ * two copies of its hidden units (P(v|h) = sigmoid(W (h + h') + b)). With
+ * CD-1 using visible means, tied copies get identical gradients, so they
+ * stay tied; the composed weights average the copies all the same. Middle
+ * RBMs (3 hidden layers) are ordinary and halved when composed; a layer
+ * between two RBMs takes the mean of its two biases.
+ *
+ * Joint training (one batch): mean field on the data, `gibbs_steps`
+ * layer-parity sweeps of the persistent chains, then per weight matrix two
+ * products accumulated into the velocity (alpha = lr/B with beta = momentum
+ * for the data term, alpha = -lr/M with beta = 1 for the chains), the weight
+ * decay pass, and the biases' column sums the same way.
+ */
+#include "blas/gemm.h"
+#include "models/dbm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHECK(x)            \
+    do {                    \
+        bz_status c_ = (x); \
+        if (c_)             \
+            return c_;      \
+    } while (0)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void bz_dbm_train_options_init(bz_dbm_train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch_size = 100;
+    o->chains = 100;
+    o->mf_iters = 10;
+    o->mf_tol = 1e-4f;
+    o->gibbs_steps = 5;
+    o->learning_rate = 0.005f;
+    o->lr_decay = 0.1f;
+    o->momentum_initial = 0.5f;
+    o->momentum_final = 0.9f;
+    o->momentum_epochs = 5;
+    o->weight_decay = 2e-4f;
+    o->seed = 1;
+}
+
+/* ---- pretraining ---- */
+
+typedef struct layer_params {
+    float *w, *vb, *hb;
+} layer_params;
+
+static void lp_free(layer_params *p)
+{
+    free(p->w);
+    free(p->vb);
+    free(p->hb);
+    memset(p, 0, sizeof *p);
+}
+
+/* Trains one (possibly duplicated) RBM on n rows of `in` (nv wide, already
+ * duplicated when dup_vis), copies out the tied parameters (nv_base x
+ * nh_base), and writes its hidden probabilities of `in` into feat (n x nh,
+ * may be NULL). */
+static bz_status train_rbm(bz_dbm *d, size_t layer, const float *in, size_t n, size_t nv_base,
+                           size_t nh_base, bool dup_vis, bool dup_hid,
+                           const bz_rbm_train_options *o, unsigned epochs, bz_dbm_pretrain_cb cb,
+                           void *user, layer_params *out, float *feat)
+{
+    bz_context *c = d->ctx;
+    size_t nv = dup_vis ? 2 * nv_base : nv_base, nh = dup_hid ? 2 * nh_base : nh_base;
+    bz_rbm *r = NULL;
+    bz_data *data = NULL;
+    float *w = malloc(nv * nh * sizeof *w), *vb = malloc(nv * sizeof *vb),
+          *hb = malloc(nh * sizeof *hb);
+    out->w = malloc(nv_base * nh_base * sizeof *out->w);
+    out->vb = malloc(nv_base * sizeof *out->vb);
+    out->hb = malloc(nh_base * sizeof *out->hb);
+    bz_status st = BZ_OK;
+    if (!w || !vb || !hb || !out->w || !out->vb || !out->hb) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for pretraining layer %zu", layer + 1);
+        goto done;
+    }
+    if ((st = bz_rbm_create(c, nv, nh, BZ_UNIT_BERNOULLI, o->seed + 7919 * layer, &r)) ||
+        (st = bz_rbm_init_visible_bias(r, in, n)) || (st = bz_rbm_get_params(r, w, NULL, NULL)))
+        goto done;
+    /* Tie the copies: the second copy starts equal to the first. */
+    for (size_t i = 0; i < nv; i++)
+        for (size_t j = 0; j < nh; j++) {
+            size_t si = dup_vis && i >= nv_base ? i - nv_base : i;
+            size_t sj = dup_hid && j >= nh_base ? j - nh_base : j;
+            w[i * nh + j] = w[si * nh + sj];
+        }
+    if ((st = bz_rbm_set_params(r, w, NULL, NULL)) ||
+        (st = bz_data_create(c, in, n, nv, &data)))
+        goto done;
+    bz_rbm_train_options lo = *o;
+    lo.seed = o->seed + 1000 * layer;
+    lo.k = 1;                   /* CD-1 with visible means keeps the copies tied */
+    lo.pcd = 0;
+    lo.stochastic_binarize = 0; /* would draw the visible copies differently */
+    for (unsigned e = 0; e < epochs && !st; e++) {
+        bz_rbm_epoch_stats es = {0};
+        st = bz_rbm_train_epoch(r, data, &lo, e, &es);
+        if (!st && cb)
+            cb(user, layer, e, &es);
+    }
+    if (st || (st = bz_rbm_get_params(r, w, vb, hb)))
+        goto done;
+    for (size_t i = 0; i < nv_base; i++)
+        for (size_t j = 0; j < nh_base; j++) {
+            double s = w[i * nh + j];
+            int k = 1;
+            if (dup_vis)
+                s += w[(i + nv_base) * nh + j], k++;
+            if (dup_hid)
+                s += w[i * nh + j + nh_base], k++;
+            out->w[i * nh_base + j] = (float)(s / k);
+        }
+    for (size_t i = 0; i < nv_base; i++)
+        out->vb[i] = dup_vis ? 0.5f * (vb[i] + vb[i + nv_base]) : vb[i];
+    for (size_t j = 0; j < nh_base; j++)
+        out->hb[j] = dup_hid ? 0.5f * (hb[j] + hb[j + nh_base]) : hb[j];
+    if (feat && !dup_hid)
+        st = bz_rbm_transform(r, in, n, feat);
+done:
+    free(w);
+    free(vb);
+    free(hb);
+    bz_data_free(data);
+    bz_rbm_free(r);
+    return st;
+}
+
+bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_train_options *o,
+                          unsigned epochs, bz_dbm_pretrain_cb cb, void *user)
+{
+    if (!d || !x || n == 0 || !o)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    const size_t L = d->L;
+    layer_params p[BZ_DBM_MAX_HIDDEN] = {{0}};
+    float *in = NULL, *feat = NULL;
+    bz_status st = BZ_OK;
+    /* The bottom RBM's data: every row twice. */
+    size_t s0 = d->s[0];
+    if (!(in = malloc(n * 2 * s0 * sizeof *in))) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu doubled rows", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(in + i * 2 * s0, x + i * s0, s0 * sizeof *in);
+        memcpy(in + i * 2 * s0 + s0, x + i * s0, s0 * sizeof *in);
+    }
+    for (size_t l = 0; l < L && !st; l++) {
+        bool bottom = l == 0, top = l + 1 == L;
+        if (!top && !(feat = malloc(n * d->s[l + 1] * sizeof *feat))) {
+            st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, d->s[l + 1]);
+            break;
+        }
+        if ((st = train_rbm(d, l, in, n, d->s[l], d->s[l + 1], bottom, top, o, epochs, cb, user,
+                            &p[l], feat)))
+            break;
+        free(in);
+        in = feat;
+        feat = NULL;
+    }
+    if (st)
+        goto done;
+    /* Compose: middle weights halved, shared layers' biases averaged. */
+    for (size_t l = 0; l < L && !st; l++) {
+        if (l > 0 && l + 1 < L)
+            for (size_t i = 0; i < d->s[l] * d->s[l + 1]; i++)
+                p[l].w[i] *= 0.5f;
+        st = bz_dbm_set_layer(d, l, p[l].w, NULL);
+    }
+    for (size_t l = 0; l <= L && !st; l++) {
+        float *b = l == 0 ? p[0].vb : l == L ? p[L - 1].hb : p[l - 1].hb;
+        if (l > 0 && l < L)
+            for (size_t j = 0; j < d->s[l]; j++)
+                b[j] = 0.5f * (p[l - 1].hb[j] + p[l].vb[j]);
+        st = bz_dbm_set_layer(d, l, NULL, b);
+    }
+    d->chains_valid = false;
+done:
+    for (size_t l = 0; l < L; l++)
+        lp_free(&p[l]);
+    free(in);
+    free(feat);
+    return st;
+}
+
+/* ---- joint training ---- */
+
+/* Starts the chains from the batch: v from the data, hidden layers sampled
+ * from their mean-field posteriors (rows reused cyclically when M > B). */
+static bz_status init_chains(bz_dbm *d, size_t B, uint64_t seed)
+{
+    bz_context *c = d->ctx;
+    const size_t M = d->n_chains;
+    for (size_t l = 0; l <= d->L; l++) {
+        const bz_buf *src = l == 0 ? &d->X0 : &d->MU[l];
+        bz_buf *dst = l == 0 ? &d->C[0] : &d->CA;
+        for (size_t r = 0; r < M; r += B) {
+            size_t rows = M - r < B ? M - r : B;
+            CHECK(bz_buf_copy(c, src, 0, dst, r * d->s[l], rows * d->s[l]));
+        }
+        if (l > 0)
+            CHECK(bz_op_bernoulli(c, &d->C[l], &d->CA, M * d->s[l],
+                                  (bz_rng_pos){seed, BZ_STREAM_INIT + 48 + l, 0}));
+    }
+    d->chains_valid = true;
+    return BZ_OK;
+}
+
+static bz_status joint_step(bz_dbm *d, const bz_dbm_train_options *o, size_t B, unsigned epoch,
+                            size_t batch, float lr, float mom, unsigned *sweeps)
+{
+    bz_context *c = d->ctx;
+    const size_t L = d->L, M = d->n_chains;
+    CHECK(bz_dbm_mean_field_dev(d, B, o->mf_iters, o->mf_tol, sweeps));
+    if (!d->chains_valid)
+        CHECK(init_chains(d, B, o->seed));
+    for (unsigned s = 0; s < o->gibbs_steps; s++)
+        CHECK(bz_dbm_gibbs_sweep(d, M, o->seed, epoch, batch, s));
+    const float aB = lr / (float)B, aM = lr / (float)M;
+    for (size_t l = 0; l < L; l++) {
+        size_t p = d->s[l], q = d->s[l + 1];
+        const bz_buf *mu = l == 0 ? &d->X0 : &d->MU[l];
+        CHECK(bz_sgemm(c, true, false, p, q, B, aB, mu, 0, p, &d->MU[l + 1], 0, q, mom, &d->vW[l],
+                       0, q));
+        CHECK(bz_sgemm(c, true, false, p, q, M, -aM, &d->C[l], 0, p, &d->C[l + 1], 0, q, 1.0f,
+                       &d->vW[l], 0, q));
+        CHECK(bz_op_decay_apply(c, &d->W[l], &d->vW[l], p * q, lr * o->weight_decay));
+    }
+    for (size_t l = 0; l <= L; l++) {
+        const bz_buf *mu = l == 0 ? &d->X0 : &d->MU[l];
+        CHECK(bz_op_col_sums(c, &d->vb[l], mu, B, d->s[l], aB, mom));
+        CHECK(bz_op_col_sums(c, &d->vb[l], &d->C[l], M, d->s[l], -aM, 1.0f));
+        CHECK(bz_op_decay_apply(c, &d->b[l], &d->vb[l], d->s[l], 0.0f));
+    }
+    return BZ_OK;
+}
+
+static bz_status check_options(bz_dbm *d, const bz_dbm_train_options *o)
+{
+    if (o->batch_size == 0 || o->chains == 0 || o->chains > (1u << 20) || o->mf_iters == 0 ||
+        o->gibbs_steps == 0 || o->gibbs_steps > 50 || !(o->learning_rate > 0) ||
+        !(o->lr_decay >= 0) || !(o->weight_decay >= 0) || !(o->mf_tol >= 0))
+        return bz_fail(d->ctx, BZ_E_INVALID_ARG,
+                       "DBM training needs batch size, chains and mean-field sweeps >= 1, 1 to 50 "
+                       "Gibbs sweeps, a positive learning rate and non-negative decays");
+    return BZ_OK;
+}
+
+bz_status bz_dbm_train_batch(bz_dbm *d, const float *x, size_t B, const bz_dbm_train_options *o,
+                             unsigned epoch, size_t batch)
+{
+    if (!d || !x || !o || B == 0)
+        return BZ_E_INVALID_ARG;
+    CHECK(check_options(d, o));
+    CHECK(bz_dbm_reserve(d, B));
+    CHECK(bz_dbm_reserve_chains(d, o->chains));
+    CHECK(bz_buf_write(d->ctx, &d->X0, 0, x, B * d->s[0]));
+    float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
+    float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
+    return joint_step(d, o, B, epoch, batch, lr, mom, NULL);
+}
+
+bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_options *o,
+                             unsigned epoch, bz_dbm_epoch_stats *stats)
+{
+    if (!d || !data || !o)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    CHECK(check_options(d, o));
+    if (data->dim != d->s[0])
+        return bz_fail(c, BZ_E_SHAPE, "data rows have %zu values but the DBM has %zu visible units",
+                       data->dim, d->s[0]);
+    if (epoch >= (1u << 24))
+        return bz_fail(c, BZ_E_INVALID_ARG, "epoch %u is beyond the random streams' range", epoch);
+    size_t B = o->batch_size < data->n ? o->batch_size : data->n;
+    CHECK(bz_dbm_reserve(d, B));
+    CHECK(bz_dbm_reserve_chains(d, o->chains));
+    double t0 = now_s();
+    float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
+    float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
+    CHECK(bz_data_shuffle(data, o->seed, epoch));
+    size_t nb = (data->n + B - 1) / B;
+    double sweeps_sum = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t first = b * B, rows = data->n - first < B ? data->n - first : B;
+        unsigned sw = 0;
+        CHECK(bz_data_fetch_perm(data, first, rows, &d->X0));
+        CHECK(joint_step(d, o, rows, epoch, b, lr, mom, &sw));
+        sweeps_sum += sw;
+        /* bound what is queued (and CLBlast's temporaries with it) */
+        if (b % 4 == 3)
+            CHECK(bz_finish(c));
+    }
+    /* Divergence check once per epoch, on the biases. */
+    for (size_t l = 0; l <= d->L; l++) {
+        float *b = malloc(d->s[l] * sizeof *b);
+        if (!b)
+            return bz_fail(c, BZ_E_NOMEM, "out of memory");
+        bz_status st = bz_buf_read(c, &d->b[l], 0, b, d->s[l]);
+        bool finite = true;
+        for (size_t j = 0; j < d->s[l]; j++)
+            finite = finite && isfinite(b[j]);
+        free(b);
+        CHECK(st);
+        if (!finite)
+            return bz_fail(c, BZ_E_DIVERGED,
+                           "DBM training diverged in epoch %u (layer %zu's biases are not "
+                           "finite); try a smaller learning rate than %g",
+                           epoch + 1, l, (double)o->learning_rate);
+    }
+    if (stats) {
+        stats->seconds = now_s() - t0;
+        stats->samples = data->n;
+        stats->mean_sweeps = sweeps_sum / (double)nb;
+    }
+    return BZ_OK;
+}
+
+/* ---- classification ---- */
+
+bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size_t n,
+                          const float *xv, const int32_t *labels_v, size_t nv, size_t K,
+                          unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
+                          void *user, bz_dbn_finetune_result *res)
+{
+    if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)) || mf_iters == 0)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    const size_t L = d->L, s0 = d->s[0], s1 = d->s[1], s2 = d->s[2], w = s0 + s2;
+    size_t sizes[BZ_DBM_MAX_HIDDEN + 1] = {w, s1, s2, L > 2 ? d->s[3] : 0};
+    bz_dbn_free(d->clf);
+    d->clf = NULL;
+    bz_dbn *net = NULL;
+    float *aug = NULL, *augv = NULL, *wt = NULL, *w1 = NULL, *b = NULL;
+    bz_status st = bz_dbn_create(c, sizes, L, K, BZ_ACT_SIGMOID, o->seed, &net);
+    if (st)
+        return st;
+    /* Layer 1 sees [v, mu_2] through [W_0; W_1^T]; the rest as in the DBM. */
+    wt = malloc(w * s1 * sizeof *wt);
+    w1 = malloc(s1 * s2 * sizeof *w1);
+    b = malloc((s1 > s2 ? s1 : s2) * sizeof *b);
+    aug = malloc(n * w * sizeof *aug);
+    augv = nv ? malloc(nv * w * sizeof *augv) : NULL;
+    if (!wt || !w1 || !b || !aug || (nv && !augv)) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for the classifier's inputs (%zu x %zu)", n,
+                     w);
+        goto done;
+    }
+    if ((st = bz_dbm_get_layer(d, 0, wt, NULL)) || (st = bz_dbm_get_layer(d, 1, w1, NULL)))
+        goto done;
+    for (size_t i = 0; i < s1; i++)
+        for (size_t k = 0; k < s2; k++)
+            wt[(s0 + k) * s1 + i] = w1[i * s2 + k];
+    if ((st = bz_dbm_get_layer(d, 1, NULL, b)) || (st = bz_dbn_set_layer(net, 0, wt, b)) ||
+        (st = bz_dbm_get_layer(d, 2, NULL, b)) || (st = bz_dbn_set_layer(net, 1, w1, b)))
+        goto done;
+    if (L > 2) {
+        float *w2 = malloc(s2 * d->s[3] * sizeof *w2), *b3 = malloc(d->s[3] * sizeof *b3);
+        if (!w2 || !b3)
+            st = bz_fail(c, BZ_E_NOMEM, "out of memory");
+        if (!st && !(st = bz_dbm_get_layer(d, 2, w2, NULL)) &&
+            !(st = bz_dbm_get_layer(d, 3, NULL, b3)))
+            st = bz_dbn_set_layer(net, 2, w2, b3);
+        free(w2);
+        free(b3);
+        if (st)
+            goto done;
+    }
+    if ((st = bz_dbm_classifier_inputs(d, x, n, mf_iters, 0.0f, aug)) ||
+        (nv && (st = bz_dbm_classifier_inputs(d, xv, nv, mf_iters, 0.0f, augv))))
+        goto done;
+    if ((st = bz_dbn_finetune(net, aug, labels, n, augv, labels_v, nv, o, cb, user, res)))
+        goto done;
+    d->clf = net;
+    net = NULL;
+done:
+    bz_dbn_free(net);
+    free(aug);
+    free(augv);
+    free(wt);
+    free(w1);
+    free(b);
+    return st;
+}
+
+bz_status bz_dbm_predict_proba(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
+                               float *prob)
+{
+    if (!d || !x || !prob || n == 0 || mf_iters == 0)
+        return BZ_E_INVALID_ARG;
+    if (!d->clf)
+        return bz_fail(d->ctx, BZ_E_UNSUPPORTED,
+                       "this DBM has no classifier; train it with labelled data and "
+                       "--finetune-epochs N to classify");
+    size_t w = d->s[0] + d->s[2];
+    float *aug = malloc(n * w * sizeof *aug);
+    if (!aug)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory for %zu x %zu inputs", n, w);
+    bz_status st = bz_dbm_classifier_inputs(d, x, n, mf_iters, 0.0f, aug);
+    if (!st)
+        st = bz_dbn_predict_proba(d->clf, aug, n, prob);
+    free(aug);
+    return st;
+}
