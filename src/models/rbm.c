@@ -324,6 +324,9 @@ static bz_status sample_chunk(bz_rbm *r, size_t rows, const float *in, float *ou
         CHECK(bz_rbm_down(r, &r->Hs, rows, &r->V1));
         CHECK(r->vis->mean_sample(c, &r->V1, &r->V0, &r->V1, &r->vb, rows, nv,
                                   (bz_rng_pos){a->seed, bz_rbm_stream(s + 1, 0, 1), vpos}));
+        /* Bounded queue: see the AIS loop in rbm_eval.c. */
+        if (s % 16 == 15)
+            CHECK(bz_finish(c));
     }
     a->first += rows;
     return bz_buf_read(c, &r->V1, 0, out, rows * nv);

@@ -214,6 +214,11 @@ bz_status bz_rbm_ais(bz_rbm *r, bz_data *base, const bz_ais_options *o_in, bz_ai
             goto done;
         if (k == K)
             break;
+        /* Drain the queue now and then: CLBlast frees its temporary buffers
+         * only as products complete, so thousands of queued temperatures
+         * would hold gigabytes (and a deep queue slows POCL down). */
+        if (k % 16 == 0 && (st = bz_finish(c)))
+            goto done;
         /* Transition that leaves p_k invariant: h | v, then v | h, at beta_k. */
         uint64_t s1 = bz_rbm_stream(k, 0, 0), s2 = bz_rbm_stream(k, 0, 1);
         if ((st = bz_op_bias_sigmoid_tempered(c, &h, &hp, &r->hb, &zh, M, nh, b)) ||
