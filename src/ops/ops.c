@@ -1,22 +1,213 @@
 #include "ops/ops.h"
+#include "ops/launch.h"
 
 #include <limits.h>
 #include <stdio.h>
 
-/* Arguments are set through this table-driven helper so a wrong size or a
- * failed call names the kernel and the argument index. */
-typedef struct arg {
-    size_t size;
-    const void *value;
-} arg;
+/* Work-items needed for n elements starting at stream position `offset`,
+ * one Philox block of four per item. */
+static size_t rng_items(size_t n, uint64_t offset)
+{
+    uint64_t first = offset >> 2, last = (offset + n - 1) >> 2;
+    return n ? (size_t)(last - first + 1) : 0;
+}
 
-#define A_BUF(b) ((arg){sizeof(cl_mem), &(b)->mem})
-#define A_U32(v) ((arg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
-#define A_U64(v) ((arg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(v)}})
-#define A_F32(v) ((arg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+bz_status bz_op_bias_sigmoid(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
+                             size_t rows, size_t cols)
+{
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid", y, rows * cols));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid", x, rows * cols));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid", b, cols));
+    RUN1D("bias_sigmoid", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
+}
 
-static bz_status set_args(bz_context *ctx, const char *name, cl_kernel *k, const arg *args,
-                          size_t n)
+bz_status bz_op_bias_add(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
+                         size_t rows, size_t cols)
+{
+    CHECK(bz_ops_fits(ctx, "bias_add", y, rows * cols));
+    CHECK(bz_ops_fits(ctx, "bias_add", x, rows * cols));
+    CHECK(bz_ops_fits(ctx, "bias_add", b, cols));
+    RUN1D("bias_add", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
+}
+
+bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *x,
+                                      const bz_buf *b, const bz_buf *base, size_t rows,
+                                      size_t cols, float scale)
+{
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", y, rows * cols));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", x, rows * cols));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", b, cols));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", base, cols));
+    RUN1D("bias_sigmoid_tempered", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_BUF(base),
+          A_U32(rows), A_U32(cols), A_F32(scale));
+}
+
+bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, float a)
+{
+    CHECK(bz_ops_fits(ctx, "scale", y, n));
+    CHECK(bz_ops_fits(ctx, "scale", x, n));
+    RUN1D("scale", n, A_BUF(y), A_BUF(x), A_U32(n), A_F32(a));
+}
+
+bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, size_t m, size_t n,
+                            float beta)
+{
+    CHECK(bz_ops_fits(ctx, "scale_block", c, off + (m - 1) * ldc + n));
+    RUN1D("scale_block", m * n, A_BUF(c), A_U32(off), A_U32(ldc), A_U32(m), A_U32(n),
+          A_F32(beta));
+}
+
+bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
+                            size_t idx_off, size_t rows, size_t cols)
+{
+    /* The indices themselves are validated where they are made (a
+     * permutation of the dataset's rows); here only the extents. */
+    CHECK(bz_ops_fits(ctx, "gather_rows", out, rows * cols));
+    CHECK(bz_ops_fits(ctx, "gather_rows", idx, idx_off + rows));
+    RUN1D("gather_rows", rows * cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(idx_off),
+          A_U32(rows), A_U32(cols));
+}
+
+bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos)
+{
+    CHECK(bz_ops_fits(ctx, "philox_u32", out, n));
+    RUN1D("philox_u32", rng_items(n, pos.offset), A_BUF(out), A_U32(n), A_U64(pos.seed),
+          A_U64(pos.stream), A_U64(pos.offset));
+}
+
+bz_status bz_op_bernoulli(bz_context *ctx, bz_buf *out, const bz_buf *p, size_t n,
+                          bz_rng_pos pos)
+{
+    CHECK(bz_ops_fits(ctx, "bernoulli", out, n));
+    CHECK(bz_ops_fits(ctx, "bernoulli", p, n));
+    RUN1D("bernoulli", rng_items(n, pos.offset), A_BUF(out), A_BUF(p), A_U32(n),
+          A_U64(pos.seed), A_U64(pos.stream), A_U64(pos.offset));
+}
+
+bz_status bz_op_gaussian(bz_context *ctx, bz_buf *out, const bz_buf *mean, size_t n,
+                         bz_rng_pos pos)
+{
+    CHECK(bz_ops_fits(ctx, "gaussian", out, n));
+    CHECK(bz_ops_fits(ctx, "gaussian", mean, n));
+    RUN1D("gaussian", rng_items(n, pos.offset), A_BUF(out), A_BUF(mean), A_U32(n),
+          A_U64(pos.seed), A_U64(pos.stream), A_U64(pos.offset));
+}
+
+bz_status bz_op_bias_sigmoid_bernoulli(bz_context *ctx, bz_buf *prob, bz_buf *sample,
+                                       const bz_buf *x, const bz_buf *b, size_t rows,
+                                       size_t cols, bz_rng_pos pos)
+{
+    size_t n = rows * cols;
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_bernoulli", prob, n));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_bernoulli", sample, n));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_bernoulli", x, n));
+    CHECK(bz_ops_fits(ctx, "bias_sigmoid_bernoulli", b, cols));
+    RUN1D("bias_sigmoid_bernoulli", rng_items(n, pos.offset), A_BUF(prob), A_BUF(sample),
+          A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols), A_U64(pos.seed), A_U64(pos.stream),
+          A_U64(pos.offset));
+}
+
+bz_status bz_op_momentum_update(bz_context *ctx, bz_buf *w, bz_buf *vel, const bz_buf *grad,
+                                size_t n, float lr, float momentum, float decay)
+{
+    CHECK(bz_ops_fits(ctx, "momentum_update", w, n));
+    CHECK(bz_ops_fits(ctx, "momentum_update", vel, n));
+    CHECK(bz_ops_fits(ctx, "momentum_update", grad, n));
+    RUN1D("momentum_update", n, A_BUF(w), A_BUF(vel), A_BUF(grad), A_U32(n), A_F32(lr),
+          A_F32(momentum), A_F32(decay));
+}
+
+bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, float lr_decay)
+{
+    CHECK(bz_ops_fits(ctx, "decay_apply", w, n));
+    CHECK(bz_ops_fits(ctx, "decay_apply", vel, n));
+    RUN1D("decay_apply", n, A_BUF(w), A_BUF(vel), A_U32(n), A_F32(lr_decay));
+}
+
+bz_status bz_op_outer_update(bz_context *ctx, bz_buf *w, const bz_buf *x, const bz_buf *y,
+                             size_t m, size_t n, float a)
+{
+    CHECK(bz_ops_fits(ctx, "outer_update", w, m * n));
+    CHECK(bz_ops_fits(ctx, "outer_update", x, m));
+    CHECK(bz_ops_fits(ctx, "outer_update", y, n));
+    RUN1D("outer_update", m * n, A_BUF(w), A_BUF(x), A_BUF(y), A_U32(m), A_U32(n), A_F32(a));
+}
+
+bz_status bz_op_col_sums(bz_context *ctx, bz_buf *out, const bz_buf *x, size_t rows, size_t cols,
+                         float alpha, float beta)
+{
+    CHECK(bz_ops_fits(ctx, "col_sums", out, cols));
+    CHECK(bz_ops_fits(ctx, "col_sums", x, rows * cols));
+    RUN1D("col_sums", cols, A_BUF(out), A_BUF(x), A_U32(rows), A_U32(cols), A_F32(alpha),
+          A_F32(beta));
+}
+
+bz_status bz_op_col_sum_diff(bz_context *ctx, bz_buf *out, const bz_buf *a, const bz_buf *b,
+                             size_t rows, size_t cols, float alpha, float beta)
+{
+    CHECK(bz_ops_fits(ctx, "col_sum_diff", out, cols));
+    CHECK(bz_ops_fits(ctx, "col_sum_diff", a, rows * cols));
+    CHECK(bz_ops_fits(ctx, "col_sum_diff", b, rows * cols));
+    RUN1D("col_sum_diff", cols, A_BUF(out), A_BUF(a), A_BUF(b), A_U32(rows), A_U32(cols),
+          A_F32(alpha), A_F32(beta));
+}
+
+bz_status bz_op_row_sq_err_acc(bz_context *ctx, bz_buf *acc, const bz_buf *a, const bz_buf *b,
+                               size_t rows, size_t cols)
+{
+    CHECK(bz_ops_fits(ctx, "row_sq_err_acc", acc, rows));
+    CHECK(bz_ops_fits(ctx, "row_sq_err_acc", a, rows * cols));
+    CHECK(bz_ops_fits(ctx, "row_sq_err_acc", b, rows * cols));
+    RUN1D("row_sq_err_acc", rows, A_BUF(acc), A_BUF(a), A_BUF(b), A_U32(rows), A_U32(cols));
+}
+
+bz_status bz_op_free_energy_rows(bz_context *ctx, bz_buf *out, const bz_buf *v, const bz_buf *vb,
+                                 const bz_buf *hpre, const bz_buf *hb, size_t rows, size_t nv,
+                                 size_t nh, bool gaussian, float scale)
+{
+    CHECK(bz_ops_fits(ctx, "free_energy_rows", out, rows));
+    CHECK(bz_ops_fits(ctx, "free_energy_rows", v, rows * nv));
+    CHECK(bz_ops_fits(ctx, "free_energy_rows", vb, nv));
+    CHECK(bz_ops_fits(ctx, "free_energy_rows", hpre, rows * nh));
+    CHECK(bz_ops_fits(ctx, "free_energy_rows", hb, nh));
+    RUN1D("free_energy_rows", rows, A_BUF(out), A_BUF(v), A_BUF(vb), A_BUF(hpre), A_BUF(hb),
+          A_U32(rows), A_U32(nv), A_U32(nh), A_U32(gaussian ? 1 : 0), A_F32(scale));
+}
+
+bz_status bz_op_flip_entries(bz_context *ctx, bz_buf *v, const bz_buf *idx, size_t rows,
+                             size_t cols)
+{
+    CHECK(bz_ops_fits(ctx, "flip_entries", v, rows * cols));
+    CHECK(bz_ops_fits(ctx, "flip_entries", idx, rows));
+    RUN1D("flip_entries", rows, A_BUF(v), A_BUF(idx), A_U32(rows), A_U32(cols));
+}
+
+bz_status bz_op_sparsity_update(bz_context *ctx, bz_buf *q, const bz_buf *batch_mean, bz_buf *vel,
+                                size_t n, float lr_cost, float target)
+{
+    CHECK(bz_ops_fits(ctx, "sparsity_update", q, n));
+    CHECK(bz_ops_fits(ctx, "sparsity_update", batch_mean, n));
+    CHECK(bz_ops_fits(ctx, "sparsity_update", vel, n));
+    RUN1D("sparsity_update", n, A_BUF(q), A_BUF(batch_mean), A_BUF(vel), A_U32(n), A_F32(lr_cost),
+          A_F32(target));
+}
+
+bz_status bz_op_ais_logw(bz_context *ctx, bz_buf *logw, const bz_buf *v, const bz_buf *a,
+                         const bz_buf *b, const bz_buf *hpre, const bz_buf *c, size_t rows,
+                         size_t nv, size_t nh, float beta_prev, float beta)
+{
+    CHECK(bz_ops_fits(ctx, "ais_logw", logw, rows));
+    CHECK(bz_ops_fits(ctx, "ais_logw", v, rows * nv));
+    CHECK(bz_ops_fits(ctx, "ais_logw", a, nv));
+    CHECK(bz_ops_fits(ctx, "ais_logw", b, nv));
+    CHECK(bz_ops_fits(ctx, "ais_logw", hpre, rows * nh));
+    CHECK(bz_ops_fits(ctx, "ais_logw", c, nh));
+    RUN1D("ais_logw", rows, A_BUF(logw), A_BUF(v), A_BUF(a), A_BUF(b), A_BUF(hpre), A_BUF(c),
+          A_U32(rows), A_U32(nv), A_U32(nh), A_F32(beta_prev), A_F32(beta));
+}
+
+bz_status bz_ops_set_args(bz_context *ctx, const char *name, cl_kernel *k,
+                          const bz_kernel_arg *args, size_t n)
 {
     bz_status st = bz_kernel(ctx, name, k);
     if (st)
@@ -32,7 +223,7 @@ static bz_status set_args(bz_context *ctx, const char *name, cl_kernel *k, const
     return BZ_OK;
 }
 
-static bz_status fits(bz_context *ctx, const char *name, const bz_buf *b, size_t need)
+bz_status bz_ops_fits(bz_context *ctx, const char *name, const bz_buf *b, size_t need)
 {
     if (!b || !b->mem)
         return bz_fail(ctx, BZ_E_INVALID_ARG, "%s: missing buffer", name);
@@ -43,223 +234,4 @@ static bz_status fits(bz_context *ctx, const char *name, const bz_buf *b, size_t
         return bz_fail(ctx, BZ_E_SHAPE, "%s: %zu elements exceed the kernel's 32-bit index",
                        name, need);
     return BZ_OK;
-}
-
-#define RUN1D(name, global, ...)                                                   \
-    do {                                                                           \
-        const arg args_[] = {__VA_ARGS__};                                          \
-        cl_kernel k_;                                                              \
-        bz_status st_ = set_args(ctx, name, &k_, args_, sizeof args_ / sizeof *args_); \
-        if (st_)                                                                   \
-            return st_;                                                            \
-        return bz_launch1d(ctx, k_, name, global);                                 \
-    } while (0)
-
-#define CHECK(x)                 \
-    do {                         \
-        bz_status c_ = (x);      \
-        if (c_)                  \
-            return c_;           \
-    } while (0)
-
-/* Work-items needed for n elements starting at stream position `offset`,
- * one Philox block of four per item. */
-static size_t rng_items(size_t n, uint64_t offset)
-{
-    uint64_t first = offset >> 2, last = (offset + n - 1) >> 2;
-    return n ? (size_t)(last - first + 1) : 0;
-}
-
-bz_status bz_op_bias_sigmoid(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
-                             size_t rows, size_t cols)
-{
-    CHECK(fits(ctx, "bias_sigmoid", y, rows * cols));
-    CHECK(fits(ctx, "bias_sigmoid", x, rows * cols));
-    CHECK(fits(ctx, "bias_sigmoid", b, cols));
-    RUN1D("bias_sigmoid", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
-}
-
-bz_status bz_op_bias_add(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
-                         size_t rows, size_t cols)
-{
-    CHECK(fits(ctx, "bias_add", y, rows * cols));
-    CHECK(fits(ctx, "bias_add", x, rows * cols));
-    CHECK(fits(ctx, "bias_add", b, cols));
-    RUN1D("bias_add", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
-}
-
-bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *x,
-                                      const bz_buf *b, const bz_buf *base, size_t rows,
-                                      size_t cols, float scale)
-{
-    CHECK(fits(ctx, "bias_sigmoid_tempered", y, rows * cols));
-    CHECK(fits(ctx, "bias_sigmoid_tempered", x, rows * cols));
-    CHECK(fits(ctx, "bias_sigmoid_tempered", b, cols));
-    CHECK(fits(ctx, "bias_sigmoid_tempered", base, cols));
-    RUN1D("bias_sigmoid_tempered", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_BUF(base),
-          A_U32(rows), A_U32(cols), A_F32(scale));
-}
-
-bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, float a)
-{
-    CHECK(fits(ctx, "scale", y, n));
-    CHECK(fits(ctx, "scale", x, n));
-    RUN1D("scale", n, A_BUF(y), A_BUF(x), A_U32(n), A_F32(a));
-}
-
-bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, size_t m, size_t n,
-                            float beta)
-{
-    CHECK(fits(ctx, "scale_block", c, off + (m - 1) * ldc + n));
-    RUN1D("scale_block", m * n, A_BUF(c), A_U32(off), A_U32(ldc), A_U32(m), A_U32(n),
-          A_F32(beta));
-}
-
-bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
-                            size_t idx_off, size_t rows, size_t cols)
-{
-    /* The indices themselves are validated where they are made (a
-     * permutation of the dataset's rows); here only the extents. */
-    CHECK(fits(ctx, "gather_rows", out, rows * cols));
-    CHECK(fits(ctx, "gather_rows", idx, idx_off + rows));
-    RUN1D("gather_rows", rows * cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(idx_off),
-          A_U32(rows), A_U32(cols));
-}
-
-bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos)
-{
-    CHECK(fits(ctx, "philox_u32", out, n));
-    RUN1D("philox_u32", rng_items(n, pos.offset), A_BUF(out), A_U32(n), A_U64(pos.seed),
-          A_U64(pos.stream), A_U64(pos.offset));
-}
-
-bz_status bz_op_bernoulli(bz_context *ctx, bz_buf *out, const bz_buf *p, size_t n,
-                          bz_rng_pos pos)
-{
-    CHECK(fits(ctx, "bernoulli", out, n));
-    CHECK(fits(ctx, "bernoulli", p, n));
-    RUN1D("bernoulli", rng_items(n, pos.offset), A_BUF(out), A_BUF(p), A_U32(n),
-          A_U64(pos.seed), A_U64(pos.stream), A_U64(pos.offset));
-}
-
-bz_status bz_op_gaussian(bz_context *ctx, bz_buf *out, const bz_buf *mean, size_t n,
-                         bz_rng_pos pos)
-{
-    CHECK(fits(ctx, "gaussian", out, n));
-    CHECK(fits(ctx, "gaussian", mean, n));
-    RUN1D("gaussian", rng_items(n, pos.offset), A_BUF(out), A_BUF(mean), A_U32(n),
-          A_U64(pos.seed), A_U64(pos.stream), A_U64(pos.offset));
-}
-
-bz_status bz_op_bias_sigmoid_bernoulli(bz_context *ctx, bz_buf *prob, bz_buf *sample,
-                                       const bz_buf *x, const bz_buf *b, size_t rows,
-                                       size_t cols, bz_rng_pos pos)
-{
-    size_t n = rows * cols;
-    CHECK(fits(ctx, "bias_sigmoid_bernoulli", prob, n));
-    CHECK(fits(ctx, "bias_sigmoid_bernoulli", sample, n));
-    CHECK(fits(ctx, "bias_sigmoid_bernoulli", x, n));
-    CHECK(fits(ctx, "bias_sigmoid_bernoulli", b, cols));
-    RUN1D("bias_sigmoid_bernoulli", rng_items(n, pos.offset), A_BUF(prob), A_BUF(sample),
-          A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols), A_U64(pos.seed), A_U64(pos.stream),
-          A_U64(pos.offset));
-}
-
-bz_status bz_op_momentum_update(bz_context *ctx, bz_buf *w, bz_buf *vel, const bz_buf *grad,
-                                size_t n, float lr, float momentum, float decay)
-{
-    CHECK(fits(ctx, "momentum_update", w, n));
-    CHECK(fits(ctx, "momentum_update", vel, n));
-    CHECK(fits(ctx, "momentum_update", grad, n));
-    RUN1D("momentum_update", n, A_BUF(w), A_BUF(vel), A_BUF(grad), A_U32(n), A_F32(lr),
-          A_F32(momentum), A_F32(decay));
-}
-
-bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, float lr_decay)
-{
-    CHECK(fits(ctx, "decay_apply", w, n));
-    CHECK(fits(ctx, "decay_apply", vel, n));
-    RUN1D("decay_apply", n, A_BUF(w), A_BUF(vel), A_U32(n), A_F32(lr_decay));
-}
-
-bz_status bz_op_outer_update(bz_context *ctx, bz_buf *w, const bz_buf *x, const bz_buf *y,
-                             size_t m, size_t n, float a)
-{
-    CHECK(fits(ctx, "outer_update", w, m * n));
-    CHECK(fits(ctx, "outer_update", x, m));
-    CHECK(fits(ctx, "outer_update", y, n));
-    RUN1D("outer_update", m * n, A_BUF(w), A_BUF(x), A_BUF(y), A_U32(m), A_U32(n), A_F32(a));
-}
-
-bz_status bz_op_col_sums(bz_context *ctx, bz_buf *out, const bz_buf *x, size_t rows, size_t cols,
-                         float alpha, float beta)
-{
-    CHECK(fits(ctx, "col_sums", out, cols));
-    CHECK(fits(ctx, "col_sums", x, rows * cols));
-    RUN1D("col_sums", cols, A_BUF(out), A_BUF(x), A_U32(rows), A_U32(cols), A_F32(alpha),
-          A_F32(beta));
-}
-
-bz_status bz_op_col_sum_diff(bz_context *ctx, bz_buf *out, const bz_buf *a, const bz_buf *b,
-                             size_t rows, size_t cols, float alpha, float beta)
-{
-    CHECK(fits(ctx, "col_sum_diff", out, cols));
-    CHECK(fits(ctx, "col_sum_diff", a, rows * cols));
-    CHECK(fits(ctx, "col_sum_diff", b, rows * cols));
-    RUN1D("col_sum_diff", cols, A_BUF(out), A_BUF(a), A_BUF(b), A_U32(rows), A_U32(cols),
-          A_F32(alpha), A_F32(beta));
-}
-
-bz_status bz_op_row_sq_err_acc(bz_context *ctx, bz_buf *acc, const bz_buf *a, const bz_buf *b,
-                               size_t rows, size_t cols)
-{
-    CHECK(fits(ctx, "row_sq_err_acc", acc, rows));
-    CHECK(fits(ctx, "row_sq_err_acc", a, rows * cols));
-    CHECK(fits(ctx, "row_sq_err_acc", b, rows * cols));
-    RUN1D("row_sq_err_acc", rows, A_BUF(acc), A_BUF(a), A_BUF(b), A_U32(rows), A_U32(cols));
-}
-
-bz_status bz_op_free_energy_rows(bz_context *ctx, bz_buf *out, const bz_buf *v, const bz_buf *vb,
-                                 const bz_buf *hpre, const bz_buf *hb, size_t rows, size_t nv,
-                                 size_t nh, bool gaussian, float scale)
-{
-    CHECK(fits(ctx, "free_energy_rows", out, rows));
-    CHECK(fits(ctx, "free_energy_rows", v, rows * nv));
-    CHECK(fits(ctx, "free_energy_rows", vb, nv));
-    CHECK(fits(ctx, "free_energy_rows", hpre, rows * nh));
-    CHECK(fits(ctx, "free_energy_rows", hb, nh));
-    RUN1D("free_energy_rows", rows, A_BUF(out), A_BUF(v), A_BUF(vb), A_BUF(hpre), A_BUF(hb),
-          A_U32(rows), A_U32(nv), A_U32(nh), A_U32(gaussian ? 1 : 0), A_F32(scale));
-}
-
-bz_status bz_op_flip_entries(bz_context *ctx, bz_buf *v, const bz_buf *idx, size_t rows,
-                             size_t cols)
-{
-    CHECK(fits(ctx, "flip_entries", v, rows * cols));
-    CHECK(fits(ctx, "flip_entries", idx, rows));
-    RUN1D("flip_entries", rows, A_BUF(v), A_BUF(idx), A_U32(rows), A_U32(cols));
-}
-
-bz_status bz_op_sparsity_update(bz_context *ctx, bz_buf *q, const bz_buf *batch_mean, bz_buf *vel,
-                                size_t n, float lr_cost, float target)
-{
-    CHECK(fits(ctx, "sparsity_update", q, n));
-    CHECK(fits(ctx, "sparsity_update", batch_mean, n));
-    CHECK(fits(ctx, "sparsity_update", vel, n));
-    RUN1D("sparsity_update", n, A_BUF(q), A_BUF(batch_mean), A_BUF(vel), A_U32(n), A_F32(lr_cost),
-          A_F32(target));
-}
-
-bz_status bz_op_ais_logw(bz_context *ctx, bz_buf *logw, const bz_buf *v, const bz_buf *a,
-                         const bz_buf *b, const bz_buf *hpre, const bz_buf *c, size_t rows,
-                         size_t nv, size_t nh, float beta_prev, float beta)
-{
-    CHECK(fits(ctx, "ais_logw", logw, rows));
-    CHECK(fits(ctx, "ais_logw", v, rows * nv));
-    CHECK(fits(ctx, "ais_logw", a, nv));
-    CHECK(fits(ctx, "ais_logw", b, nv));
-    CHECK(fits(ctx, "ais_logw", hpre, rows * nh));
-    CHECK(fits(ctx, "ais_logw", c, nh));
-    RUN1D("ais_logw", rows, A_BUF(logw), A_BUF(v), A_BUF(a), A_BUF(b), A_BUF(hpre), A_BUF(c),
-          A_U32(rows), A_U32(nv), A_U32(nh), A_F32(beta_prev), A_F32(beta));
 }
