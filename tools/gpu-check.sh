@@ -72,7 +72,7 @@ run() {
     echo "## cl tests"
     local pass=0 fail=0
     for t in "$G"/build/tests/cl/test_cl_*; do
-      [ -x "$t" ] || continue
+      [ -f "$t" ] && [ -x "$t" ] || continue
       local s=0; bz timeout 300 "$t" > "$G/$(basename "$t").log" 2>&1 || s=$?
       if [ "$s" -eq 0 ]; then pass=$((pass + 1)); echo "PASS $(basename "$t")";
       else fail=$((fail + 1)); echo "FAIL $(basename "$t") (exit $s)"; tail -n 20 "$G/$(basename "$t").log"; fi
