@@ -52,10 +52,7 @@ void bz_dbm_free(bz_dbm *d)
         }
     }
     bz_dbn_free(d->clf);
-    for (size_t i = 0; i < d->n_meta; i++) {
-        free(d->meta_key[i]);
-        free(d->meta_val[i]);
-    }
+    bz_meta_free(&d->meta);
     free(d);
 }
 
@@ -119,36 +116,12 @@ bz_status bz_dbm_create(bz_context *ctx, const size_t *sizes, size_t L, uint64_t
 
 bz_status bz_dbm_set_meta(bz_dbm *d, const char *key, const char *value)
 {
-    for (size_t i = 0; i < d->n_meta; i++) {
-        if (strcmp(d->meta_key[i], key) == 0) {
-            char *v = strdup(value);
-            if (!v)
-                return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
-            free(d->meta_val[i]);
-            d->meta_val[i] = v;
-            return BZ_OK;
-        }
-    }
-    if (d->n_meta == BZ_DBM_MAX_META)
-        return bz_fail(d->ctx, BZ_E_INVALID_ARG, "too many metadata entries (%d)",
-                       BZ_DBM_MAX_META);
-    char *k = strdup(key), *v = strdup(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
-    }
-    d->meta_key[d->n_meta] = k;
-    d->meta_val[d->n_meta++] = v;
-    return BZ_OK;
+    return bz_meta_set(&d->meta, d->ctx, key, value);
 }
 
 const char *bz_dbm_get_meta(const bz_dbm *d, const char *key)
 {
-    for (size_t i = 0; i < d->n_meta; i++)
-        if (strcmp(d->meta_key[i], key) == 0)
-            return d->meta_val[i];
-    return NULL;
+    return bz_meta_get(&d->meta, key);
 }
 
 bz_status bz_dbm_get_layer(bz_dbm *d, size_t l, float *w, float *b)

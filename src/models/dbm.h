@@ -21,7 +21,6 @@
 #include "ref/dbm_ref.h"
 
 #define BZ_DBM_MAX_HIDDEN BZ_REF_DBM_MAX_HIDDEN
-#define BZ_DBM_MAX_META 32
 
 typedef struct bz_dbm {
     bz_context *ctx;
@@ -44,8 +43,7 @@ typedef struct bz_dbm {
     /* classifier (NULL until fine-tuned): a DBN whose input is [v, mu_2] */
     bz_dbn *clf;
 
-    size_t n_meta;
-    char *meta_key[BZ_DBM_MAX_META], *meta_val[BZ_DBM_MAX_META];
+    bz_meta meta;
 } bz_dbm;
 
 /* sizes: L + 1 entries, visible first; W ~ N(0, 0.01^2) from seed, zero biases. */

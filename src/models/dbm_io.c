@@ -86,8 +86,8 @@ bz_status bz_dbm_save(bz_dbm *d, const char *path)
         snprintf(k, sizeof k, "%zu", d->clf->K);
         st = bz_st_writer_set_meta(w, "n_classes", k, &err);
     }
-    for (size_t i = 0; i < d->n_meta && !st; i++)
-        st = bz_st_writer_set_meta(w, d->meta_key[i], d->meta_val[i], &err);
+    for (size_t i = 0; i < d->meta.n && !st; i++)
+        st = bz_st_writer_set_meta(w, d->meta.key[i], d->meta.val[i], &err);
     if (!st)
         st = bz_st_writer_write(w, path, &err);
     if (st && err.msg[0])

@@ -19,7 +19,6 @@
 #include "ops/ops_dbn.h"
 
 #define BZ_DBN_MAX_LAYERS 8
-#define BZ_DBN_MAX_META 32
 
 typedef struct bz_dbn {
     bz_context *ctx;
@@ -40,8 +39,7 @@ typedef struct bz_dbn {
     bz_buf A[BZ_DBN_MAX_LAYERS + 1], D[BZ_DBN_MAX_LAYERS + 2], Z;
     bz_buf labels, loss, correct;
 
-    size_t n_meta;
-    char *meta_key[BZ_DBN_MAX_META], *meta_val[BZ_DBN_MAX_META];
+    bz_meta meta;
 } bz_dbn;
 
 /* sizes: L + 1 entries, inputs first; the classifier starts from Glorot

@@ -40,10 +40,7 @@ void bz_rbm_free(bz_rbm *r)
         bz_buf_release(bufs[i]);
     free(r->data_mean);
     free(r->data_std);
-    for (size_t i = 0; i < r->n_meta; i++) {
-        free(r->meta_key[i]);
-        free(r->meta_val[i]);
-    }
+    bz_meta_free(&r->meta);
     free(r);
 }
 
@@ -348,35 +345,12 @@ bz_status bz_rbm_sample(bz_rbm *r, const float *v_init, size_t n, unsigned steps
 
 bz_status bz_rbm_set_meta(bz_rbm *r, const char *key, const char *value)
 {
-    for (size_t i = 0; i < r->n_meta; i++) {
-        if (strcmp(r->meta_key[i], key) == 0) {
-            char *v = strdup(value);
-            if (!v)
-                return bz_fail(r->ctx, BZ_E_NOMEM, "out of memory");
-            free(r->meta_val[i]);
-            r->meta_val[i] = v;
-            return BZ_OK;
-        }
-    }
-    if (r->n_meta == BZ_RBM_MAX_META)
-        return bz_fail(r->ctx, BZ_E_INVALID_ARG, "too many metadata entries");
-    char *k = strdup(key), *v = strdup(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return bz_fail(r->ctx, BZ_E_NOMEM, "out of memory");
-    }
-    r->meta_key[r->n_meta] = k;
-    r->meta_val[r->n_meta++] = v;
-    return BZ_OK;
+    return bz_meta_set(&r->meta, r->ctx, key, value);
 }
 
 const char *bz_rbm_get_meta(const bz_rbm *r, const char *key)
 {
-    for (size_t i = 0; i < r->n_meta; i++)
-        if (strcmp(r->meta_key[i], key) == 0)
-            return r->meta_val[i];
-    return NULL;
+    return bz_meta_get(&r->meta, key);
 }
 
 bz_status bz_rbm_set_standardization(bz_rbm *r, const float *mean, const float *std)

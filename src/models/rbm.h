@@ -7,9 +7,9 @@
 #define BZ_MODELS_RBM_H
 
 #include "engine/engine.h"
+#include "models/meta.h"
 #include "models/units.h"
 
-#define BZ_RBM_MAX_META 32
 
 struct bz_data {
     bz_context *ctx;
@@ -48,8 +48,7 @@ struct bz_rbm {
     float *data_mean, *data_std;
 
     /* free-form metadata carried into the model file */
-    size_t n_meta;
-    char *meta_key[BZ_RBM_MAX_META], *meta_val[BZ_RBM_MAX_META];
+    bz_meta meta;
 };
 
 /* Makes sure the batch work space holds `rows` rows. */

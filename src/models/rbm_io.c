@@ -113,8 +113,8 @@ static bz_status save(bz_rbm *r, const char *path, bool checkpoint, bz_rbm_resum
     snprintf(num, sizeof num, "%zu", nh);
     if (!st)
         st = bz_st_writer_set_meta(w, "n_hidden", num, &err);
-    for (size_t i = 0; !st && i < r->n_meta; i++)
-        st = bz_st_writer_set_meta(w, r->meta_key[i], r->meta_val[i], &err);
+    for (size_t i = 0; !st && i < r->meta.n; i++)
+        st = bz_st_writer_set_meta(w, r->meta.key[i], r->meta.val[i], &err);
     if (!st)
         st = bz_st_writer_write(w, path, &err);
     bz_st_writer_free(w);
