@@ -156,7 +156,9 @@ static void test_dropout_and_act_backward(void **state)
                 OK(bz_op_dropout_fwd(ctx, &ba, N, p, pos));
                 down(&ba, y, N);
                 bz_ref_dropout_fwd(fwd, N, p, pos.seed, pos.stream, pos.offset);
-                near(y, fwd, N, 0, 1e-7f, "dropout_fwd");
+                /* OpenCL lets a float division be off by 2.5 ulp (NVIDIA's is), so
+                 * 3 ulp relative; a dropped unit must still be exactly 0. */
+                near(y, fwd, N, 0, 3.6e-7f, "dropout_fwd");
                 size_t kept = 0;
                 for (size_t i = 0; i < N; i++)
                     kept += (size_t)bz_ref_dropout_keep(pos.seed, pos.stream, pos.offset + i, p);
