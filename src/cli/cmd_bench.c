@@ -175,8 +175,17 @@ static int bench_gemm(bz_context *ctx, const char *explicit_file, int reps, FILE
         const gemm_shape *s = &rbm_shapes[i];
         double gb = gflops_of(s, t_builtin[i]), gt = gflops_of(s, t_tuned[i]);
         double go = gflops_of(s, t_blas[i]);
-        fprintf(txt, "  %-38s %9.2f %7.2f %9.2f %7.2fx %8.2fx\n", s->what, gb, gt, go,
-                ratio(gt, gb), ratio(gt, go));
+        /* a column with no figure (no tuning entry, no OpenBLAS) prints "-" */
+        char cgt[16] = "-", cgo[16] = "-", crb[16] = "-", cro[16] = "-";
+        if (gt > 0) {
+            snprintf(cgt, sizeof cgt, "%.2f", gt);
+            snprintf(crb, sizeof crb, "%.2fx", ratio(gt, gb));
+        }
+        if (go > 0)
+            snprintf(cgo, sizeof cgo, "%.2f", go);
+        if (gt > 0 && go > 0)
+            snprintf(cro, sizeof cro, "%.2fx", ratio(gt, go));
+        fprintf(txt, "  %-38s %9.2f %7s %9s %8s %9s\n", s->what, gb, cgt, cgo, crb, cro);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "m", json_object_new_int64((int64_t)s->m));
         json_object_object_add(o, "n", json_object_new_int64((int64_t)s->n));

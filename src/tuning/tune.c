@@ -316,7 +316,8 @@ static const char *trans_name(const bz_tune_shape *s)
     return s->ta ? (s->tb ? "TT" : "TN") : (s->tb ? "NT" : "NN");
 }
 
-static char *measured_json(const tuner *t, const double *tuned, size_t wg, double gbs)
+static char *measured_json(const tuner *t, const double *tuned, size_t wg, double gbs,
+                           bool gemm_written)
 {
     static char buf[4096];
     size_t n = (size_t)snprintf(buf, sizeof buf, "{\"shapes\":[");
@@ -330,7 +331,9 @@ static char *measured_json(const tuner *t, const double *tuned, size_t wg, doubl
                               flops(s) / tuned[i] * 1e-9);
     }
     snprintf(buf + n, sizeof buf - n,
-             "],\"wg_elementwise_gbps\":%.2f,\"candidates\":%zu,\"wg\":%zu}", gbs, t->st.n, wg);
+             "],\"gemm_sets_written\":%s,\"wg_elementwise_gbps\":%.2f,\"candidates\":%zu,"
+             "\"wg\":%zu}",
+             gemm_written ? "true" : "false", gbs, t->st.n, wg);
     return buf;
 }
 
@@ -396,7 +399,30 @@ static int finish(tuner *t)
     }
     printf("XGEMM_MIN_INDIRECT_SIZE %zu, wg_elementwise %zu (%.1f GB/s)\n",
            fin.p.v[BZ_TK_GEMM_ROUTINE][0], wg, gbs);
-    if (!bz_tuning_file_put(path, &e, measured_json(t, fin.t, wg, gbs), why, sizeof why)) {
+    /* A short search on a device CLBlast already knows can end below its
+     * built-in parameters; an entry that slows the device down is worse than
+     * none, so the GEMM sets are then left out (geometric mean over shapes). */
+    bool gemm_written = true;
+    if (t->st.have_baseline) {
+        double log_ratio = 0;
+        for (size_t s = 0; s < bz_tune_n_shapes; s++)
+            log_ratio += log(t->st.baseline[s] / fin.t[s]);
+        double ratio = exp(log_ratio / (double)bz_tune_n_shapes);
+        if (!(ratio > 1.0)) {
+            printf("the tuned GEMM parameters are %.2fx the built-in ones: CLBlast's built-in "
+                   "GEMM parameters stay in force\n",
+                   ratio);
+            for (int k = 0; k < BZ_TK_COUNT; k++)
+                e.params.has[k] = false;
+            gemm_written = false;
+            if (!wg) {
+                printf("nothing better than the defaults was found; nothing written\n");
+                return 0;
+            }
+        }
+    }
+    if (!bz_tuning_file_put(path, &e, measured_json(t, fin.t, wg, gbs, gemm_written), why,
+                            sizeof why)) {
         fprintf(stderr, "boltzcl-tune: %s\n", why);
         return 1;
     }
