@@ -16,6 +16,9 @@
 #       Every figure goes to RESULTS (default: $OUT/gpu-results.txt or
 #       .gpu/results.txt). BOLTZCL_ICD_LIBRARY overrides the driver library
 #       (e.g. libpocl.so.2, to rehearse the run on a CPU machine).
+#
+#   tools/gpu-check.sh exec CMD [ARGS]
+#       Runs CMD in the same environment, BOLTZCL naming the carried binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 G="$PWD/.gpu"
@@ -37,9 +40,8 @@ prepare() {
     meson setup "$G/build" -Dbuildtype=release -Dtests=enabled -Dopenblas=disabled -Dmpi=disabled
   fi
   ninja -C "$G/build"
-  # The training split is what the benchmarks read (the whole tree travels,
-  # within a 64 MiB budget).
-  cp /usr/share/datasets/fashion-mnist/train-*.gz "$G/data/fashion-mnist/"
+  # Both splits (30 MB; the whole tree travels within a 64 MiB budget).
+  cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$G/data/fashion-mnist/"
   du -sh "$G"
 }
 
@@ -107,8 +109,21 @@ run() {
   echo "results in $results"
 }
 
+# Any command in the carried environment, with BOLTZCL naming the binary:
+# for experiments that belong beside the check (tools/bench/dbm_vs_rbm.sh).
+exec_in() {
+  local lib; lib=$(find_icd_library)
+  [ -n "$lib" ] || { echo "no libnvidia-opencl.so.1 found; set BOLTZCL_ICD_LIBRARY" >&2; exit 2; }
+  mkdir -p "$G/icd"
+  echo "$lib" > "$G/icd/boltzcl-check.icd"
+  env LD_LIBRARY_PATH="$G/root/usr/lib/x86_64-linux-gnu:$G/root/lib/x86_64-linux-gnu" \
+    OCL_ICD_VENDORS="$G/icd" BOLTZCL_DATA_DIR="$G/data" XDG_CACHE_HOME="$G/cache" \
+    POCL_CACHE_DIR="$G/pocl-cache" BOLTZCL="$G/build/src/cli/boltzcl" "$@"
+}
+
 case "${1:-}" in
   prepare) prepare ;;
   run) shift; run "$@" ;;
-  *) echo "usage: tools/gpu-check.sh prepare | run [RESULTS]" >&2; exit 2 ;;
+  exec) shift; exec_in "$@" ;;
+  *) echo "usage: tools/gpu-check.sh prepare | run [RESULTS] | exec CMD [ARGS]" >&2; exit 2 ;;
 esac
