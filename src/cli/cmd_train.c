@@ -6,8 +6,8 @@
  * pictures at the end.
  */
 #include "cli/cli.h"
+#include "cli/cli_dist.h"
 #include "cli/rbm_common.h"
-#include "dist/dist.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -79,7 +79,7 @@ static void set_meta_num(bz_rbm *r, const char *key, double v)
     bz_rbm_set_meta(r, key, b);
 }
 
-static int train_rbm_with(train_args *ap, bz_comm *comm);
+static int train_rbm_with(void *args, bz_comm *comm);
 
 static int train_rbm(int argc, char **argv)
 {
@@ -130,30 +130,12 @@ static int train_rbm(int argc, char **argv)
     int pr = bz_args_parse("train rbm", "[options]", opts, argc, argv, pos, 0, &npos);
     if (pr)
         return pr > 0 ? 0 : 2;
-    bz_comm *comm = NULL;
-    if (a.distributed) {
-#ifdef BZ_HAVE_MPI
-        if (bz_dist_init(NULL, NULL, &comm))
-            return 1;
-        int rc = train_rbm_with(&a, comm);
-        /* One rank failing ends the whole job: the others may be waiting for
-         * it inside a collective. */
-        if (rc != 0 && rc != 130)
-            bz_dist_abort(comm, rc, "training failed (see the message above)");
-        bz_dist_finalize(comm);
-        return rc;
-#else
-        fprintf(stderr, "boltzcl train: --distributed needs a build with MPI (install "
-                        "libopenmpi-dev and reconfigure with -Dmpi=enabled)\n");
-        return 2;
-#endif
-    }
-    return train_rbm_with(&a, comm);
+    return bz_cli_run_ranks("train", a.distributed, train_rbm_with, &a);
 }
 
-static int train_rbm_with(train_args *ap, bz_comm *comm)
+static int train_rbm_with(void *args, bz_comm *comm)
 {
-    train_args a = *ap;
+    train_args a = *(const train_args *)args;
     const bool root = !comm || comm->rank == 0;
     if (comm)
         snprintf(cmd_name, sizeof cmd_name, "train (rank %d of %d)", comm->rank, comm->size);
@@ -220,14 +202,8 @@ static int train_rbm_with(train_args *ap, bz_comm *comm)
     }
 
     int rc = 1;
-    const char *device = a.device;
-#ifdef BZ_HAVE_MPI
     char rank_device[300];
-    if (comm) {
-        bz_dist_pick_device(comm, a.device, rank_device, sizeof rank_device);
-        device = rank_device[0] ? rank_device : NULL;
-    }
-#endif
+    const char *device = bz_cli_rank_device(comm, a.device, rank_device, sizeof rank_device);
     bz_context *ctx = bz_cli_open(device, false);
     bz_rbm *rbm = NULL;
     bz_data *dtr = NULL, *dva = NULL, *dsub = NULL;

@@ -5,8 +5,9 @@
  * softmax output, early stopping on a validation split; saves one file.
  */
 #include "cli/cli.h"
+#include "cli/cli_dist.h"
 #include "cli/rbm_common.h"
-#include "models/dbn.h"
+#include "models/dbn_dist.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +19,10 @@ typedef struct dbn_args {
     size_t pretrain_epochs, finetune_epochs, batch, rbm_batch, patience;
     double lr_rbm, lr, momentum, dropout, val_split, weight_decay;
     long seed;
-    bool no_pretrain, binarize, json, quiet;
+    bool no_pretrain, binarize, json, quiet, distributed;
+    /* from --layers and --activation */
+    size_t sizes[BZ_DBN_MAX_LAYERS + 1], L;
+    bz_dbn_act act;
 } dbn_args;
 
 typedef struct cb_state {
@@ -86,6 +90,8 @@ static double accuracy_of(bz_dbn *d, const bz_dataset *ds, bz_status *st)
     return *st ? NAN : (double)hit / (double)ds->n;
 }
 
+static int train_dbn_with(void *args, bz_comm *comm);
+
 int bz_cmd_train_dbn(int argc, char **argv)
 {
     dbn_args a = {
@@ -118,6 +124,8 @@ int bz_cmd_train_dbn(int argc, char **argv)
         {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
         {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no progress on stderr"},
         {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        {"distributed", BZ_OPT_FLAG, &a.distributed, NULL,
+         "data-parallel over the ranks of mpirun -np N (one device each; batches stay global)"},
         {0},
     };
     const char *pos[1];
@@ -147,6 +155,26 @@ int bz_cmd_train_dbn(int argc, char **argv)
                         "--lr and --lr-rbm > 0, 0 <= --momentum < 1, batch sizes and epochs >= 1, "
                         "--seed >= 0\n");
         return 2;
+    }
+    memcpy(a.sizes, sizes, sizeof sizes);
+    a.L = L;
+    a.act = act;
+    return bz_cli_run_ranks("train dbn", a.distributed, train_dbn_with, &a);
+}
+
+/* The training itself: on one process (comm NULL), or on every rank of a
+ * distributed job, where rank 0 alone reports and writes the model. */
+static int train_dbn_with(void *args, bz_comm *comm)
+{
+    dbn_args a = *(const dbn_args *)args;
+    size_t *sizes = a.sizes, L = a.L;
+    const bool root = !comm || comm->rank == 0;
+    char cmd[64] = "train dbn";
+    if (comm)
+        snprintf(cmd, sizeof cmd, "train dbn (rank %d of %d)", comm->rank, comm->size);
+    if (!root) {
+        a.quiet = true;
+        a.json = false;
     }
     bz_prep prep = {.scale = true, .binarize = a.binarize ? BZ_BIN_THRESHOLD : BZ_BIN_NONE,
                     .threshold = 0.5f};
@@ -180,11 +208,16 @@ int bz_cmd_train_dbn(int argc, char **argv)
         goto out;
     }
     sizes[0] = all.dim;
-    if (!(ctx = bz_cli_open(a.device, a.quiet)))
+    char rank_device[300];
+    if (!(ctx = bz_cli_open(bz_cli_rank_device(comm, a.device, rank_device, sizeof rank_device),
+                            a.quiet)))
         goto out;
-    bz_status st = bz_dbn_create(ctx, sizes, L, K, act, (uint64_t)a.seed, &d);
+    bz_status st = bz_dbn_create(ctx, sizes, L, K, a.act, (uint64_t)a.seed, &d);
+    /* Every rank starts from rank 0's parameters. */
+    if (!st && comm)
+        st = bz_dbn_dist_sync(d, comm);
     if (st) {
-        bz_cli_fail("train dbn", ctx, st);
+        bz_cli_fail(cmd, ctx, st);
         goto out;
     }
     char buf[64];
@@ -198,6 +231,10 @@ int bz_cmd_train_dbn(int argc, char **argv)
     if (!a.quiet)
         fprintf(stderr, "DBN %zu-%s-%zu (%s) on %s: %zu training, %zu validation rows\n", all.dim,
                 a.layers, K, a.activation, bz_device_name(ctx), tr.n, va.n);
+    if (comm && !a.quiet)
+        fprintf(stderr, "data-parallel over %d ranks: up to %zu rows of each batch of %zu "
+                        "(pretraining %zu) per rank\n", comm->size,
+                (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch, a.rbm_batch);
     cb_state cs = {&a, d};
     double t0 = bz_now(), pre_s = 0;
     if (!a.no_pretrain) {
@@ -206,9 +243,9 @@ int bz_cmd_train_dbn(int argc, char **argv)
         ro.batch_size = a.rbm_batch;
         ro.learning_rate = (float)a.lr_rbm;
         ro.seed = (uint64_t)a.seed;
-        if ((st = bz_dbn_pretrain(d, tr.x, tr.labels, tr.n, &ro, (unsigned)a.pretrain_epochs,
-                                  on_pretrain, &cs))) {
-            bz_cli_fail("train dbn", ctx, st);
+        if ((st = bz_dbn_pretrain_dist(d, tr.x, tr.labels, tr.n, &ro,
+                                       (unsigned)a.pretrain_epochs, on_pretrain, &cs, comm))) {
+            bz_cli_fail(cmd, ctx, st);
             goto out;
         }
         pre_s = bz_now() - t0;
@@ -224,18 +261,22 @@ int bz_cmd_train_dbn(int argc, char **argv)
     so.patience = (unsigned)a.patience;
     so.seed = (uint64_t)a.seed;
     bz_dbn_finetune_result fr = {0};
-    if ((st = bz_dbn_finetune(d, tr.x, tr.labels, tr.n, va.x, va.labels, va.n, &so, on_finetune,
-                              &cs, &fr))) {
-        bz_cli_fail("train dbn", ctx, st);
+    if ((st = bz_dbn_finetune_dist(d, tr.x, tr.labels, tr.n, va.x, va.labels, va.n, &so,
+                                   on_finetune, &cs, &fr, comm))) {
+        bz_cli_fail(cmd, ctx, st);
+        goto out;
+    }
+    if (!root) {
+        rc = 0; /* rank 0 alone evaluates the test data and writes the model */
         goto out;
     }
     double test_acc = NAN;
     if (a.test && isnan(test_acc = accuracy_of(d, &te, &st))) {
-        bz_cli_fail("train dbn", ctx, st ? st : BZ_E_INTERNAL);
+        bz_cli_fail(cmd, ctx, st ? st : BZ_E_INTERNAL);
         goto out;
     }
     if ((st = bz_dbn_save(d, a.out))) {
-        bz_cli_fail("train dbn", ctx, st);
+        bz_cli_fail(cmd, ctx, st);
         goto out;
     }
     if (!a.quiet) {

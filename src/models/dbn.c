@@ -236,7 +236,7 @@ bz_status bz_dbn_reserve(bz_dbn *d, size_t rows)
 }
 
 bz_status bz_dbn_forward_hidden(bz_dbn *d, size_t B, float p, uint64_t seed, unsigned epoch,
-                                size_t batch)
+                                size_t batch, size_t row0)
 {
     bz_context *c = d->ctx;
     for (size_t l = 1; l <= d->L; l++) {
@@ -249,7 +249,8 @@ bz_status bz_dbn_forward_hidden(bz_dbn *d, size_t B, float p, uint64_t seed, uns
             CHECK(bz_op_bias_sigmoid(c, &d->A[l], &d->A[l], &d->b[l - 1], B, n));
         if (p > 0.0f)
             CHECK(bz_op_dropout_fwd(c, &d->A[l], B * n, p,
-                                    (bz_rng_pos){seed, bz_dbn_dropout_stream(epoch, batch, l), 0}));
+                                    (bz_rng_pos){seed, bz_dbn_dropout_stream(epoch, batch, l),
+                                                 (uint64_t)row0 * n}));
     }
     return BZ_OK;
 }
@@ -271,7 +272,7 @@ static bz_status infer(bz_dbn *d, const float *x, size_t n, float *out, bool pro
     for (size_t first = 0; first < n; first += d->cap) {
         size_t rows = n - first < d->cap ? n - first : d->cap;
         CHECK(bz_buf_write(d->ctx, &d->A[0], 0, x + first * d->s[0], rows * d->s[0]));
-        CHECK(bz_dbn_forward_hidden(d, rows, 0.0f, 0, 0, 0));
+        CHECK(bz_dbn_forward_hidden(d, rows, 0.0f, 0, 0, 0, 0));
         if (proba) {
             CHECK(logits(d, rows));
             CHECK(bz_op_bias_softmax(d->ctx, &d->Z, &d->Z, &d->b[d->L], rows, d->K));

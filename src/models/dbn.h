@@ -128,10 +128,13 @@ bz_status bz_dbn_generate(bz_dbn *d, const int32_t *labels, size_t n, unsigned s
                           uint64_t seed, float *out);
 
 /* Internal: work space for `rows` rows; hidden layers of the B rows in
- * A[0], with dropout of probability p (streams of (epoch, batch)) when p > 0. */
+ * A[0], with dropout of probability p (streams of (epoch, batch)) when p > 0.
+ * The rows are rows [row0, row0 + B) of the batch: the dropout masks follow
+ * the global row, so a rank holding part of a batch draws what one process
+ * would. */
 bz_status bz_dbn_reserve(bz_dbn *d, size_t rows);
 bz_status bz_dbn_forward_hidden(bz_dbn *d, size_t B, float p, uint64_t seed, unsigned epoch,
-                                size_t batch);
+                                size_t batch, size_t row0);
 
 /* ---- files ---- */
 

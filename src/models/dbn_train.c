@@ -12,6 +12,7 @@
  */
 #include "blas/gemm.h"
 #include "models/dbn.h"
+#include "models/dbn_dist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,6 +47,13 @@ static bz_status copy_into_classifier(bz_dbn *d, size_t l)
 bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
                           const bz_rbm_train_options *o, unsigned epochs, bz_dbn_pretrain_cb cb,
                           void *user)
+{
+    return bz_dbn_pretrain_dist(d, x, labels, n, o, epochs, cb, user, NULL);
+}
+
+bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                               const bz_rbm_train_options *o, unsigned epochs,
+                               bz_dbn_pretrain_cb cb, void *user, bz_comm *comm)
 {
     if (!d || !x || !labels || n == 0 || !o)
         return BZ_E_INVALID_ARG;
@@ -94,6 +102,7 @@ bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size
         if (top)
             r->vis = bz_dbn_label_units(d->K);
         if ((st = bz_rbm_init_visible_bias(r, train_in, n)) ||
+            (comm && (st = bz_rbm_dist_sync(r, comm))) ||
             (st = bz_data_create(c, train_in, n, nv, &data)))
             break;
         bz_rbm_train_options lo = *o;
@@ -103,7 +112,8 @@ bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size
             bz_rbm_epoch_stats es = {0};
             if (top)
                 bz_dbn_label_units(d->K);
-            st = bz_rbm_train_epoch(r, data, &lo, e, &es);
+            st = comm ? bz_rbm_train_epoch_dist(r, data, &lo, e, &es, comm)
+                      : bz_rbm_train_epoch(r, data, &lo, e, &es);
             if (!st && cb)
                 cb(user, l, e, &es);
         }
@@ -151,18 +161,25 @@ void bz_dbn_sgd_init(bz_dbn_sgd *o)
     o->seed = 1;
 }
 
-/* One step on the B rows in A[0] with labels in d->labels. */
-static bz_status sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epoch, size_t batch)
+float bz_dbn_sgd_lr(const bz_dbn_sgd *o, unsigned epoch)
+{
+    (void)epoch;
+    return o->learning_rate;
+}
+
+bz_status bz_dbn_sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epoch, size_t batch,
+                          size_t lo, size_t global, bz_grad_sync *g)
 {
     bz_context *c = d->ctx;
     const size_t L = d->L;
-    const float p = o->dropout, lr = o->learning_rate;
-    CHECK(bz_dbn_forward_hidden(d, B, p, o->seed, epoch, batch));
+    const float p = o->dropout, lr = bz_dbn_sgd_lr(o, epoch);
+    CHECK(bz_dbn_forward_hidden(d, B, p, o->seed, epoch, batch, lo));
     size_t m = d->s[L];
     CHECK(bz_sgemm(c, false, false, B, d->K, m, 1.0f, &d->A[L], 0, m, &d->W[L], 0, d->K, 0.0f,
                    &d->Z, 0, d->K));
+    /* The deltas carry 1 / (global batch): the ranks' shares sum to it. */
     CHECK(bz_op_softmax_xent_grad(c, &d->Z, &d->D[L + 1], &d->loss, &d->correct, &d->Z, &d->b[L],
-                                  &d->labels, B, d->K, 1.0f / (float)B));
+                                  &d->labels, B, d->K, 1.0f / (float)global));
     for (size_t l = L + 1; l-- > 0;) {
         size_t in = d->s[l], out = d->s[l + 1];
         if (l > 0) {
@@ -171,7 +188,14 @@ static bz_status sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epo
                            out, 0.0f, &d->D[l], 0, in));
             CHECK(bz_op_act_backward(c, &d->D[l], &d->A[l], B * in, d->act, p,
                                      (bz_rng_pos){o->seed, bz_dbn_dropout_stream(epoch, batch, l),
-                                                  0}));
+                                                  (uint64_t)lo * in}));
+        }
+        if (g) {
+            /* This rank's share; every layer's update follows the sum. */
+            CHECK(bz_sgemm(c, true, false, in, out, B, -lr, &d->A[l], 0, in, &d->D[l + 1], 0, out,
+                           0.0f, &g->sec[l], 0, out));
+            CHECK(bz_op_col_sums(c, &g->sec[L + 1 + l], &d->D[l + 1], B, out, -lr, 0.0f));
+            continue;
         }
         CHECK(bz_sgemm(c, true, false, in, out, B, -lr, &d->A[l], 0, in, &d->D[l + 1], 0, out,
                        o->momentum, &d->vW[l], 0, out));
@@ -208,7 +232,7 @@ bz_status bz_dbn_train_batch(bz_dbn *d, const float *x, const float *labels, siz
     CHECK(bz_buf_write(c, &d->labels, 0, labels, B));
     CHECK(bz_buf_fill(c, &d->loss, 0.0f, 0, B));
     CHECK(bz_buf_fill(c, &d->correct, 0.0f, 0, B));
-    CHECK(sgd_step(d, B, o, epoch, batch));
+    CHECK(bz_dbn_sgd_step(d, B, o, epoch, batch, 0, B, NULL));
     if (loss) {
         float *l = malloc(B * sizeof *l);
         if (!l)
@@ -224,17 +248,32 @@ bz_status bz_dbn_train_batch(bz_dbn *d, const float *x, const float *labels, siz
     return BZ_OK;
 }
 
-static double accuracy(const float *prob, const int32_t *labels, size_t n, size_t K)
+/* Accuracy on the nv validation rows (prob: room for nv x K). Across comm
+ * each rank predicts its share of the rows and the hit counts are summed,
+ * which is exact: every rank gets the same figure, and so takes the same
+ * early-stopping decisions. */
+static bz_status val_accuracy(bz_dbn *d, const float *xv, const int32_t *labels, size_t nv,
+                              float *prob, bz_comm *comm, double *acc)
 {
-    size_t hit = 0;
-    for (size_t i = 0; i < n; i++) {
+    const size_t K = d->K;
+    size_t lo = 0, hi = nv;
+    if (comm)
+        bz_dist_share(nv, comm->rank, comm->size, &lo, &hi);
+    double hit = 0;
+    if (hi > lo)
+        CHECK(bz_dbn_predict_proba(d, xv + lo * d->s[0], hi - lo, prob));
+    for (size_t i = 0; i < hi - lo; i++) {
         size_t arg = 0;
         for (size_t j = 1; j < K; j++)
             if (prob[i * K + j] > prob[i * K + arg])
                 arg = j;
-        hit += (int32_t)arg == labels[i];
+        hit += (int32_t)arg == labels[lo + i];
     }
-    return n ? (double)hit / (double)n : NAN;
+    bz_status st = comm ? comm->sum_f64(comm, &hit, 1) : BZ_OK;
+    if (st)
+        return bz_fail(d->ctx, st, "summing the validation hits across ranks: %s", comm->error);
+    *acc = nv ? hit / (double)nv : NAN;
+    return BZ_OK;
 }
 
 /* Host snapshot of the classifier's parameters (the best epoch). */
@@ -278,7 +317,7 @@ typedef struct ft_state {
 } ft_state;
 
 static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o, unsigned e,
-                           double *loss, double *train_acc)
+                           bz_comm *comm, double *loss, double *train_acc)
 {
     bz_context *c = d->ctx;
     size_t B = o->batch_size < n ? o->batch_size : n;
@@ -288,11 +327,13 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     CHECK(bz_buf_fill(c, &d->loss, 0.0f, 0, d->cap));
     CHECK(bz_buf_fill(c, &d->correct, 0.0f, 0, d->cap));
     size_t nb = (n + B - 1) / B;
-    for (size_t b = 0; b < nb; b++) {
+    if (comm)
+        CHECK(bz_dbn_epoch_steps_dist(d, t->x, t->y, B, o, e, comm));
+    for (size_t b = 0; !comm && b < nb; b++) {
         size_t first = b * B, rows = n - first < B ? n - first : B;
         CHECK(bz_data_fetch_perm(t->x, first, rows, &d->A[0]));
         CHECK(bz_data_fetch_perm(t->y, first, rows, &d->labels));
-        CHECK(sgd_step(d, rows, o, e, b));
+        CHECK(bz_dbn_sgd_step(d, rows, o, e, b, 0, rows, NULL));
     }
     CHECK(bz_buf_read(c, &d->loss, 0, t->acc, d->cap));
     double sl = 0, sc = 0;
@@ -301,6 +342,16 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     CHECK(bz_buf_read(c, &d->correct, 0, t->acc, d->cap));
     for (size_t i = 0; i < d->cap; i++)
         sc += t->acc[i];
+    if (comm) {
+        /* Every rank's rows: the same figures (and divergence verdict)
+         * everywhere. */
+        double sums[2] = {sl, sc};
+        bz_status st = comm->sum_f64(comm, sums, 2);
+        if (st)
+            return bz_fail(c, st, "summing the fine-tuning loss across ranks: %s", comm->error);
+        sl = sums[0];
+        sc = sums[1];
+    }
     *loss = sl / (double)n;
     *train_acc = sc / (double)n;
     if (!isfinite(*loss))
@@ -314,6 +365,14 @@ bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size
                           const float *xv, const int32_t *labels_v, size_t nv,
                           const bz_dbn_sgd *o, bz_dbn_finetune_cb cb, void *user,
                           bz_dbn_finetune_result *res)
+{
+    return bz_dbn_finetune_dist(d, x, labels, n, xv, labels_v, nv, o, cb, user, res, NULL);
+}
+
+bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                               const float *xv, const int32_t *labels_v, size_t nv,
+                               const bz_dbn_sgd *o, bz_dbn_finetune_cb cb, void *user,
+                               bz_dbn_finetune_result *res, bz_comm *comm)
 {
     if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)))
         return BZ_E_INVALID_ARG;
@@ -346,7 +405,7 @@ bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size
     double t0 = now_s(), best = -1, train_secs = 0;
     unsigned best_epoch = 0, e = 0, since = 0;
     for (e = 0; e < o->epochs; e++) {
-        double te = now_s(), loss, tacc;
+        double te = now_s(), loss = 0, tacc = 0;
         /* Reserve inside the loop: validation reserves the same rows. */
         if ((st = bz_dbn_reserve(d, B > 1000 ? B : 1000)))
             goto out;
@@ -356,16 +415,13 @@ bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size
             st = bz_fail(c, BZ_E_NOMEM, "out of memory");
             goto out;
         }
-        if ((st = run_epoch(d, &t, n, o, e, &loss, &tacc)) || (st = bz_finish(c)))
+        if ((st = run_epoch(d, &t, n, o, e, comm, &loss, &tacc)) || (st = bz_finish(c)))
             goto out;
         double secs = now_s() - te; /* training only, validation excluded */
         train_secs += secs;
         double vacc = NAN;
-        if (nv) {
-            if ((st = bz_dbn_predict_proba(d, xv, nv, t.prob)))
-                goto out;
-            vacc = accuracy(t.prob, labels_v, nv, d->K);
-        }
+        if (nv && (st = val_accuracy(d, xv, labels_v, nv, t.prob, comm, &vacc)))
+            goto out;
         bz_dbn_epoch_info info = {e + 1, loss, tacc, vacc, secs};
         if (cb)
             cb(user, &info);

@@ -20,6 +20,7 @@
  */
 #include "blas/gemm.h"
 #include "dist/dist.h"
+#include "models/dist_grad.h"
 #include "models/rbm.h"
 #include "ops/ops.h"
 
@@ -56,16 +57,10 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The gradient of a distributed step: one device buffer whose sections start
- * at the device's sub-buffer alignment, mirrored on the host, plus one float
- * after the data that carries the ranks' stop requests through the same
+/* The sections of a distributed step's gradient (dist_grad.h), and one extra
+ * float after them that carries the ranks' stop requests through the same
  * allreduce. */
-typedef struct grad_set {
-    bz_buf all;              /* [dW | dvb | dhb | hidden means] */
-    bz_buf w, vb, hb, hmean; /* sub-buffers of `all` */
-    size_t off_vb, off_hb, off_hm, n_dev, n_red;
-    float *host;             /* n_red floats: the n_dev of `all`, then the stop flag */
-} grad_set;
+enum { G_W, G_VB, G_HB, G_HMEAN, G_SECTIONS };
 
 /* One CD-k / PCD-k step on the B rows already in V0. Those are rows
  * [lo, lo + B) of the global batch: random streams start at element lo * cols.
@@ -74,7 +69,7 @@ typedef struct grad_set {
  * this process's share, and the update waits for the allreduce. */
 static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, unsigned epoch,
                          size_t batch, float lr, float mom, size_t lo, size_t global,
-                         grad_set *g)
+                         bz_grad_sync *g)
 {
     bz_context *c = r->ctx;
     const size_t nv = r->nv, nh = r->nh;
@@ -130,14 +125,15 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
 
     if (g) {
         /* This process's share of the gradient; the update follows the sum. */
-        CHECK(bz_sgemm(c, true, false, nv, nh, B, a, &r->V0, 0, nv, &r->H0, 0, nh, 0.0f, &g->w, 0,
-                       nh));
-        CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f, &g->w, 0,
-                       nh));
-        CHECK(bz_op_col_sum_diff(c, &g->vb, &r->V0, vneg, B, nv, a, 0.0f));
-        CHECK(bz_op_col_sum_diff(c, &g->hb, &r->H0, &r->H1, B, nh, a, 0.0f));
+        CHECK(bz_sgemm(c, true, false, nv, nh, B, a, &r->V0, 0, nv, &r->H0, 0, nh, 0.0f,
+                       &g->sec[G_W], 0, nh));
+        CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f,
+                       &g->sec[G_W], 0, nh));
+        CHECK(bz_op_col_sum_diff(c, &g->sec[G_VB], &r->V0, vneg, B, nv, a, 0.0f));
+        CHECK(bz_op_col_sum_diff(c, &g->sec[G_HB], &r->H0, &r->H1, B, nh, a, 0.0f));
         if (o->sparsity_target > 0.0f)
-            CHECK(bz_op_col_sums(c, &g->hmean, &r->H0, B, nh, 1.0f / (float)global, 0.0f));
+            CHECK(bz_op_col_sums(c, &g->sec[G_HMEAN], &r->H0, B, nh, 1.0f / (float)global,
+                                 0.0f));
         return bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, B, nv);
     }
 
@@ -165,78 +161,32 @@ static bool all_finite(const float *x, size_t n)
     return true;
 }
 
-static void grad_free(grad_set *g)
+/* The distributed step's gradient: [dW | dvb | dhb | hidden means] and the
+ * stop flag. */
+static bz_status grad_alloc(bz_rbm *r, bz_grad_sync *g)
 {
-    bz_buf *subs[] = {&g->w, &g->vb, &g->hb, &g->hmean, &g->all};
-    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
-        bz_buf_release(subs[i]);
-    free(g->host);
-    memset(g, 0, sizeof *g);
-}
-
-static bz_status sub_buffer(bz_context *c, bz_buf *all, size_t off, size_t n, bz_buf *out)
-{
-    cl_buffer_region reg = {off * sizeof(float), n * sizeof(float)};
-    cl_int rc;
-    out->mem = clCreateSubBuffer(all->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &reg,
-                                 &rc);
-    if (rc != CL_SUCCESS) {
-        out->mem = NULL;
-        return bz_cl_fail(c, rc, "clCreateSubBuffer", "gradient section");
-    }
-    out->count = n;
-    return BZ_OK;
-}
-
-static bz_status grad_alloc(bz_rbm *r, grad_set *g)
-{
-    bz_context *c = r->ctx;
-    memset(g, 0, sizeof *g);
-    cl_uint bits = 1024;
-    clGetDeviceInfo(c->dev.id, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL);
-    size_t al = bits / 8 / sizeof(float);
-    al = al ? al : 1;
-#define ROUND_UP(x) (((x) + al - 1) / al * al)
-    g->off_vb = ROUND_UP(r->nv * r->nh);
-    g->off_hb = ROUND_UP(g->off_vb + r->nv);
-    g->off_hm = ROUND_UP(g->off_hb + r->nh);
-#undef ROUND_UP
-    g->n_dev = g->off_hm + r->nh;
-    g->n_red = g->n_dev + 1;
-    bz_status st;
-    if (!(g->host = calloc(g->n_red, sizeof *g->host)))
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory for a gradient of %zu floats", g->n_red);
-    else if ((st = bz_buf_alloc(c, &g->all, g->n_dev)) || (st = bz_buf_fill(c, &g->all, 0.0f, 0,
-                                                                            g->n_dev)) ||
-             (st = sub_buffer(c, &g->all, 0, r->nv * r->nh, &g->w)) ||
-             (st = sub_buffer(c, &g->all, g->off_vb, r->nv, &g->vb)) ||
-             (st = sub_buffer(c, &g->all, g->off_hb, r->nh, &g->hb)) ||
-             (st = sub_buffer(c, &g->all, g->off_hm, r->nh, &g->hmean))) {
-        /* st says what failed */
-    }
-    if (st)
-        grad_free(g);
-    return st;
+    const size_t lens[G_SECTIONS] = {r->nv * r->nh, r->nv, r->nh, r->nh};
+    return bz_grad_alloc(r->ctx, lens, G_SECTIONS, 1, g);
 }
 
 /* velocity = mom velocity + g - lr decay W; W += velocity (and the same for
  * the biases, without decay, and with the sparsity pull on the hidden ones,
  * in the order the single-process step uses). */
-static bz_status apply_grad(bz_rbm *r, const bz_rbm_train_options *o, grad_set *g, float lr,
+static bz_status apply_grad(bz_rbm *r, const bz_rbm_train_options *o, bz_grad_sync *g, float lr,
                             float mom)
 {
     bz_context *c = r->ctx;
     const size_t nv = r->nv, nh = r->nh;
-    CHECK(bz_op_momentum_update(c, &r->W, &r->vW, &g->w, nv * nh, 1.0f, mom,
+    CHECK(bz_op_momentum_update(c, &r->W, &r->vW, &g->sec[G_W], nv * nh, 1.0f, mom,
                                 lr * o->weight_decay));
-    CHECK(bz_op_momentum_update(c, &r->vb, &r->vvb, &g->vb, nv, 1.0f, mom, 0.0f));
+    CHECK(bz_op_momentum_update(c, &r->vb, &r->vvb, &g->sec[G_VB], nv, 1.0f, mom, 0.0f));
     if (o->sparsity_target > 0.0f) {
-        CHECK(bz_op_col_sums(c, &r->vhb, &g->hb, 1, nh, 1.0f, mom));
-        CHECK(bz_op_sparsity_update(c, &r->q, &g->hmean, &r->vhb, nh, lr * o->sparsity_cost,
-                                    o->sparsity_target));
+        CHECK(bz_op_col_sums(c, &r->vhb, &g->sec[G_HB], 1, nh, 1.0f, mom));
+        CHECK(bz_op_sparsity_update(c, &r->q, &g->sec[G_HMEAN], &r->vhb, nh,
+                                    lr * o->sparsity_cost, o->sparsity_target));
         return bz_op_decay_apply(c, &r->hb, &r->vhb, nh, 0.0f);
     }
-    return bz_op_momentum_update(c, &r->hb, &r->vhb, &g->hb, nh, 1.0f, mom, 0.0f);
+    return bz_op_momentum_update(c, &r->hb, &r->vhb, &g->sec[G_HB], nh, 1.0f, mom, 0.0f);
 }
 
 /* Checks shared by both entry points; sets the global batch size. */
@@ -368,16 +318,6 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
 
 /* ---- data-parallel training ---------------------------------------------- */
 
-static bz_status fetch_share(bz_data *d, size_t n, size_t B, size_t batch, const bz_comm *comm,
-                             bz_buf *dst, size_t *lo, size_t *local, size_t *rows)
-{
-    size_t first = batch * B, hi;
-    *rows = n - first < B ? n - first : B;
-    bz_dist_share(*rows, comm->rank, comm->size, lo, &hi);
-    *local = hi - *lo;
-    return *local ? bz_data_fetch_perm(d, first + *lo, *local, dst) : BZ_OK;
-}
-
 /* PCD across ranks. Between epochs r->chain holds all B chains, as on one
  * process (so checkpoints are the same and resume on any number of ranks);
  * during an epoch it holds this rank's rows of them for the batch size in
@@ -416,7 +356,7 @@ static bz_status chains_split(bz_rbm *r, chain_share *cs, size_t rows, size_t lo
 }
 
 static bz_status train_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o, unsigned epoch,
-                            size_t B, grad_set *g, chain_share *cs, bz_comm *comm,
+                            size_t B, bz_grad_sync *g, chain_share *cs, bz_comm *comm,
                             size_t *batch_io, size_t n_batches, size_t *done_rows, bool *stopped)
 {
     bz_context *c = r->ctx;
@@ -425,7 +365,7 @@ static bz_status train_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o
     size_t batch = *batch_io, lo = 0, local = 0, rows = 0;
     bz_status st = BZ_OK;
     if (batch < n_batches)
-        st = fetch_share(d, d->n, B, batch, comm, &r->V0, &lo, &local, &rows);
+        st = bz_dist_fetch_share(d, B, batch, comm, &r->V0, &lo, &local, &rows);
     for (; st == BZ_OK && batch < n_batches; batch++) {
         double t0 = now_s();
         if (cs && (st = chains_split(r, cs, rows, lo, local, comm)))
@@ -433,55 +373,22 @@ static bz_status train_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o
         if (local) {
             if ((st = cd_step(r, o, local, epoch, batch, lr, mom, lo, rows, g)))
                 break;
-        } else if ((st = bz_buf_fill(c, &g->all, 0.0f, 0, g->n_dev))) {
+        } else if ((st = bz_grad_zero(c, g))) {
             break; /* a batch smaller than the number of ranks: nothing here */
         }
         /* Read the local gradient without blocking, queue the next batch's
          * upload (or gather) behind it, then wait for the read alone: the
          * upload runs while the ranks sum. */
-        cl_event got = NULL;
-        cl_int rc = bz_fault_hit(c) ? CL_OUT_OF_RESOURCES
-                                    : clEnqueueReadBuffer(c->queue, g->all.mem, CL_FALSE, 0,
-                                                          g->n_dev * sizeof(float), g->host, 0,
-                                                          NULL, &got);
-        if (rc != CL_SUCCESS) {
-            st = bz_cl_fail(c, rc, "clEnqueueReadBuffer", "gradient");
+        if ((st = bz_grad_exchange_begin(c, g)))
             break;
-        }
-        clFlush(c->queue);
         size_t rows_now = rows, next_lo = 0, next_local = 0, next_rows = 0;
-        if (batch + 1 < n_batches)
-            st = fetch_share(d, d->n, B, batch + 1, comm, &r->V0, &next_lo, &next_local,
-                             &next_rows);
-        rc = clWaitForEvents(1, &got);
-        clReleaseEvent(got);
-        if (st)
+        if (batch + 1 < n_batches &&
+            (st = bz_dist_fetch_share(d, B, batch + 1, comm, &r->V0, &next_lo, &next_local,
+                                      &next_rows)))
             break;
-        if (rc != CL_SUCCESS) {
-            st = bz_cl_fail(c, rc, "clWaitForEvents", "gradient read");
+        g->extra[0] = o->stop && *o->stop ? 1.0f : 0.0f;
+        if ((st = bz_grad_exchange_end(c, g, comm, t0)))
             break;
-        }
-        double t1 = now_s();
-        g->host[g->n_dev] = o->stop && *o->stop ? 1.0f : 0.0f;
-        if ((st = comm->sum_f32(comm, g->host, g->n_red))) {
-            st = bz_fail(c, st, "gradient allreduce: %s", comm->error);
-            break;
-        }
-        double t2 = now_s();
-        comm->steps++;
-        comm->compute_s += t1 - t0;
-        comm->reduce_s += t2 - t1;
-        comm->reduce_floats = g->n_red;
-        /* The host copy is not touched again before the next read, which the
-         * in-order queue runs after this write. */
-        rc = bz_fault_hit(c) ? CL_OUT_OF_RESOURCES
-                             : clEnqueueWriteBuffer(c->queue, g->all.mem, CL_FALSE, 0,
-                                                    g->n_dev * sizeof(float), g->host, 0, NULL,
-                                                    NULL);
-        if (rc != CL_SUCCESS) {
-            st = bz_cl_fail(c, rc, "clEnqueueWriteBuffer", "summed gradient");
-            break;
-        }
         if ((st = apply_grad(r, o, g, lr, mom)))
             break;
         *done_rows += rows_now;
@@ -490,7 +397,7 @@ static bz_status train_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o
         rows = next_rows;
         if (o->progress)
             o->progress(o->progress_user, batch + 1, n_batches);
-        if (g->host[g->n_dev] > 0.0f && batch + 1 < n_batches) {
+        if (g->extra[0] > 0.0f && batch + 1 < n_batches) {
             *stopped = true;
             batch++;
             break;
@@ -524,7 +431,7 @@ bz_status bz_rbm_train_epoch_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_opti
     size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
     if (batch > n_batches)
         return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
-    grad_set g;
+    bz_grad_sync g;
     CHECK(grad_alloc(r, &g));
     chain_share cs = {.full = r->chain};
     bz_status st = BZ_OK;
@@ -555,7 +462,7 @@ bz_status bz_rbm_train_epoch_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_opti
         st = st ? st : gs;
     }
     free(cs.host);
-    grad_free(&g);
+    bz_grad_free(&g);
     CHECK(st);
     return finish_epoch(r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, comm);
 }

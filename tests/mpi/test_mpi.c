@@ -8,6 +8,7 @@
  * Arguments: the boltzcl binary and mpirun's path ("" when the build has no
  * MPI or mpirun is missing: the test is skipped).
  */
+#include "mpi_util.h"
 #include "rel_util.h"
 
 #include <math.h>
@@ -29,23 +30,13 @@
 static const char *mpirun;
 static char *dir, *data;
 
-/* Open MPI: root in containers and CI, more ranks than cores, and no
- * single-copy shared memory (ptrace is often forbidden in containers). */
-static const char *const mpi_env[] = {"OMPI_ALLOW_RUN_AS_ROOT=1",
-                                      "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
-                                      "OMPI_MCA_btl_vader_single_copy_mechanism=none", NULL};
-
 #define TRAIN_ARGS(out)                                                                        \
     "train", "rbm", "--data", data, "--hidden", "12", "--batch", "30", "--epochs", "3",        \
         "--seed", "5", "--val-split", "0", "--sparsity-target", "0.1", "--quiet", "--out", out
 
 static int run_mpi(const char *const *args, const char *const *env, char **err)
 {
-    const char *saved = rel_boltzcl;
-    rel_boltzcl = mpirun;
-    int st = rel_run(args, env, err);
-    rel_boltzcl = saved;
-    return st;
+    return mpi_run(mpirun, args, env, err);
 }
 
 static float max_diff(const rel_params *a, const rel_params *b)
