@@ -141,7 +141,7 @@ int bz_cmd_train_dbm(int argc, char **argv)
     dbm_args a = {
         .data = "fashion-mnist", .layers = "500,1000", .out = "dbm.safetensors",
         .binarize = "threshold", .pretrain_epochs = 10, .epochs = 10, .mf_iters = 10,
-        .chains = 100, .gibbs = 5, .batch = 100, .ft_batch = 32, .patience = 10, .lr = 0.005,
+        .chains = 100, .gibbs = 5, .batch = 100, .ft_batch = 32, .patience = 10, .lr = 0.001,
         .lr_rbm = 0.05, .lr_decay = 0.1, .weight_decay = 2e-4, .ft_lr = 0.1, .val_split = 0.1,
         .seed = 1,
     };
@@ -155,7 +155,7 @@ int bz_cmd_train_dbm(int argc, char **argv)
         {"chains", BZ_OPT_SIZE, &a.chains, "N", "persistent Gibbs chains (100)"},
         {"gibbs-steps", BZ_OPT_SIZE, &a.gibbs, "N", "Gibbs sweeps per update (5)"},
         {"batch", BZ_OPT_SIZE, &a.batch, "N", "minibatch size (100)"},
-        {"lr", BZ_OPT_FLOAT, &a.lr, "F", "joint-training learning rate (0.005)"},
+        {"lr", BZ_OPT_FLOAT, &a.lr, "F", "joint-training learning rate (0.001)"},
         {"lr-decay", BZ_OPT_FLOAT, &a.lr_decay, "F", "lr / (1 + F * epoch) (0.1)"},
         {"lr-rbm", BZ_OPT_FLOAT, &a.lr_rbm, "F", "pretraining learning rate (0.05)"},
         {"weight-decay", BZ_OPT_FLOAT, &a.weight_decay, "F", "L2 weight decay (2e-4)"},

@@ -91,7 +91,7 @@ typedef struct bz_dbm_train_options {
     unsigned mf_iters;      /* mean-field sweeps at most: 10 */
     float mf_tol;           /* ... or until no mean moves by more: 1e-4 */
     unsigned gibbs_steps;   /* layer-parity sweeps per update: 5 */
-    float learning_rate;    /* 0.005 */
+    float learning_rate;    /* 0.001 */
     float lr_decay;         /* lr / (1 + lr_decay * epoch): 0.1 */
     float momentum_initial, momentum_final; /* 0.5, then 0.9 ... */
     unsigned momentum_epochs;               /* ... from this epoch: 5 */

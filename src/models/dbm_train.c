@@ -45,7 +45,7 @@ void bz_dbm_train_options_init(bz_dbm_train_options *o)
     o->mf_iters = 10;
     o->mf_tol = 1e-4f;
     o->gibbs_steps = 5;
-    o->learning_rate = 0.005f;
+    o->learning_rate = 0.001f; /* Salakhutdinov's; 0.005 drove the chains away on full Fashion-MNIST */
     o->lr_decay = 0.1f;
     o->momentum_initial = 0.5f;
     o->momentum_final = 0.9f;
