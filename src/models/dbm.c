@@ -1,18 +1,12 @@
 /* DBM life cycle, mean field, transforms and Gibbs sampling. */
 #include "models/dbm.h"
+#include "models/check.h"
 #include "blas/gemm.h"
 #include "ref/reference.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
-    } while (0)
 
 static void release_work(bz_dbm *d)
 {

@@ -9,19 +9,13 @@
  * mean-field posterior.
  */
 #include "blas/gemm.h"
+#include "models/check.h"
 #include "models/dbm.h"
 #include "ref/reference.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
-    } while (0)
 
 static size_t widest(const bz_dbm *d)
 {

@@ -16,26 +16,13 @@
  * decay pass, and the biases' column sums the same way.
  */
 #include "blas/gemm.h"
+#include "models/check.h"
 #include "models/dbm.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
-    } while (0)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void bz_dbm_train_options_init(bz_dbm_train_options *o)
 {
@@ -292,7 +279,7 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
     size_t B = o->batch_size < data->n ? o->batch_size : data->n;
     CHECK(bz_dbm_reserve(d, B));
     CHECK(bz_dbm_reserve_chains(d, o->chains));
-    double t0 = now_s();
+    double t0 = bz_mono_s();
     float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
     float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
     CHECK(bz_data_shuffle(data, o->seed, epoch));
@@ -326,7 +313,7 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
                            epoch + 1, l, (double)o->learning_rate);
     }
     if (stats) {
-        stats->seconds = now_s() - t0;
+        stats->seconds = bz_mono_s() - t0;
         stats->samples = data->n;
         stats->mean_sweeps = sweeps_sum / (double)nb;
     }

@@ -1,18 +1,12 @@
 /* DBN life cycle, the feed-forward pass and class-conditional generation. */
 #include "models/dbn.h"
+#include "models/check.h"
 #include "blas/gemm.h"
 #include "ref/reference.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
-    } while (0)
 
 /* ---- the top RBM's visible units: Bernoulli features + softmax label ---- */
 

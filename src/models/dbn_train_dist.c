@@ -4,23 +4,10 @@
  * the initial broadcast of the classifier.
  */
 #include "models/dbn_dist.h"
+#include "models/check.h"
 
 #include <stdlib.h>
 #include <time.h>
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
-    } while (0)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* velocity = momentum velocity + g - lr decay W; W += velocity: with g the
  * summed -lr gradient, what the single-process step's velocity product and
@@ -67,7 +54,7 @@ bz_status bz_dbn_epoch_steps_dist(bz_dbn *d, bz_data *x, bz_data *y, size_t B, c
     size_t lo = 0, local = 0, rows = 0;
     bz_status st = fetch(d, x, y, B, 0, comm, &lo, &local, &rows);
     for (size_t b = 0; st == BZ_OK && b < nb; b++) {
-        double t0 = now_s();
+        double t0 = bz_mono_s();
         if (local)
             st = bz_dbn_sgd_step(d, local, o, epoch, b, lo, rows, &g);
         else

@@ -1,16 +1,10 @@
 /* The gradient exchange of data-parallel training (see dist_grad.h). */
 #include "models/dist_grad.h"
+#include "models/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static bz_status sub_buffer(bz_context *c, bz_buf *all, size_t off, size_t n, bz_buf *out)
 {
@@ -100,11 +94,11 @@ bz_status bz_grad_exchange_end(bz_context *c, bz_grad_sync *g, bz_comm *comm, do
     g->read = NULL;
     if (rc != CL_SUCCESS)
         return bz_cl_fail(c, rc, "clWaitForEvents", "gradient read");
-    double t1 = now_s();
+    double t1 = bz_mono_s();
     bz_status st = comm->sum_f32(comm, g->host, g->n_red);
     if (st)
         return bz_fail(c, st, "gradient allreduce: %s", comm->error);
-    double t2 = now_s();
+    double t2 = bz_mono_s();
     comm->steps++;
     comm->compute_s += t1 - t0;
     comm->reduce_s += t2 - t1;

@@ -1,5 +1,6 @@
 /* RBM life cycle, parameters and the deterministic up/down passes. */
 #include "models/rbm.h"
+#include "models/check.h"
 #include "blas/gemm.h"
 #include "ops/ops.h"
 #include "ref/reference.h"
@@ -7,13 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)                 \
-    do {                         \
-        bz_status c_ = (x);      \
-        if (c_)                  \
-            return c_;           \
-    } while (0)
 
 static void release_work(bz_rbm *r)
 {

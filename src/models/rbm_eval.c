@@ -5,6 +5,7 @@
  * computed exactly by enumeration when one layer is small.
  */
 #include "blas/gemm.h"
+#include "models/check.h"
 #include "models/rbm.h"
 #include "ops/ops.h"
 #include "ref/reference.h"
@@ -12,13 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)                 \
-    do {                         \
-        bz_status c_ = (x);      \
-        if (c_)                  \
-            return c_;           \
-    } while (0)
 
 #define EVAL_CHUNK 1000
 

@@ -19,6 +19,7 @@
  * process path above is untouched by it.
  */
 #include "blas/gemm.h"
+#include "models/check.h"
 #include "dist/dist.h"
 #include "models/dist_grad.h"
 #include "models/rbm.h"
@@ -28,13 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define CHECK(x)                 \
-    do {                         \
-        bz_status c_ = (x);      \
-        if (c_)                  \
-            return c_;           \
-    } while (0)
 
 void bz_rbm_train_options_init(bz_rbm_train_options *o)
 {
@@ -48,13 +42,6 @@ void bz_rbm_train_options_init(bz_rbm_train_options *o)
     o->weight_decay = 2e-4f;
     o->sparsity_cost = 0.01f;
     o->seed = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The sections of a distributed step's gradient (dist_grad.h), and one extra
@@ -227,7 +214,7 @@ static bz_status finish_epoch(bz_rbm *r, const bz_rbm_train_options *o, unsigned
     CHECK(st);
     if (comm && (st = comm->sum_f64(comm, &sum, 1)))
         return bz_fail(c, st, "summing the reconstruction error across ranks: %s", comm->error);
-    double secs = now_s() - t0;
+    double secs = bz_mono_s() - t0;
     double mse = done_rows ? sum / ((double)done_rows * (double)r->nv) : 0.0;
 
     /* Divergence check: once per epoch, on the biases (any NaN in W spreads
@@ -270,7 +257,7 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
     if (o->pcd)
         CHECK(bz_rbm_reserve_chains(r, B));
 
-    double t0 = now_s();
+    double t0 = bz_mono_s();
     float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
     float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
     CHECK(bz_data_shuffle(d, o->seed, epoch));
@@ -367,7 +354,7 @@ static bz_status train_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o
     if (batch < n_batches)
         st = bz_dist_fetch_share(d, B, batch, comm, &r->V0, &lo, &local, &rows);
     for (; st == BZ_OK && batch < n_batches; batch++) {
-        double t0 = now_s();
+        double t0 = bz_mono_s();
         if (cs && (st = chains_split(r, cs, rows, lo, local, comm)))
             break;
         if (local) {
@@ -425,7 +412,7 @@ bz_status bz_rbm_train_epoch_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_opti
     if (o->pcd)
         CHECK(bz_rbm_reserve_chains(r, B));
 
-    double t0 = now_s();
+    double t0 = bz_mono_s();
     CHECK(bz_data_shuffle(d, o->seed, epoch));
     CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
     size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
