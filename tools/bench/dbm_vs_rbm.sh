@@ -10,7 +10,8 @@
 #
 # BOLTZCL (the binary, default build/src/cli/boltzcl), PRE (pretraining epochs
 # per layer, 10), JOINT (DBM joint epochs, 20), FT (fine-tuning epochs, 30),
-# ROWS (training rows, 0 = all 60,000), AIS_RUNS (100), AIS_BETAS (10000).
+# ROWS (training rows, 0 = all 60,000), AIS_RUNS (100), AIS_BETAS (10000),
+# RBM_MODES ("cd1 pcd").
 # Full size wants a GPU: on the 2-core POCL machine use ROWS=10000 and expect
 # tens of minutes.
 set -euo pipefail
@@ -26,7 +27,7 @@ rows=()
 
 line() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); d.update(json.loads(sys.argv[1])); print(json.dumps(d))' "$1"; }
 
-for mode in cd1 pcd; do
+for mode in ${RBM_MODES:-cd1 pcd}; do
   extra=(); [ "$mode" = pcd ] && extra=(--pcd)
   "$B" train rbm --data fashion-mnist --hidden 500 --epochs "$TOTAL" --binarize threshold \
     "${extra[@]}" --out "$OUT/rbm-$mode.safetensors" --quiet --json > "$OUT/rbm-$mode.train.json"
