@@ -1,10 +1,14 @@
 #include "io/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *dup_str(const char *s)
@@ -23,6 +27,71 @@ static void release(bz_atomic_file *af)
     af->path = NULL;
     af->tmp_path = NULL;
     af->fp = NULL;
+}
+
+/* A temporary file is stale when the process that wrote it is gone from this
+ * host and it has not been touched for a while (the age guards a writer on
+ * another host sharing the folder, whose pid means nothing here). */
+#define STALE_AGE_S 60
+
+static bool is_stale_temp(const char *dir, const char *name, const char *base, time_t now)
+{
+    size_t bl = strlen(base);
+    if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".tmp.", 5) != 0)
+        return false;
+    const char *p = name + bl + 5;
+    char *end;
+    errno = 0;
+    long pid = strtol(p, &end, 10);
+    if (end == p || errno || pid <= 0 || (*end && *end != '.'))
+        return false;
+    if (*end == '.') {
+        const char *q = end + 1;
+        strtoul(q, &end, 10);
+        if (end == q || *end)
+            return false;
+    }
+    if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return false;
+    char full[4096];
+    struct stat st;
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, name) >= sizeof full ||
+        lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    return now - st.st_mtime >= STALE_AGE_S;
+}
+
+/* Removes what a killed writer of `path` left behind (path.tmp.PID[.N]), so
+ * that a run resumed after SIGKILL does not leave the folder to fill up. */
+static void sweep_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    const char *base = path;
+    if (slash) {
+        size_t dl = (size_t)(slash - path);
+        if (dl >= sizeof dir)
+            return;
+        memcpy(dir, path, dl);
+        dir[dl ? dl : 1] = '\0';
+        if (!dl)
+            dir[0] = '/';
+        base = slash + 1;
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (is_stale_temp(dir, e->d_name, base, now)) {
+            char full[4096];
+            if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full)
+                unlink(full);
+        }
+    closedir(d);
 }
 
 bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
@@ -46,6 +115,7 @@ bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
         return bz_error_set(err, BZ_E_NOMEM, "%s: out of memory", path);
     }
 
+    sweep_stale_temps(path);
     int fd = -1;
     long pid = (long)getpid();
     for (unsigned attempt = 0; attempt < 100; attempt++) {

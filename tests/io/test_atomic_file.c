@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int setup(void **state)
@@ -184,6 +186,64 @@ static void test_rename_failure_cleans_up(void **state)
     free(d);
 }
 
+/* A pid that no process has now: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t c = fork();
+    if (c == 0)
+        _exit(0);
+    assert_true(c > 0);
+    int status;
+    assert_int_equal(waitpid(c, &status, 0), c);
+    return (long)c;
+}
+
+static char *temp_of(const char *dir, const char *suffix, long age_s)
+{
+    char name[128];
+    snprintf(name, sizeof name, "m.st.tmp.%s", suffix);
+    char *p = tu_join(dir, name);
+    tu_write_file(p, "half", 4);
+    struct timeval tv[2];
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= age_s;
+    tv[1] = tv[0];
+    assert_int_equal(utimes(p, tv), 0);
+    return p;
+}
+
+/* What a SIGKILLed writer left behind is swept by the next write of the
+ * same file; a temporary of a live process, or one touched recently (maybe
+ * by a writer on another host), and other files stay. */
+static void test_stale_temporaries_swept(void **state)
+{
+    char buf[64];
+    long dead = dead_pid();
+    snprintf(buf, sizeof buf, "%ld", dead);
+    char *stale = temp_of(*state, buf, 3600);
+    snprintf(buf, sizeof buf, "%ld.3", dead);
+    char *stale2 = temp_of(*state, buf, 3600);
+    snprintf(buf, sizeof buf, "%ld", dead);
+    char *fresh_dir = tu_join(*state, "sub");
+    assert_int_equal(mkdir(fresh_dir, 0700), 0);
+    char *fresh = temp_of(fresh_dir, buf, 0);
+    snprintf(buf, sizeof buf, "%ld", (long)getppid());
+    char *live = temp_of(*state, buf, 3600);
+    char *other = temp_of(*state, "notapid", 3600);
+    char *f = tu_join(*state, "m.st"), *g = tu_join(fresh_dir, "m.st");
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_write_file(f, "model", 5, &err), BZ_OK);
+    assert_int_equal(bz_atomic_write_file(g, "model", 5, &err), BZ_OK);
+    assert_content(f, "model");
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(stale2, F_OK), -1);
+    assert_int_equal(access(fresh, F_OK), 0);
+    assert_int_equal(access(live, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0);
+    free(stale), free(stale2), free(fresh), free(live), free(other), free(f), free(g);
+    free(fresh_dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unwritable_or_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_failure_cleans_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temporaries_swept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
