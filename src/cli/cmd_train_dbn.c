@@ -17,7 +17,7 @@
 typedef struct dbn_args {
     const char *data, *test, *layers, *activation, *out, *device;
     size_t pretrain_epochs, finetune_epochs, batch, rbm_batch, patience;
-    double lr_rbm, lr, momentum, dropout, val_split, weight_decay;
+    double lr_rbm, lr, lr_decay, momentum, dropout, val_split, weight_decay;
     long seed;
     bool no_pretrain, binarize, json, quiet, distributed;
     /* from --layers and --activation */
@@ -114,6 +114,8 @@ int bz_cmd_train_dbn(int argc, char **argv)
         {"rbm-batch", BZ_OPT_SIZE, &a.rbm_batch, "N", "pretraining batch size (100)"},
         {"lr-rbm", BZ_OPT_FLOAT, &a.lr_rbm, "F", "pretraining learning rate (0.05)"},
         {"lr", BZ_OPT_FLOAT, &a.lr, "F", "fine-tuning learning rate (0.1)"},
+        {"lr-decay", BZ_OPT_FLOAT, &a.lr_decay, "F",
+         "fine-tuning epoch e (from 0) uses lr / (1 + F * e) (0)"},
         {"momentum", BZ_OPT_FLOAT, &a.momentum, "F", "fine-tuning momentum (0.9)"},
         {"weight-decay", BZ_OPT_FLOAT, &a.weight_decay, "F", "fine-tuning L2 on weights (0)"},
         {"patience", BZ_OPT_SIZE, &a.patience, "N",
@@ -147,13 +149,14 @@ int bz_cmd_train_dbn(int argc, char **argv)
         return 2;
     }
     if (!(a.dropout >= 0 && a.dropout < 1) || !(a.val_split >= 0 && a.val_split < 1) ||
-        !(a.lr > 0) || !(a.lr_rbm > 0) || a.batch == 0 || a.rbm_batch == 0 || a.seed < 0 ||
+        !(a.lr > 0) || !(a.lr_rbm > 0) || !(a.lr_decay >= 0) || a.batch == 0 ||
+        a.rbm_batch == 0 || a.seed < 0 ||
         !(a.momentum >= 0 && a.momentum < 1) || a.finetune_epochs == 0 ||
         (!a.no_pretrain && a.pretrain_epochs == 0) || a.pretrain_epochs > (1u << 20) ||
         a.finetune_epochs > (1u << 20)) {
         fprintf(stderr, "boltzcl train dbn: need 0 <= --dropout < 1, 0 <= --val-split < 1, "
-                        "--lr and --lr-rbm > 0, 0 <= --momentum < 1, batch sizes and epochs >= 1, "
-                        "--seed >= 0\n");
+                        "--lr and --lr-rbm > 0, --lr-decay >= 0, 0 <= --momentum < 1, batch "
+                        "sizes and epochs >= 1, --seed >= 0\n");
         return 2;
     }
     memcpy(a.sizes, sizes, sizeof sizes);
@@ -254,6 +257,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_dbn_sgd_init(&so);
     so.batch_size = a.batch;
     so.learning_rate = (float)a.lr;
+    so.lr_decay = (float)a.lr_decay;
     so.momentum = (float)a.momentum;
     so.weight_decay = (float)a.weight_decay;
     so.dropout = (float)a.dropout;

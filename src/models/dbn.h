@@ -71,6 +71,7 @@ bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size
 typedef struct bz_dbn_sgd {
     size_t batch_size;   /* 32 */
     float learning_rate; /* 0.1 */
+    float lr_decay;      /* epoch e (from 0) steps with learning_rate / (1 + lr_decay e): 0 */
     float momentum;      /* 0.9 */
     float weight_decay;  /* 0 */
     float dropout;       /* on hidden activations: 0 */

@@ -1,7 +1,8 @@
 /*
  * DBN training: greedy layer-wise pretraining with the RBM trainer, then
  * supervised fine-tuning of the feed-forward network by minibatch SGD with
- * momentum on the cross-entropy, optional dropout, and early stopping on a
+ * momentum on the cross-entropy (the learning rate optionally decaying as
+ * lr / (1 + decay * epoch)), optional dropout, and early stopping on a
  * validation set that keeps the best epoch's parameters.
  *
  * One SGD step on B rows: L + 1 forward products, the fused softmax /
@@ -163,8 +164,7 @@ void bz_dbn_sgd_init(bz_dbn_sgd *o)
 
 float bz_dbn_sgd_lr(const bz_dbn_sgd *o, unsigned epoch)
 {
-    (void)epoch;
-    return o->learning_rate;
+    return o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
 }
 
 bz_status bz_dbn_sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epoch, size_t batch,
@@ -209,10 +209,11 @@ bz_status bz_dbn_sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epo
 static bz_status check_sgd(bz_context *c, const bz_dbn_sgd *o)
 {
     if (o->batch_size == 0 || !(o->learning_rate > 0) || !(o->momentum >= 0 && o->momentum < 1) ||
-        !(o->dropout >= 0 && o->dropout < 1) || !(o->weight_decay >= 0))
+        !(o->dropout >= 0 && o->dropout < 1) || !(o->weight_decay >= 0) ||
+        !(o->lr_decay >= 0 && isfinite(o->lr_decay)))
         return bz_fail(c, BZ_E_INVALID_ARG,
                        "fine-tuning needs batch size >= 1, learning rate > 0, momentum and "
-                       "dropout in [0, 1), weight decay >= 0");
+                       "dropout in [0, 1), weight decay and learning-rate decay >= 0");
     return BZ_OK;
 }
 

@@ -2,9 +2,10 @@
  * Deep belief networks on a real device: every kernel of kernels/dbn.cl
  * against its host reference, the fine-tuning gradient against finite
  * differences of a host forward pass (with and without dropout, sigmoid and
- * ReLU), pretraining + fine-tuning a separable toy set to 100%, class-
- * conditional generation recognised by the network itself, save/load round
- * trips, and refusal of RBM files by the DBN loader and vice versa.
+ * ReLU), the learning-rate decay, pretraining + fine-tuning a separable toy
+ * set to 100%, class-conditional generation recognised by the network
+ * itself, save/load round trips, and refusal of RBM files by the DBN loader
+ * and vice versa.
  */
 #include "../common/cl_fixture.h"
 #include "models/dbn.h"
@@ -361,6 +362,48 @@ static void test_gradient_dropout(void **state)
     check_gradient(1, 0.25f);
 }
 
+/* Epoch e steps with lr / (1 + decay e): a step of epoch 1 with lr 1 and
+ * decay 1 is the step of epoch 0 with lr 0.5 (weight decay scales with it);
+ * a negative decay is refused. */
+static void test_lr_decay(void **state)
+{
+    (void)state;
+    const size_t sizes[3] = {GI, GH1, GH2};
+    bz_dbn *a, *b;
+    OK(bz_dbn_create(ctx, sizes, 2, GK, BZ_ACT_SIGMOID, 5, &a));
+    OK(bz_dbn_create(ctx, sizes, 2, GK, BZ_ACT_SIGMOID, 5, &b));
+    float x[GB * GI], lab[GB];
+    fill(x, GB * GI, 0, 1, 41);
+    for (size_t r = 0; r < GB; r++)
+        lab[r] = (float)(r % GK);
+    bz_dbn_sgd o;
+    bz_dbn_sgd_init(&o);
+    o.weight_decay = 0.01f;
+    o.learning_rate = 0.5f;
+    OK(bz_dbn_train_batch(a, x, lab, GB, &o, 0, 0, NULL));
+    o.learning_rate = 1.0f;
+    o.lr_decay = 1.0f;
+    OK(bz_dbn_train_batch(b, x, lab, GB, &o, 1, 0, NULL));
+    float wa[GI * GH1], ba[GH1], wb[GI * GH1], bb[GH1];
+    for (size_t l = 0; l < 3; l++) {
+        OK(bz_dbn_get_layer(a, l, wa, ba));
+        OK(bz_dbn_get_layer(b, l, wb, bb));
+        assert_memory_equal(wa, wb, gs[l] * gs[l + 1] * sizeof *wa);
+        assert_memory_equal(ba, bb, gs[l + 1] * sizeof *ba);
+    }
+    /* ... and differs from an undecayed step of epoch 1. */
+    o.lr_decay = 0.0f;
+    OK(bz_dbn_train_batch(a, x, lab, GB, &o, 1, 0, NULL));
+    OK(bz_dbn_get_layer(a, 0, wa, ba));
+    OK(bz_dbn_get_layer(b, 0, wb, bb));
+    assert_memory_not_equal(wa, wb, sizeof wa);
+    o.lr_decay = -0.1f;
+    assert_int_equal(bz_dbn_train_batch(a, x, lab, GB, &o, 0, 0, NULL), BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "decay"));
+    bz_dbn_free(a);
+    bz_dbn_free(b);
+}
+
 /* ---- end to end on a toy set ---- */
 
 enum { TN = 240, TD = 16, TK = 4 };
@@ -529,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_gradient_sigmoid),
         cmocka_unit_test(test_gradient_relu),
         cmocka_unit_test(test_gradient_dropout),
+        cmocka_unit_test(test_lr_decay),
         cmocka_unit_test(test_pretrain_finetune_toy),
         cmocka_unit_test(test_generation_recognised),
         cmocka_unit_test(test_save_load_round_trip),
