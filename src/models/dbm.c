@@ -1,6 +1,6 @@
 /* DBM life cycle, mean field, transforms and Gibbs sampling. */
 #include "models/dbm.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "blas/gemm.h"
 #include "ref/reference.h"
 

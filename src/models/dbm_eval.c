@@ -9,7 +9,7 @@
  * mean-field posterior.
  */
 #include "blas/gemm.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "models/dbm.h"
 #include "ref/reference.h"
 

@@ -16,7 +16,7 @@
  * decay pass, and the biases' column sums the same way.
  */
 #include "blas/gemm.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "models/dbm.h"
 
 #include <math.h>

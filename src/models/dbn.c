@@ -1,6 +1,6 @@
 /* DBN life cycle, the feed-forward pass and class-conditional generation. */
 #include "models/dbn.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "blas/gemm.h"
 #include "ref/reference.h"
 

@@ -13,26 +13,13 @@
  */
 #include "blas/gemm.h"
 #include "models/dbn.h"
+#include "engine/check.h"
 #include "models/dbn_dist.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
-    } while (0)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- pretraining ---- */
 
@@ -403,10 +390,10 @@ bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels,
             st = bz_buf_fill(c, &d->vb[l], 0.0f, 0, d->s[l + 1]);
     if (st)
         goto out;
-    double t0 = now_s(), best = -1, train_secs = 0;
+    double t0 = bz_mono_s(), best = -1, train_secs = 0;
     unsigned best_epoch = 0, e = 0, since = 0;
     for (e = 0; e < o->epochs; e++) {
-        double te = now_s(), loss = 0, tacc = 0;
+        double te = bz_mono_s(), loss = 0, tacc = 0;
         /* Reserve inside the loop: validation reserves the same rows. */
         if ((st = bz_dbn_reserve(d, B > 1000 ? B : 1000)))
             goto out;
@@ -418,7 +405,7 @@ bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels,
         }
         if ((st = run_epoch(d, &t, n, o, e, comm, &loss, &tacc)) || (st = bz_finish(c)))
             goto out;
-        double secs = now_s() - te; /* training only, validation excluded */
+        double secs = bz_mono_s() - te; /* training only, validation excluded */
         train_secs += secs;
         double vacc = NAN;
         if (nv && (st = val_accuracy(d, xv, labels_v, nv, t.prob, comm, &vacc)))
@@ -444,7 +431,7 @@ bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels,
         res->epochs_run = e;
         res->best_epoch = best_epoch;
         res->best_val_accuracy = nv ? best : NAN;
-        res->seconds = now_s() - t0;
+        res->seconds = bz_mono_s() - t0;
         res->seconds_per_epoch = e ? train_secs / e : 0;
     }
 out:

@@ -4,7 +4,7 @@
  * the initial broadcast of the classifier.
  */
 #include "models/dbn_dist.h"
-#include "models/check.h"
+#include "engine/check.h"
 
 #include <stdlib.h>
 #include <time.h>

@@ -1,6 +1,6 @@
 /* The gradient exchange of data-parallel training (see dist_grad.h). */
 #include "models/dist_grad.h"
-#include "models/check.h"
+#include "engine/check.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* RBM life cycle, parameters and the deterministic up/down passes. */
 #include "models/rbm.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "blas/gemm.h"
 #include "ops/ops.h"
 #include "ref/reference.h"

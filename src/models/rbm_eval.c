@@ -5,7 +5,7 @@
  * computed exactly by enumeration when one layer is small.
  */
 #include "blas/gemm.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "models/rbm.h"
 #include "ops/ops.h"
 #include "ref/reference.h"

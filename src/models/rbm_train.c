@@ -19,7 +19,7 @@
  * process path above is untouched by it.
  */
 #include "blas/gemm.h"
-#include "models/check.h"
+#include "engine/check.h"
 #include "dist/dist.h"
 #include "models/dist_grad.h"
 #include "models/rbm.h"

@@ -1,11 +1,12 @@
 /*
  * What every kernel launcher shares: a table of kernel arguments, extent
  * checks that name the kernel, and a macro that sets the arguments and
- * launches a 1-D range. Internal to src/ops.
+ * launches a 1-D range (CHECK comes from engine/check.h). Internal to src/ops.
  */
 #ifndef BZ_OPS_LAUNCH_H
 #define BZ_OPS_LAUNCH_H
 
+#include "engine/check.h"
 #include "engine/engine.h"
 
 typedef struct bz_kernel_arg {
@@ -34,13 +35,6 @@ bz_status bz_ops_fits(bz_context *ctx, const char *name, const bz_buf *b, size_t
         if (st_)                                                                          \
             return st_;                                                                   \
         return bz_launch1d(ctx, k_, name, global);                                        \
-    } while (0)
-
-#define CHECK(x)            \
-    do {                    \
-        bz_status c_ = (x); \
-        if (c_)             \
-            return c_;      \
     } while (0)
 
 #endif

@@ -1,10 +1,10 @@
 /*
- * Two helpers every model file needs: the early return that passes a failed
+ * Two helpers the model and kernel-launch files share: the early return that passes a failed
  * call's status up unchanged (the context already holds the detailed
  * message), and a monotonic clock for the epoch timings.
  */
-#ifndef BZ_MODELS_CHECK_H
-#define BZ_MODELS_CHECK_H
+#ifndef BZ_ENGINE_CHECK_H
+#define BZ_ENGINE_CHECK_H
 
 #include "boltzcl.h"
 
