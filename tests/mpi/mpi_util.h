@@ -15,4 +15,9 @@ extern const char *const mpi_env[MPI_ENV_COUNT + 1];
  * are mpirun's. Returns the wait status. */
 int mpi_run(const char *mpirun, const char *const *args, const char *const *env, char **err);
 
+/* Runs the MPMD job `args` (rank 1 with an injected device fault) and checks
+ * that it fails with a message naming rank 1 and ending the whole job, and
+ * that no model was written to `out`. */
+void mpi_expect_rank1_failure(const char *mpirun, const char *const *args, const char *out);
+
 #endif
