@@ -60,19 +60,29 @@ find_icd_library() {
   echo "$p"
 }
 
+# Checks the carried build and points an ICD file at the driver's library
+# (ICD_LIB names it).
+use_icd() {
+  [ -d "$G/build" ] || { echo "no .gpu/build: run 'tools/gpu-check.sh prepare' first" >&2; exit 2; }
+  ICD_LIB=$(find_icd_library)
+  [ -n "$ICD_LIB" ] || { echo "no libnvidia-opencl.so.1 found; set BOLTZCL_ICD_LIBRARY" >&2; exit 2; }
+  mkdir -p "$G/icd"
+  echo "$ICD_LIB" > "$G/icd/boltzcl-check.icd"
+}
+
+# A command with the carried libraries and data. Only boltzcl's own processes
+# get them; PyTorch keeps the system's.
+bz() {
+  env LD_LIBRARY_PATH="$G/root/usr/lib/x86_64-linux-gnu:$G/root/lib/x86_64-linux-gnu" \
+    OCL_ICD_VENDORS="$G/icd" BOLTZCL_DATA_DIR="$G/data" XDG_CACHE_HOME="$G/cache" \
+    POCL_CACHE_DIR="$G/pocl-cache" BOLTZCL="$G/build/src/cli/boltzcl" "$@"
+}
+
 run() {
   local results="${1:-${OUT:+$OUT/gpu-results.txt}}"
   results="${results:-$G/results.txt}"
-  [ -d "$G/build" ] || { echo "no .gpu/build: run 'tools/gpu-check.sh prepare' first" >&2; exit 2; }
-  local lib; lib=$(find_icd_library)
-  [ -n "$lib" ] || { echo "no libnvidia-opencl.so.1 found; set BOLTZCL_ICD_LIBRARY" >&2; exit 2; }
-  mkdir -p "$G/icd"
-  echo "$lib" > "$G/icd/boltzcl-check.icd"
-  local libdirs="$G/root/usr/lib/x86_64-linux-gnu:$G/root/lib/x86_64-linux-gnu"
-  # Only boltzcl's own processes see the carried libraries; PyTorch keeps the system's.
-  bz() { env LD_LIBRARY_PATH="$libdirs" OCL_ICD_VENDORS="$G/icd" BOLTZCL_DATA_DIR="$G/data" \
-           XDG_CACHE_HOME="$G/cache" POCL_CACHE_DIR="$G/pocl-cache" "$@"; }
-  local B="$G/build/src/cli/boltzcl"
+  use_icd
+  local lib=$ICD_LIB B="$G/build/src/cli/boltzcl"
   {
     echo "# boltzcl GPU check, $(date -u +%FT%TZ)"
     echo "# ICD library: $lib"
@@ -112,13 +122,8 @@ run() {
 # Any command in the carried environment, with BOLTZCL naming the binary:
 # for experiments that belong beside the check (tools/bench/dbm_vs_rbm.sh).
 exec_in() {
-  local lib; lib=$(find_icd_library)
-  [ -n "$lib" ] || { echo "no libnvidia-opencl.so.1 found; set BOLTZCL_ICD_LIBRARY" >&2; exit 2; }
-  mkdir -p "$G/icd"
-  echo "$lib" > "$G/icd/boltzcl-check.icd"
-  env LD_LIBRARY_PATH="$G/root/usr/lib/x86_64-linux-gnu:$G/root/lib/x86_64-linux-gnu" \
-    OCL_ICD_VENDORS="$G/icd" BOLTZCL_DATA_DIR="$G/data" XDG_CACHE_HOME="$G/cache" \
-    POCL_CACHE_DIR="$G/pocl-cache" BOLTZCL="$G/build/src/cli/boltzcl" "$@"
+  use_icd
+  bz "$@"
 }
 
 case "${1:-}" in
