@@ -34,7 +34,7 @@ static void release(bz_atomic_file *af)
  * another host sharing the folder, whose pid means nothing here). */
 #define STALE_AGE_S 60
 
-static bool is_stale_temp(const char *dir, const char *name, const char *base, time_t now)
+static bool is_stale_temp(const char *full, const char *name, const char *base, time_t now)
 {
     size_t bl = strlen(base);
     if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".tmp.", 5) != 0)
@@ -53,10 +53,8 @@ static bool is_stale_temp(const char *dir, const char *name, const char *base, t
     }
     if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
         return false;
-    char full[4096];
     struct stat st;
-    if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, name) >= sizeof full ||
-        lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
+    if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
         return false;
     return now - st.st_mtime >= STALE_AGE_S;
 }
@@ -85,12 +83,11 @@ static void sweep_stale_temps(const char *path)
         return;
     time_t now = time(NULL);
     struct dirent *e;
+    char full[4096];
     while ((e = readdir(d)))
-        if (is_stale_temp(dir, e->d_name, base, now)) {
-            char full[4096];
-            if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full)
-                unlink(full);
-        }
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full &&
+            is_stale_temp(full, e->d_name, base, now))
+            unlink(full);
     closedir(d);
 }
 
