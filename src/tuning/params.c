@@ -75,13 +75,17 @@ static const char *check_xgemm(const bz_tune_params *p, size_t local_mem, size_t
         return "KWG must be a multiple of KWI";
     if (!mult(mwg, mdimc * vwm) || !mult(nwg, ndimc * vwn))
         return "MWG must be a multiple of MDIMC*VWM and NWG of NDIMC*VWN";
-    if (!mult(mwg, mdima * vwm) || !mult(nwg, ndimb * vwn))
+    if ((sa && !mult(mwg, mdima * vwm)) || (sb && !mult(nwg, ndimb * vwn)))
         return "MWG must be a multiple of MDIMA*VWM and NWG of NDIMB*VWN";
     if (gemmk == 0) {
-        /* the local-memory loaders spread a KWG x MWG tile over the work-group */
-        if (kreg != 1 || !mult(mdimc * ndimc, mdima) || !mult(mdimc * ndimc, ndimb) ||
-            !mult(kwg, mdimc * ndimc / mdima) || !mult(kwg, mdimc * ndimc / ndimb))
-            return "GEMMK 0 needs KREG 1 and KWG a multiple of MDIMC*NDIMC/MDIMA and /NDIMB";
+        /* The local-memory loaders spread a KWG x MWG tile over the work-group.
+         * They exist only with SA (resp. SB): without them MDIMA and NDIMB are
+         * unused, and freeing KWG from their multiples lets tiles such as
+         * KWG 20 divide the model's sizes (784, 500, 100) exactly. */
+        if (kreg != 1 || (sa && (!mult(mdimc * ndimc, mdima) || !mult(kwg, mdimc * ndimc / mdima))) ||
+            (sb && (!mult(mdimc * ndimc, ndimb) || !mult(kwg, mdimc * ndimc / ndimb))))
+            return "GEMMK 0 needs KREG 1 and, with SA/SB, KWG a multiple of MDIMC*NDIMC/MDIMA "
+                   "and /NDIMB";
     } else {
         if (mdima != mdimc || ndimb != ndimc || sa || sb || strm || strn || kwg != 1 ||
             kwi != 1 || !mult(kreg, vwn))

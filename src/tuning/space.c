@@ -11,14 +11,17 @@ typedef struct range {
     size_t v[8];
 } range;
 
-/* GEMMK 1 (2-D register tiling) has its own ranges, in xgemm_k1[]. */
+/* GEMMK 1 (2-D register tiling) has its own ranges, in xgemm_k1[]. Besides
+ * powers of two, the tiles include divisors of the sizes the models use
+ * (batch 100, 500 hidden units, 784 pixels): a tile that divides a product's
+ * sizes spares CLBlast its padding copies and the padded work. */
 static const range ranges[] = {
-    {BZ_TK_XGEMM, "MWG", 4, {16, 32, 64, 128}},
-    {BZ_TK_XGEMM, "NWG", 4, {16, 32, 64, 128}},
-    {BZ_TK_XGEMM, "KWG", 3, {8, 16, 32}},
+    {BZ_TK_XGEMM, "MWG", 5, {16, 32, 64, 100, 128}},
+    {BZ_TK_XGEMM, "NWG", 6, {16, 32, 50, 64, 100, 128}},
+    {BZ_TK_XGEMM, "KWG", 5, {4, 8, 16, 20, 32}},
     {BZ_TK_XGEMM, "KWI", 4, {1, 2, 4, 8}},
-    {BZ_TK_XGEMM, "MDIMC", 4, {4, 8, 16, 32}},
-    {BZ_TK_XGEMM, "NDIMC", 4, {4, 8, 16, 32}},
+    {BZ_TK_XGEMM, "MDIMC", 6, {4, 5, 8, 10, 16, 32}},
+    {BZ_TK_XGEMM, "NDIMC", 6, {4, 5, 8, 10, 16, 32}},
     {BZ_TK_XGEMM, "MDIMA", 4, {4, 8, 16, 32}},
     {BZ_TK_XGEMM, "NDIMB", 4, {4, 8, 16, 32}},
     {BZ_TK_XGEMM, "VWM", 4, {1, 2, 4, 8}},
@@ -205,6 +208,7 @@ size_t bz_space_seeds(int mode, bz_tune_params *out, size_t max)
         {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 8, 8},
         {0, 1, 16, 2, 16, 16, 128, 8, 8, 64, 0, 0, 0, 0, 8, 8},
         {0, 1, 32, 4, 8, 8, 32, 8, 8, 64, 0, 0, 0, 0, 4, 8},
+        {0, 1, 20, 2, 8, 8, 128, 10, 10, 100, 0, 0, 0, 0, 8, 2},
     };
     static const size_t direct[][BZ_TK_MAX_PARAMS] = {
         /* KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD */

@@ -51,6 +51,25 @@ static void constraints_reject_what_clblast_cannot_build(void **state)
     bz_tp_set(&q, BZ_TK_XGEMM, "MWG", 4096);
     bz_tp_set(&q, BZ_TK_XGEMM, "KWG", 32); /* 32*4096 floats of local memory */
     assert_non_null(bz_tp_check(&q, BZ_TK_XGEMM, LOCAL_MEM, MAX_WG));
+    /* Tiles that divide the model's sizes (KWG 20, NWG 100) are fine without
+     * local memory, where MDIMA and NDIMB do not constrain KWG; with it the
+     * loaders need KWG to be a multiple of MDIMC*NDIMC/NDIMB (80/10 = 8). */
+    q = p;
+    bz_tp_set(&q, BZ_TK_XGEMM, "SA", 0);
+    bz_tp_set(&q, BZ_TK_XGEMM, "SB", 0);
+    bz_tp_set(&q, BZ_TK_XGEMM, "MDIMC", 8);
+    bz_tp_set(&q, BZ_TK_XGEMM, "MDIMA", 8);
+    bz_tp_set(&q, BZ_TK_XGEMM, "MWG", 128);
+    bz_tp_set(&q, BZ_TK_XGEMM, "VWM", 8);
+    bz_tp_set(&q, BZ_TK_XGEMM, "NDIMC", 10);
+    bz_tp_set(&q, BZ_TK_XGEMM, "NDIMB", 10);
+    bz_tp_set(&q, BZ_TK_XGEMM, "NWG", 100);
+    bz_tp_set(&q, BZ_TK_XGEMM, "VWN", 2);
+    bz_tp_set(&q, BZ_TK_XGEMM, "KWG", 20);
+    bz_tp_set(&q, BZ_TK_XGEMM, "KWI", 2);
+    assert_null(bz_tp_check(&q, BZ_TK_XGEMM, LOCAL_MEM, MAX_WG));
+    bz_tp_set(&q, BZ_TK_XGEMM, "SB", 1);
+    assert_non_null(bz_tp_check(&q, BZ_TK_XGEMM, LOCAL_MEM, MAX_WG));
     q = p;
     bz_tp_set(&q, BZ_TK_XGEMM_DIRECT, "MDIMCD", 32);
     bz_tp_set(&q, BZ_TK_XGEMM_DIRECT, "NDIMCD", 32); /* 1024 work-items */
