@@ -128,14 +128,18 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
     CHECK(bz_sgemm(c, true, false, nv, nh, B, a, &r->V0, 0, nv, &r->H0, 0, nh, mom, &r->vW, 0, nh));
     CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f, &r->vW, 0, nh));
     CHECK(bz_op_decay_apply(c, &r->W, &r->vW, nv * nh, lr * o->weight_decay));
+    if (o->sparsity_target == 0.0f) {
+        CHECK(bz_op_bias_momentum_pair(c, &r->vb, &r->vvb, &r->V0, vneg, nv, &r->hb, &r->vhb,
+                                       &r->H0, &r->H1, nh, B, a, mom));
+        return bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, B, nv);
+    }
     CHECK(bz_op_col_sum_diff(c, &r->vvb, &r->V0, vneg, B, nv, a, mom));
     CHECK(bz_op_decay_apply(c, &r->vb, &r->vvb, nv, 0.0f));
     CHECK(bz_op_col_sum_diff(c, &r->vhb, &r->H0, &r->H1, B, nh, a, mom));
-    if (o->sparsity_target > 0.0f) {
-        CHECK(bz_op_col_sums(c, &r->tmp_h, &r->H0, B, nh, 1.0f / (float)B, 0.0f));
-        CHECK(bz_op_sparsity_update(c, &r->q, &r->tmp_h, &r->vhb, nh, lr * o->sparsity_cost,
-                                    o->sparsity_target));
-    }
+    /* the sparsity pull on the hidden biases goes between their two steps */
+    CHECK(bz_op_col_sums(c, &r->tmp_h, &r->H0, B, nh, 1.0f / (float)B, 0.0f));
+    CHECK(bz_op_sparsity_update(c, &r->q, &r->tmp_h, &r->vhb, nh, lr * o->sparsity_cost,
+                                o->sparsity_target));
     CHECK(bz_op_decay_apply(c, &r->hb, &r->vhb, nh, 0.0f));
     return bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, B, nv);
 }

@@ -323,6 +323,66 @@ static void test_reductions(void **state)
     bz_buf_release(&dacc);
 }
 
+/* The fused bias step of CD against a double-precision host loop: each
+ * half must see only its own rows and columns (sizes differ on purpose). */
+static void test_bias_momentum_pair(void **state)
+{
+    (void)state;
+    enum { R = 100, NV = 257, NH = 131 };
+    static float v0[R * NV], v1[R * NV], h0[R * NH], h1[R * NH];
+    float vb[NV], vvb[NV], hb[NH], vhb[NH];
+    double rvb[NV], rhb[NH], rvv[NV], rvh[NH];
+    unsigned long long s = 21;
+    for (size_t i = 0; i < R * NV; i++) {
+        v0[i] = bz_test_rand(&s);
+        v1[i] = bz_test_rand(&s);
+    }
+    for (size_t i = 0; i < R * NH; i++) {
+        h0[i] = bz_test_rand(&s);
+        h1[i] = bz_test_rand(&s);
+    }
+    for (size_t j = 0; j < NV; j++) {
+        vb[j] = (float)(rvb[j] = bz_test_rand(&s) - 0.5);
+        vvb[j] = (float)(rvv[j] = 0.1 * (bz_test_rand(&s) - 0.5));
+    }
+    for (size_t j = 0; j < NH; j++) {
+        hb[j] = (float)(rhb[j] = bz_test_rand(&s) - 0.5);
+        vhb[j] = (float)(rvh[j] = 0.1 * (bz_test_rand(&s) - 0.5));
+    }
+    const float a = 0.05f / R, mom = 0.9f;
+    bz_buf d[8];
+    up(&d[0], vb, NV);
+    up(&d[1], vvb, NV);
+    up(&d[2], v0, R * NV);
+    up(&d[3], v1, R * NV);
+    up(&d[4], hb, NH);
+    up(&d[5], vhb, NH);
+    up(&d[6], h0, R * NH);
+    up(&d[7], h1, R * NH);
+    assert_int_equal(bz_op_bias_momentum_pair(ctx, &d[0], &d[1], &d[2], &d[3], NV, &d[4], &d[5],
+                                              &d[6], &d[7], NH, R, a, mom),
+                     BZ_OK);
+    down(&d[0], vb, NV);
+    down(&d[1], vvb, NV);
+    down(&d[4], hb, NH);
+    down(&d[5], vhb, NH);
+    for (size_t j = 0; j < NV + NH; j++) {
+        bool vis = j < NV;
+        size_t c = vis ? j : j - NV, cols = vis ? NV : NH;
+        const float *x0 = vis ? v0 : h0, *x1 = vis ? v1 : h1;
+        double sum = 0;
+        for (size_t r = 0; r < R; r++)
+            sum += (double)x0[r * cols + c] - x1[r * cols + c];
+        double vel = (double)a * sum + mom * (vis ? rvv[c] : rvh[c]);
+        double bias = (vis ? rvb[c] : rhb[c]) + vel;
+        /* 100 float additions of terms below 1: a few 1e-7 of the sum */
+        assert_true(fabs((vis ? vvb[c] : vhb[c]) - vel) <= 1e-6);
+        assert_true(fabs((vis ? vb[c] : hb[c]) - bias) <= 2e-6);
+    }
+    for (int i = 0; i < 8; i++)
+        bz_buf_release(&d[i]);
+}
+
 static void test_shape_checks(void **state)
 {
     (void)state;
@@ -344,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_bernoulli_exact),  cmocka_unit_test(test_bernoulli_stats),
         cmocka_unit_test(test_gaussian),         cmocka_unit_test(test_fused_sigmoid_bernoulli),
         cmocka_unit_test(test_updates),          cmocka_unit_test(test_reductions),
+        cmocka_unit_test(test_bias_momentum_pair),
         cmocka_unit_test(test_shape_checks),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
