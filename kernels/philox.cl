@@ -54,3 +54,39 @@ inline uint bz_word(uint4 r, uint i)
 {
     return i == 0 ? r.x : i == 1 ? r.y : i == 2 ? r.z : r.w;
 }
+
+// One Philox round on the counter words c0..c3 with round key (k0, k1).
+#define BZ_PHILOX_ROUND(c0, c1, c2, c3, k0, k1)                                     \
+    do {                                                                            \
+        ulong p0_ = (ulong)BZ_PHILOX_M0 * (c0), p1_ = (ulong)BZ_PHILOX_M1 * (c2);   \
+        uint n0_ = (uint)(p1_ >> 32) ^ (c1) ^ (k0), n2_ = (uint)(p0_ >> 32) ^ (c3) ^ (k1); \
+        c1 = (uint)p1_;                                                             \
+        c3 = (uint)p0_;                                                             \
+        c0 = n0_;                                                                   \
+        c2 = n2_;                                                                   \
+    } while (0)
+
+// The four words of block `block` into c0..c3 (uint lvalues), in
+// straight-line scalar arithmetic. POCL runs a kernel as a loop over
+// work-items and LLVM vectorises that loop only when it is innermost and free
+// of vector types, so neither uint4 nor a loop over the rounds may appear in
+// a kernel that should run 8-16 work-items per instruction. Same bits as
+// bz_philox_block.
+#define BZ_PHILOX_WORDS(seed, stream, block, c0, c1, c2, c3)                        \
+    do {                                                                            \
+        c0 = (uint)(block);                                                         \
+        c1 = (uint)((block) >> 32);                                                 \
+        c2 = (uint)(stream);                                                        \
+        c3 = (uint)((stream) >> 32);                                                \
+        uint k0_ = (uint)(seed), k1_ = (uint)((seed) >> 32);                        \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_, k1_);                                  \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 1u * BZ_PHILOX_W0, k1_ + 1u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 2u * BZ_PHILOX_W0, k1_ + 2u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 3u * BZ_PHILOX_W0, k1_ + 3u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 4u * BZ_PHILOX_W0, k1_ + 4u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 5u * BZ_PHILOX_W0, k1_ + 5u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 6u * BZ_PHILOX_W0, k1_ + 6u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 7u * BZ_PHILOX_W0, k1_ + 7u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 8u * BZ_PHILOX_W0, k1_ + 8u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 9u * BZ_PHILOX_W0, k1_ + 9u * BZ_PHILOX_W1); \
+    } while (0)

@@ -24,30 +24,23 @@ __kernel void philox_u32(__global uint *out, const uint n, const ulong seed, con
 __kernel void bernoulli(__global float *out, __global const float *p, const uint n,
                         const ulong seed, const ulong stream, const ulong offset)
 {
-    ulong first = offset >> 2;
-    ulong block = first + get_global_id(0);
+    // Straight-line scalar code with guarded stores, which CPU devices
+    // vectorise across work-items (see BZ_PHILOX_WORDS).
     ulong end = offset + n;
-    if ((block << 2) >= end)
-        return;
-    uint4 r = bz_philox_block(seed, stream, block);
+    ulong block = (offset >> 2) + get_global_id(0);
     ulong e0 = block << 2;
-    if (e0 >= offset && e0 + 4 <= end) {
-        // Whole block inside the call: straight-line code the compiler can
-        // vectorise (the common case; only the two ends take the loop).
-        size_t i = (size_t)(e0 - offset);
-        out[i] = bz_u01(r.x) < p[i] ? 1.0f : 0.0f;
-        out[i + 1] = bz_u01(r.y) < p[i + 1] ? 1.0f : 0.0f;
-        out[i + 2] = bz_u01(r.z) < p[i + 2] ? 1.0f : 0.0f;
-        out[i + 3] = bz_u01(r.w) < p[i + 3] ? 1.0f : 0.0f;
-        return;
+    uint r0, r1, r2, r3;
+    BZ_PHILOX_WORDS(seed, stream, block, r0, r1, r2, r3);
+#define BZ_SAMPLE(k, word)                                                          \
+    if (e0 + k >= offset && e0 + k < end) {                                         \
+        uint i_ = (uint)(e0 + k - offset);                                          \
+        out[i_] = bz_u01(word) < p[i_] ? 1.0f : 0.0f;                               \
     }
-    for (uint w = 0; w < 4; w++) {
-        ulong e = e0 + w;
-        if (e >= offset && e < end) {
-            size_t i = (size_t)(e - offset);
-            out[i] = bz_u01(bz_word(r, w)) < p[i] ? 1.0f : 0.0f;
-        }
-    }
+    BZ_SAMPLE(0, r0)
+    BZ_SAMPLE(1, r1)
+    BZ_SAMPLE(2, r2)
+    BZ_SAMPLE(3, r3)
+#undef BZ_SAMPLE
 }
 
 // out[i] = mean[i] + N(0, 1), Box-Muller on word pairs (0,1) and (2,3) of a
@@ -84,36 +77,23 @@ __kernel void bias_sigmoid_bernoulli(__global float *prob, __global float *sampl
                                      const uint rows, const uint cols, const ulong seed,
                                      const ulong stream, const ulong offset)
 {
-    ulong n = (ulong)rows * cols;
-    ulong first = offset >> 2;
-    ulong block = first + get_global_id(0);
-    ulong end = offset + n;
-    if ((block << 2) >= end)
-        return;
-    uint4 r = bz_philox_block(seed, stream, block);
+    // Scalar, branch-light code (see BZ_PHILOX_WORDS): the guards below
+    // become masked stores, so CPU devices vectorise across work-items.
+    ulong end = offset + (ulong)rows * cols;
+    ulong block = (offset >> 2) + get_global_id(0);
     ulong e0 = block << 2;
-    if (e0 >= offset && e0 + 4 <= end) {
-        size_t i = (size_t)(e0 - offset);
-        float4 z = (float4)(x[i] + b[i % cols], x[i + 1] + b[(i + 1) % cols],
-                            x[i + 2] + b[(i + 2) % cols], x[i + 3] + b[(i + 3) % cols]);
-        float4 p = 1.0f / (1.0f + exp(-z));
-        prob[i] = p.x;
-        prob[i + 1] = p.y;
-        prob[i + 2] = p.z;
-        prob[i + 3] = p.w;
-        sample[i] = bz_u01(r.x) < p.x ? 1.0f : 0.0f;
-        sample[i + 1] = bz_u01(r.y) < p.y ? 1.0f : 0.0f;
-        sample[i + 2] = bz_u01(r.z) < p.z ? 1.0f : 0.0f;
-        sample[i + 3] = bz_u01(r.w) < p.w ? 1.0f : 0.0f;
-        return;
+    uint r0, r1, r2, r3;
+    BZ_PHILOX_WORDS(seed, stream, block, r0, r1, r2, r3);
+#define BZ_SIGMOID_SAMPLE(k, word)                                                  \
+    if (e0 + k >= offset && e0 + k < end) {                                         \
+        uint i_ = (uint)(e0 + k - offset);                                          \
+        float p_ = bz_sigmoid(x[i_] + b[i_ % cols]);                                \
+        prob[i_] = p_;                                                              \
+        sample[i_] = bz_u01(word) < p_ ? 1.0f : 0.0f;                               \
     }
-    for (uint w = 0; w < 4; w++) {
-        ulong e = e0 + w;
-        if (e >= offset && e < end) {
-            size_t i = (size_t)(e - offset);
-            float p = bz_sigmoid(x[i] + b[i % cols]);
-            prob[i] = p;
-            sample[i] = bz_u01(bz_word(r, w)) < p ? 1.0f : 0.0f;
-        }
-    }
+    BZ_SIGMOID_SAMPLE(0, r0)
+    BZ_SIGMOID_SAMPLE(1, r1)
+    BZ_SIGMOID_SAMPLE(2, r2)
+    BZ_SIGMOID_SAMPLE(3, r3)
+#undef BZ_SIGMOID_SAMPLE
 }

@@ -221,6 +221,22 @@ static void test_fused_sigmoid_bernoulli(void **state)
      * sampler fed the same probabilities: bit-exact. */
     bz_ref_bernoulli(rs, p, N, pos.seed, pos.stream, pos.offset);
     assert_memory_equal(smp, rs, sizeof rs);
+    /* A stream position and a size that are not multiples of four: the
+     * first and last Philox blocks are shared with neighbouring calls. */
+    enum { R2 = 7, C2 = 13, N2 = R2 * C2 };
+    for (uint64_t off = 50001; off <= 50003; off++) {
+        bz_rng_pos pos2 = {123, 1, off};
+        float p2[N2], s2[N2], r2[N2];
+        assert_int_equal(bz_op_bias_sigmoid_bernoulli(ctx, &dp, &ds, &dx, &db, R2, C2, pos2),
+                         BZ_OK);
+        down(&dp, p2, N2);
+        down(&ds, s2, N2);
+        bz_ref_bias_sigmoid(rp, x, b, R2, C2);
+        for (size_t i = 0; i < N2; i++)
+            assert_true(fabs((double)p2[i] - rp[i]) <= 1e-6 * fabs(rp[i]));
+        bz_ref_bernoulli(r2, p2, N2, pos2.seed, pos2.stream, pos2.offset);
+        assert_memory_equal(s2, r2, sizeof r2);
+    }
     bz_buf_release(&dx);
     bz_buf_release(&db);
     bz_buf_release(&dp);
