@@ -8,7 +8,7 @@ __kernel void bias_sigmoid(__global float *y, __global const float *x, __global 
     size_t i = get_global_id(0);
     if (i >= (size_t)rows * cols)
         return;
-    y[i] = bz_sigmoid(x[i] + b[i % cols]);
+    y[i] = bz_sigmoid(x[i] + b[(uint)i % cols]);
 }
 
 // y = x + b: the mean of Gaussian units with unit variance. y may alias x.
@@ -46,7 +46,9 @@ __kernel void gather_rows(__global float *out, __global const float *x, __global
     size_t i = get_global_id(0);
     if (i >= (size_t)rows * cols)
         return;
-    size_t r = i / cols, c = i % cols;
+    // 32-bit division: the launcher keeps rows * cols below 2^32, and 64-bit
+    // division is several times slower on CPU devices.
+    uint r = (uint)i / cols, c = (uint)i - r * cols;
     out[i] = x[(size_t)idx[idx_off + r] * cols + c];
 }
 
