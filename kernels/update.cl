@@ -42,12 +42,15 @@ __kernel void outer_update(__global float *w, __global const float *x, __global 
 // work-items take the visible biases, the next nh the hidden ones. Each half
 // is a few hundred items, so on a CPU device the four launches this replaces
 // cost more than their work. Same arithmetic as col_sum_diff + decay_apply.
+// With err non-null, the visible items also add sum_r (v0 - v1)^2 of their
+// column to err[j]: the reconstruction error, without a pass of its own when
+// v1 holds the reconstruction.
 __kernel void bias_momentum_pair(__global float *vb, __global float *vvb,
                                  __global const float *v0, __global const float *v1,
                                  const uint nv, __global float *hb, __global float *vhb,
                                  __global const float *h0, __global const float *h1,
                                  const uint nh, const uint rows, const float a,
-                                 const float momentum)
+                                 const float momentum, __global float *err)
 {
     size_t g = get_global_id(0);
     if (g >= (size_t)nv + nh)
@@ -58,11 +61,15 @@ __kernel void bias_momentum_pair(__global float *vb, __global float *vvb,
     __global float *vel = vis ? vvb : vhb;
     __global const float *x0 = vis ? v0 : h0;
     __global const float *x1 = vis ? v1 : h1;
-    float s = 0.0f;
+    float s = 0.0f, s2 = 0.0f;
     for (uint r = 0; r < rows; r++) {
         size_t k = (size_t)r * cols + j;
-        s += x0[k] - x1[k];
+        float d = x0[k] - x1[k];
+        s += d;
+        s2 += d * d;
     }
+    if (vis && err)
+        err[j] += s2;
     float v = a * s + (momentum == 0.0f ? 0.0f : momentum * vel[j]);
     vel[j] = v;
     bias[j] += v;

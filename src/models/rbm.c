@@ -11,7 +11,8 @@
 
 static void release_work(bz_rbm *r)
 {
-    bz_buf *bufs[] = {&r->V0, &r->V1, &r->Vs, &r->H0, &r->H1, &r->Hs, &r->tmp_h, &r->err_acc};
+    bz_buf *bufs[] = {&r->V0, &r->V1, &r->Vs, &r->H0, &r->H1, &r->Hs, &r->tmp_h, &r->err_acc,
+                      &r->err_col};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         bz_buf_release(bufs[i]);
     r->cap = 0;
@@ -193,7 +194,8 @@ bz_status bz_rbm_reserve(bz_rbm *r, size_t rows)
         (st = bz_buf_alloc(c, &r->H1, rows * r->nh)) ||
         (st = bz_buf_alloc(c, &r->Hs, rows * r->nh)) ||
         (st = bz_buf_alloc(c, &r->tmp_h, r->nh)) ||
-        (st = bz_buf_alloc(c, &r->err_acc, rows))) {
+        (st = bz_buf_alloc(c, &r->err_acc, rows)) ||
+        (st = bz_buf_alloc(c, &r->err_col, r->nv))) {
         release_work(r);
         return st;
     }

@@ -38,6 +38,7 @@ struct bz_rbm {
     bz_buf V0, V1, Vs;   /* data, reconstruction means, intermediate samples */
     bz_buf H0, H1, Hs;   /* positive probs, negative probs, samples */
     bz_buf tmp_h, err_acc;
+    bz_buf err_col; /* the training step's squared error by visible unit (nv floats) */
 
     /* persistent chains (PCD): hidden samples, one row per batch row */
     bz_buf chain;

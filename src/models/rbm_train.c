@@ -129,9 +129,12 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
     CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f, &r->vW, 0, nh));
     CHECK(bz_op_decay_apply(c, &r->W, &r->vW, nv * nh, lr * o->weight_decay));
     if (o->sparsity_target == 0.0f) {
+        /* CD's negative visible statistics are the reconstruction itself,
+         * so the bias kernel can add up the error as it goes. */
+        bool fold = vneg == &r->V1;
         CHECK(bz_op_bias_momentum_pair(c, &r->vb, &r->vvb, &r->V0, vneg, nv, &r->hb, &r->vhb,
-                                       &r->H0, &r->H1, nh, B, a, mom));
-        return bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, B, nv);
+                                       &r->H0, &r->H1, nh, B, a, mom, fold ? &r->err_col : NULL));
+        return fold ? BZ_OK : bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, B, nv);
     }
     CHECK(bz_op_col_sum_diff(c, &r->vvb, &r->V0, vneg, B, nv, a, mom));
     CHECK(bz_op_decay_apply(c, &r->vb, &r->vvb, nv, 0.0f));
@@ -210,9 +213,19 @@ static bz_status finish_epoch(bz_rbm *r, const bz_rbm_train_options *o, unsigned
     float *acc = malloc(r->cap * sizeof *acc);
     if (!acc)
         return bz_fail(c, BZ_E_NOMEM, "out of memory");
+    /* The step adds its error by row (err_acc) or, fused into the bias
+     * update, by visible unit (err_col); the total is the sum of both. */
     st = bz_buf_read(c, &r->err_acc, 0, acc, r->cap);
     double sum = 0;
     for (size_t i = 0; st == BZ_OK && i < r->cap; i++)
+        sum += acc[i];
+    free(acc);
+    acc = st == BZ_OK ? malloc(r->nv * sizeof *acc) : NULL;
+    if (st == BZ_OK && !acc)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory");
+    if (acc)
+        st = bz_buf_read(c, &r->err_col, 0, acc, r->nv);
+    for (size_t i = 0; acc && st == BZ_OK && i < r->nv; i++)
         sum += acc[i];
     free(acc);
     CHECK(st);
@@ -266,6 +279,7 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
     float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
     CHECK(bz_data_shuffle(d, o->seed, epoch));
     CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
+    CHECK(bz_buf_fill(c, &r->err_col, 0.0f, 0, r->nv));
     size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
     if (batch > n_batches)
         return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
@@ -419,6 +433,7 @@ bz_status bz_rbm_train_epoch_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_opti
     double t0 = bz_mono_s();
     CHECK(bz_data_shuffle(d, o->seed, epoch));
     CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
+    CHECK(bz_buf_fill(c, &r->err_col, 0.0f, 0, r->nv));
     size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
     if (batch > n_batches)
         return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);

@@ -127,9 +127,12 @@ bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, f
 bz_status bz_op_bias_momentum_pair(bz_context *ctx, bz_buf *vb, bz_buf *vvb, const bz_buf *v0,
                                    const bz_buf *v1, size_t nv, bz_buf *hb, bz_buf *vhb,
                                    const bz_buf *h0, const bz_buf *h1, size_t nh, size_t rows,
-                                   float a, float momentum)
+                                   float a, float momentum, bz_buf *err)
 {
     static const char name[] = "bias_momentum_pair";
+    if (err)
+        CHECK(bz_ops_fits(ctx, name, err, nv));
+    static const cl_mem none = NULL;
     CHECK(bz_ops_fits(ctx, name, vb, nv));
     CHECK(bz_ops_fits(ctx, name, vvb, nv));
     CHECK(bz_ops_fits(ctx, name, v0, rows * nv));
@@ -139,7 +142,8 @@ bz_status bz_op_bias_momentum_pair(bz_context *ctx, bz_buf *vb, bz_buf *vvb, con
     CHECK(bz_ops_fits(ctx, name, h0, rows * nh));
     CHECK(bz_ops_fits(ctx, name, h1, rows * nh));
     RUN1D(name, nv + nh, A_BUF(vb), A_BUF(vvb), A_BUF(v0), A_BUF(v1), A_U32(nv), A_BUF(hb),
-          A_BUF(vhb), A_BUF(h0), A_BUF(h1), A_U32(nh), A_U32(rows), A_F32(a), A_F32(momentum));
+          A_BUF(vhb), A_BUF(h0), A_BUF(h1), A_U32(nh), A_U32(rows), A_F32(a), A_F32(momentum),
+          err ? A_BUF(err) : (bz_kernel_arg){sizeof(cl_mem), &none});
 }
 
 bz_status bz_op_outer_update(bz_context *ctx, bz_buf *w, const bz_buf *x, const bz_buf *y,

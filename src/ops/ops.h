@@ -42,11 +42,12 @@ bz_status bz_op_momentum_update(bz_context *ctx, bz_buf *w, bz_buf *vel, const b
                                 size_t n, float lr, float momentum, float decay);
 bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, float lr_decay);
 /* The visible and hidden bias steps of CD in one launch: for each bias,
- * vel = momentum vel + a * column sum of (x0 - x1); bias += vel. */
+ * vel = momentum vel + a * column sum of (x0 - x1); bias += vel. With err
+ * (nv floats) non-NULL, err[j] += sum over rows of (v0 - v1)^2 as well. */
 bz_status bz_op_bias_momentum_pair(bz_context *ctx, bz_buf *vb, bz_buf *vvb, const bz_buf *v0,
                                    const bz_buf *v1, size_t nv, bz_buf *hb, bz_buf *vhb,
                                    const bz_buf *h0, const bz_buf *h1, size_t nh, size_t rows,
-                                   float a, float momentum);
+                                   float a, float momentum, bz_buf *err);
 bz_status bz_op_outer_update(bz_context *ctx, bz_buf *w, const bz_buf *x, const bz_buf *y,
                              size_t m, size_t n, float a);
 

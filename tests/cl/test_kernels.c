@@ -375,13 +375,28 @@ static void test_bias_momentum_pair(void **state)
     up(&d[5], vhb, NH);
     up(&d[6], h0, R * NH);
     up(&d[7], h1, R * NH);
+    float err[NV];
+    for (size_t j = 0; j < NV; j++)
+        err[j] = (float)j;
+    bz_buf derr;
+    up(&derr, err, NV);
     assert_int_equal(bz_op_bias_momentum_pair(ctx, &d[0], &d[1], &d[2], &d[3], NV, &d[4], &d[5],
-                                              &d[6], &d[7], NH, R, a, mom),
+                                              &d[6], &d[7], NH, R, a, mom, &derr),
                      BZ_OK);
     down(&d[0], vb, NV);
     down(&d[1], vvb, NV);
     down(&d[4], hb, NH);
     down(&d[5], vhb, NH);
+    down(&derr, err, NV);
+    for (size_t j = 0; j < NV; j++) {
+        double e = (double)j;
+        for (size_t r = 0; r < R; r++) {
+            double dv = (double)v0[r * NV + j] - v1[r * NV + j];
+            e += dv * dv;
+        }
+        assert_true(fabs(err[j] - e) <= 1e-5 * e);
+    }
+    bz_buf_release(&derr);
     for (size_t j = 0; j < NV + NH; j++) {
         bool vis = j < NV;
         size_t c = vis ? j : j - NV, cols = vis ? NV : NH;

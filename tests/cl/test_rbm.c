@@ -152,6 +152,48 @@ static void test_cd2_gaussian(void **state)
 enum { BAS = 4, BAS_NV = BAS * BAS, BAS_PATTERNS = 30, BAS_REPS = 20 };
 static float bas[BAS_PATTERNS * BAS_REPS * BAS_NV];
 
+/* The epoch's reconstruction error, summed by the bias kernel for CD and by
+ * a row kernel for PCD and with sparsity: with W = 0 the reconstruction is
+ * sigmoid(vb) whatever the hidden units do, so the host knows the answer. */
+static void test_recon_error_paths(void **state)
+{
+    (void)state;
+    enum { NV = 23, NH = 11, B = 9 };
+    static float x[B * NV], w[NV * NH], vb[NV], hb[NH];
+    unsigned long long s = 404;
+    for (size_t i = 0; i < B * NV; i++)
+        x[i] = bz_test_rand(&s);
+    for (size_t i = 0; i < NV; i++)
+        vb[i] = bz_test_rand(&s) * 4 - 2;
+    for (size_t i = 0; i < NH; i++)
+        hb[i] = bz_test_rand(&s) - 0.5f;
+    double want = 0;
+    for (size_t r = 0; r < B; r++)
+        for (size_t j = 0; j < NV; j++) {
+            double d = x[r * NV + j] - 1.0 / (1.0 + exp(-(double)vb[j]));
+            want += d * d;
+        }
+    want /= (double)B * NV;
+    for (int mode = 0; mode < 3; mode++) { /* CD-1, PCD, CD-1 with sparsity */
+        bz_rbm *r;
+        OK(bz_rbm_create(ctx, NV, NH, BZ_UNIT_BERNOULLI, 3, &r));
+        OK(bz_rbm_set_params(r, w, vb, hb));
+        bz_data *d;
+        OK(bz_data_create(ctx, x, B, NV, &d));
+        bz_rbm_train_options o;
+        bz_rbm_train_options_init(&o);
+        o.batch_size = B; /* one step: the error is that of the first parameters */
+        o.pcd = mode == 1;
+        o.sparsity_target = mode == 2 ? 0.1f : 0.0f;
+        bz_rbm_epoch_stats es;
+        OK(bz_rbm_train_epoch(r, d, &o, 0, &es));
+        if (!(fabs(es.recon_mse - want) <= 1e-6 * want))
+            fail_msg("mode %d: recon_mse %.9g, expected %.9g", mode, es.recon_mse, want);
+        bz_data_free(d);
+        bz_rbm_free(r);
+    }
+}
+
 static void make_bars_and_stripes(void)
 {
     size_t p = 0;
@@ -558,6 +600,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cd1_bernoulli),
+        cmocka_unit_test(test_recon_error_paths),
         cmocka_unit_test(test_cd3_bernoulli),
         cmocka_unit_test(test_pcd2_bernoulli),
         cmocka_unit_test(test_cd2_gaussian),
