@@ -22,15 +22,24 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The products of one CD step of a 784-500 RBM at batch 100, and the
- * gradient at batch 200 (CD-k chains and the DBN's larger batches). */
-const bz_tune_shape bz_tune_shapes[] = {
+/* The products of one CD step of a 784-500 RBM at batch B (100 unless
+ * `tune --batch` says otherwise), and the gradient over 2B rows (CD-k chains
+ * and the DBN's larger batches). Set before the worker process forks. */
+bz_tune_shape bz_tune_shapes[] = {
     {100, 500, 784, false, false},
     {100, 784, 500, false, true},
     {784, 500, 100, true, false},
     {784, 500, 200, true, false},
 };
 const size_t bz_tune_n_shapes = sizeof bz_tune_shapes / sizeof *bz_tune_shapes;
+
+void bz_tune_set_batch(size_t batch)
+{
+    bz_tune_shapes[0].m = batch;
+    bz_tune_shapes[1].m = batch;
+    bz_tune_shapes[2].k = batch;
+    bz_tune_shapes[3].k = 2 * batch;
+}
 
 double bz_tune_tolerance(size_t k)
 {
@@ -480,7 +489,9 @@ int bz_tune_run(const bz_tune_options *o)
     parse_hello(&t);
     char spath[1300], key[700];
     state_path(&t, spath, sizeof spath);
-    snprintf(key, sizeof key, "%s\t%s\t%s", t.device, t.driver, bz_version_string());
+    /* the batch is part of the key: a run for another batch times other shapes */
+    snprintf(key, sizeof key, "%s\t%s\t%s\tbatch %zu", t.device, t.driver, bz_version_string(),
+             bz_tune_shapes[0].m);
     if (!bz_tune_state_open(&t.st, spath, key, o->fresh, bz_tune_n_shapes, why, sizeof why)) {
         fprintf(stderr, "boltzcl-tune: %s\n", why);
         bz_tune_proc_stop(&t.w);

@@ -36,8 +36,12 @@ typedef struct bz_tune_shape {
     bool ta, tb;
 } bz_tune_shape;
 
-extern const bz_tune_shape bz_tune_shapes[];
+extern bz_tune_shape bz_tune_shapes[];
 extern const size_t bz_tune_n_shapes;
+
+/* Tunes for minibatches of `batch` rows instead of 100 (tiles that divide
+ * the batch spare CLBlast its padding); call before bz_tune_run. */
+void bz_tune_set_batch(size_t batch);
 
 /* Relative error (max |c - ref| / max |ref|) beyond which a candidate's
  * product is wrong: 1e-4 * sqrt(k), loose for float accumulation yet far
