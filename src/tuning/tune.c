@@ -396,6 +396,19 @@ static int finish(tuner *t)
     else
         bz_tuning_user_file(path, sizeof path);
 
+    if (t->st.have_baseline) {
+        /* The built-in rates were taken at the start, on a device that may
+         * not have reached its clocks yet; a fresh worker times them again
+         * and the faster of the two is what the tuned set must beat (on an
+         * H200 the start-up figure once made a slower set look 9% faster). */
+        bz_tune_result b;
+        memset(&b, 0, sizeof b);
+        bz_tune_proc_stop(&t->w);
+        if (measure(t, "B", &b, 3 * t->o->candidate_timeout) && strcmp(b.status, "ok") == 0)
+            for (size_t s = 0; s < bz_tune_n_shapes; s++)
+                if (b.t[s] > 0 && b.t[s] < t->st.baseline[s])
+                    t->st.baseline[s] = b.t[s];
+    }
     printf("device: %s (driver %s)\n\n%-22s %10s %10s %7s\n", t->device, t->driver, "shape",
            "built-in", "tuned", "ratio");
     for (size_t s = 0; s < bz_tune_n_shapes; s++) {
