@@ -195,52 +195,51 @@ static void test_gaussian(void **state)
     bz_buf_release(&dy);
 }
 
+enum { FUSED_R = 100, FUSED_C = 500, FUSED_N = FUSED_R * FUSED_C };
+
+/* One fused call on the first rows x cols of x (device dx) and bias b: the
+ * probabilities within 1e-6 of the reference and, since the draws use the
+ * device's probabilities, the samples bit-exact against the reference
+ * sampler fed the same probabilities. */
+static void check_fused(bz_buf *dx, bz_buf *db, const float *x, const float *b, size_t rows,
+                        size_t cols, bz_rng_pos pos)
+{
+    static float p[FUSED_N], smp[FUSED_N], rp[FUSED_N], rs[FUSED_N];
+    size_t n = rows * cols;
+    bz_buf dp, ds;
+    up(&dp, NULL, n);
+    up(&ds, NULL, n);
+    assert_int_equal(bz_op_bias_sigmoid_bernoulli(ctx, &dp, &ds, dx, db, rows, cols, pos), BZ_OK);
+    down(&dp, p, n);
+    down(&ds, smp, n);
+    bz_ref_bias_sigmoid(rp, x, b, rows, cols);
+    for (size_t i = 0; i < n; i++)
+        assert_true(fabs((double)p[i] - rp[i]) <= 1e-6 * fabs(rp[i]));
+    bz_ref_bernoulli(rs, p, n, pos.seed, pos.stream, pos.offset);
+    assert_memory_equal(smp, rs, n * sizeof *rs);
+    bz_buf_release(&dp);
+    bz_buf_release(&ds);
+}
+
 static void test_fused_sigmoid_bernoulli(void **state)
 {
     (void)state;
-    enum { R = 100, C = 500, N = R * C };
-    static float x[N], b[C], p[N], smp[N], rp[N], rs[N];
+    static float x[FUSED_N], b[FUSED_C];
     unsigned long long s = 9;
-    for (size_t i = 0; i < N; i++)
+    for (size_t i = 0; i < FUSED_N; i++)
         x[i] = (bz_test_rand(&s) - 0.5f) * 8.0f;
-    for (size_t i = 0; i < C; i++)
+    for (size_t i = 0; i < FUSED_C; i++)
         b[i] = bz_test_rand(&s) - 0.5f;
-    bz_buf dx, db, dp, ds;
-    up(&dx, x, N);
-    up(&db, b, C);
-    up(&dp, NULL, N);
-    up(&ds, NULL, N);
-    bz_rng_pos pos = {123, 1, 50000};
-    assert_int_equal(bz_op_bias_sigmoid_bernoulli(ctx, &dp, &ds, &dx, &db, R, C, pos), BZ_OK);
-    down(&dp, p, N);
-    down(&ds, smp, N);
-    bz_ref_bias_sigmoid(rp, x, b, R, C);
-    for (size_t i = 0; i < N; i++)
-        assert_true(fabs((double)p[i] - rp[i]) <= 1e-6 * fabs(rp[i]));
-    /* Draws use the device's probabilities, so compare with the reference
-     * sampler fed the same probabilities: bit-exact. */
-    bz_ref_bernoulli(rs, p, N, pos.seed, pos.stream, pos.offset);
-    assert_memory_equal(smp, rs, sizeof rs);
-    /* A stream position and a size that are not multiples of four: the
-     * first and last Philox blocks are shared with neighbouring calls. */
-    enum { R2 = 7, C2 = 13, N2 = R2 * C2 };
-    for (uint64_t off = 50001; off <= 50003; off++) {
-        bz_rng_pos pos2 = {123, 1, off};
-        float p2[N2], s2[N2], r2[N2];
-        assert_int_equal(bz_op_bias_sigmoid_bernoulli(ctx, &dp, &ds, &dx, &db, R2, C2, pos2),
-                         BZ_OK);
-        down(&dp, p2, N2);
-        down(&ds, s2, N2);
-        bz_ref_bias_sigmoid(rp, x, b, R2, C2);
-        for (size_t i = 0; i < N2; i++)
-            assert_true(fabs((double)p2[i] - rp[i]) <= 1e-6 * fabs(rp[i]));
-        bz_ref_bernoulli(r2, p2, N2, pos2.seed, pos2.stream, pos2.offset);
-        assert_memory_equal(s2, r2, sizeof r2);
-    }
+    bz_buf dx, db;
+    up(&dx, x, FUSED_N);
+    up(&db, b, FUSED_C);
+    check_fused(&dx, &db, x, b, FUSED_R, FUSED_C, (bz_rng_pos){123, 1, 50000});
+    /* Stream positions and a size that are not multiples of four: the first
+     * and last Philox blocks are shared with neighbouring calls. */
+    for (uint64_t off = 50001; off <= 50003; off++)
+        check_fused(&dx, &db, x, b, 7, 13, (bz_rng_pos){123, 1, off});
     bz_buf_release(&dx);
     bz_buf_release(&db);
-    bz_buf_release(&dp);
-    bz_buf_release(&ds);
 }
 
 static void test_updates(void **state)

@@ -55,18 +55,14 @@ static void constraints_reject_what_clblast_cannot_build(void **state)
      * local memory, where MDIMA and NDIMB do not constrain KWG; with it the
      * loaders need KWG to be a multiple of MDIMC*NDIMC/NDIMB (80/10 = 8). */
     q = p;
-    bz_tp_set(&q, BZ_TK_XGEMM, "SA", 0);
-    bz_tp_set(&q, BZ_TK_XGEMM, "SB", 0);
-    bz_tp_set(&q, BZ_TK_XGEMM, "MDIMC", 8);
-    bz_tp_set(&q, BZ_TK_XGEMM, "MDIMA", 8);
-    bz_tp_set(&q, BZ_TK_XGEMM, "MWG", 128);
-    bz_tp_set(&q, BZ_TK_XGEMM, "VWM", 8);
-    bz_tp_set(&q, BZ_TK_XGEMM, "NDIMC", 10);
-    bz_tp_set(&q, BZ_TK_XGEMM, "NDIMB", 10);
-    bz_tp_set(&q, BZ_TK_XGEMM, "NWG", 100);
-    bz_tp_set(&q, BZ_TK_XGEMM, "VWN", 2);
-    bz_tp_set(&q, BZ_TK_XGEMM, "KWG", 20);
-    bz_tp_set(&q, BZ_TK_XGEMM, "KWI", 2);
+    static const struct {
+        const char *name;
+        size_t value;
+    } divides[] = {{"SA", 0},    {"SB", 0},     {"MDIMC", 8},  {"MDIMA", 8},
+                   {"MWG", 128}, {"VWM", 8},    {"NDIMC", 10}, {"NDIMB", 10},
+                   {"NWG", 100}, {"VWN", 2},    {"KWG", 20},   {"KWI", 2}};
+    for (size_t i = 0; i < sizeof divides / sizeof *divides; i++)
+        bz_tp_set(&q, BZ_TK_XGEMM, divides[i].name, divides[i].value);
     assert_null(bz_tp_check(&q, BZ_TK_XGEMM, LOCAL_MEM, MAX_WG));
     bz_tp_set(&q, BZ_TK_XGEMM, "SB", 1);
     assert_non_null(bz_tp_check(&q, BZ_TK_XGEMM, LOCAL_MEM, MAX_WG));
