@@ -210,22 +210,18 @@ static bz_status finish_epoch(bz_rbm *r, const bz_rbm_train_options *o, unsigned
     bz_status st;
     if (stats)
         stats->batches_done = batch;
-    float *acc = malloc(r->cap * sizeof *acc);
-    if (!acc)
-        return bz_fail(c, BZ_E_NOMEM, "out of memory");
     /* The step adds its error by row (err_acc) or, fused into the bias
      * update, by visible unit (err_col); the total is the sum of both. */
-    st = bz_buf_read(c, &r->err_acc, 0, acc, r->cap);
+    float *acc = malloc((r->cap > r->nv ? r->cap : r->nv) * sizeof *acc);
+    if (!acc)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory");
     double sum = 0;
+    st = bz_buf_read(c, &r->err_acc, 0, acc, r->cap);
     for (size_t i = 0; st == BZ_OK && i < r->cap; i++)
         sum += acc[i];
-    free(acc);
-    acc = st == BZ_OK ? malloc(r->nv * sizeof *acc) : NULL;
-    if (st == BZ_OK && !acc)
-        return bz_fail(c, BZ_E_NOMEM, "out of memory");
-    if (acc)
+    if (st == BZ_OK)
         st = bz_buf_read(c, &r->err_col, 0, acc, r->nv);
-    for (size_t i = 0; acc && st == BZ_OK && i < r->nv; i++)
+    for (size_t i = 0; st == BZ_OK && i < r->nv; i++)
         sum += acc[i];
     free(acc);
     CHECK(st);
