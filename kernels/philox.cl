@@ -12,29 +12,49 @@
 #define BZ_PHILOX_W0 0x9E3779B9u
 #define BZ_PHILOX_W1 0xBB67AE85u
 
-inline uint4 bz_philox4x32_10(uint4 ctr, uint2 key)
-{
-    for (int r = 0; r < 10; r++) {
-        if (r > 0) {
-            key.x += BZ_PHILOX_W0;
-            key.y += BZ_PHILOX_W1;
-        }
-        // The 64-bit product rather than mul_hi: CPU compilers vectorise it
-        // (one widening multiply per lane), mul_hi they often scalarise.
-        ulong p0 = (ulong)BZ_PHILOX_M0 * ctr.x;
-        ulong p1 = (ulong)BZ_PHILOX_M1 * ctr.z;
-        uint hi0 = (uint)(p0 >> 32), lo0 = (uint)p0;
-        uint hi1 = (uint)(p1 >> 32), lo1 = (uint)p1;
-        ctr = (uint4)(hi1 ^ ctr.y ^ key.x, lo1, hi0 ^ ctr.w ^ key.y, lo0);
-    }
-    return ctr;
-}
+// One Philox round on the counter words c0..c3 with round key (k0, k1). The
+// 64-bit product rather than mul_hi: CPU compilers vectorise it (one widening
+// multiply per lane), mul_hi they often scalarise.
+#define BZ_PHILOX_ROUND(c0, c1, c2, c3, k0, k1)                                     \
+    do {                                                                            \
+        ulong p0_ = (ulong)BZ_PHILOX_M0 * (c0), p1_ = (ulong)BZ_PHILOX_M1 * (c2);   \
+        uint n0_ = (uint)(p1_ >> 32) ^ (c1) ^ (k0), n2_ = (uint)(p0_ >> 32) ^ (c3) ^ (k1); \
+        c1 = (uint)p1_;                                                             \
+        c3 = (uint)p0_;                                                             \
+        c0 = n0_;                                                                   \
+        c2 = n2_;                                                                   \
+    } while (0)
 
+// The four words of block `block` into c0..c3 (uint lvalues), in
+// straight-line scalar arithmetic. POCL runs a kernel as a loop over
+// work-items and LLVM vectorises that loop only when it is innermost and free
+// of vector types, so neither uint4 nor a loop over the rounds may appear in
+// a kernel that should run 8-16 work-items per instruction.
+#define BZ_PHILOX_WORDS(seed, stream, block, c0, c1, c2, c3)                        \
+    do {                                                                            \
+        c0 = (uint)(block);                                                         \
+        c1 = (uint)((block) >> 32);                                                 \
+        c2 = (uint)(stream);                                                        \
+        c3 = (uint)((stream) >> 32);                                                \
+        uint k0_ = (uint)(seed), k1_ = (uint)((seed) >> 32);                        \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_, k1_);                                  \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 1u * BZ_PHILOX_W0, k1_ + 1u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 2u * BZ_PHILOX_W0, k1_ + 2u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 3u * BZ_PHILOX_W0, k1_ + 3u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 4u * BZ_PHILOX_W0, k1_ + 4u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 5u * BZ_PHILOX_W0, k1_ + 5u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 6u * BZ_PHILOX_W0, k1_ + 6u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 7u * BZ_PHILOX_W0, k1_ + 7u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 8u * BZ_PHILOX_W0, k1_ + 8u * BZ_PHILOX_W1); \
+        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 9u * BZ_PHILOX_W0, k1_ + 9u * BZ_PHILOX_W1); \
+    } while (0)
+
+// The block as a vector, for kernels that pick one word of it.
 inline uint4 bz_philox_block(ulong seed, ulong stream, ulong block)
 {
-    uint4 ctr = (uint4)((uint)block, (uint)(block >> 32), (uint)stream, (uint)(stream >> 32));
-    uint2 key = (uint2)((uint)seed, (uint)(seed >> 32));
-    return bz_philox4x32_10(ctr, key);
+    uint c0, c1, c2, c3;
+    BZ_PHILOX_WORDS(seed, stream, block, c0, c1, c2, c3);
+    return (uint4)(c0, c1, c2, c3);
 }
 
 // Uniform in [0, 1) with 24 random bits: exact in float, so comparing it with
@@ -54,39 +74,3 @@ inline uint bz_word(uint4 r, uint i)
 {
     return i == 0 ? r.x : i == 1 ? r.y : i == 2 ? r.z : r.w;
 }
-
-// One Philox round on the counter words c0..c3 with round key (k0, k1).
-#define BZ_PHILOX_ROUND(c0, c1, c2, c3, k0, k1)                                     \
-    do {                                                                            \
-        ulong p0_ = (ulong)BZ_PHILOX_M0 * (c0), p1_ = (ulong)BZ_PHILOX_M1 * (c2);   \
-        uint n0_ = (uint)(p1_ >> 32) ^ (c1) ^ (k0), n2_ = (uint)(p0_ >> 32) ^ (c3) ^ (k1); \
-        c1 = (uint)p1_;                                                             \
-        c3 = (uint)p0_;                                                             \
-        c0 = n0_;                                                                   \
-        c2 = n2_;                                                                   \
-    } while (0)
-
-// The four words of block `block` into c0..c3 (uint lvalues), in
-// straight-line scalar arithmetic. POCL runs a kernel as a loop over
-// work-items and LLVM vectorises that loop only when it is innermost and free
-// of vector types, so neither uint4 nor a loop over the rounds may appear in
-// a kernel that should run 8-16 work-items per instruction. Same bits as
-// bz_philox_block.
-#define BZ_PHILOX_WORDS(seed, stream, block, c0, c1, c2, c3)                        \
-    do {                                                                            \
-        c0 = (uint)(block);                                                         \
-        c1 = (uint)((block) >> 32);                                                 \
-        c2 = (uint)(stream);                                                        \
-        c3 = (uint)((stream) >> 32);                                                \
-        uint k0_ = (uint)(seed), k1_ = (uint)((seed) >> 32);                        \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_, k1_);                                  \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 1u * BZ_PHILOX_W0, k1_ + 1u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 2u * BZ_PHILOX_W0, k1_ + 2u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 3u * BZ_PHILOX_W0, k1_ + 3u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 4u * BZ_PHILOX_W0, k1_ + 4u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 5u * BZ_PHILOX_W0, k1_ + 5u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 6u * BZ_PHILOX_W0, k1_ + 6u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 7u * BZ_PHILOX_W0, k1_ + 7u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 8u * BZ_PHILOX_W0, k1_ + 8u * BZ_PHILOX_W1); \
-        BZ_PHILOX_ROUND(c0, c1, c2, c3, k0_ + 9u * BZ_PHILOX_W0, k1_ + 9u * BZ_PHILOX_W1); \
-    } while (0)
