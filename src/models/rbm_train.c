@@ -128,7 +128,7 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
     CHECK(bz_sgemm(c, true, false, nv, nh, B, a, &r->V0, 0, nv, &r->H0, 0, nh, mom, &r->vW, 0, nh));
     CHECK(bz_sgemm(c, true, false, nv, nh, B, -a, vneg, 0, nv, &r->H1, 0, nh, 1.0f, &r->vW, 0, nh));
     CHECK(bz_op_decay_apply(c, &r->W, &r->vW, nv * nh, lr * o->weight_decay));
-    if (o->sparsity_target == 0.0f) {
+    if (!(o->sparsity_target > 0.0f)) {
         /* CD's negative visible statistics are the reconstruction itself,
          * so the bias kernel can add up the error as it goes. */
         bool fold = vneg == &r->V1;
