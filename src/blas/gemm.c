@@ -135,8 +135,26 @@ bz_status bz_gemm_setup(bz_context *ctx)
     return st;
 }
 
+bz_status bz_gemm_use_batch(bz_context *ctx, size_t batch)
+{
+    bool changed;
+    const bz_tuning_batch *b = bz_tuning_use_batch(ctx, batch, &changed);
+    if (!changed || !b)
+        return BZ_OK;
+    /* A batch entry is checked when first laid on, as the device's entry is
+     * at context creation; one that fails is dropped with a warning and the
+     * device's entry goes on. */
+    bz_status st = warm_up(ctx, true);
+    if (st == BZ_OK)
+        return BZ_OK;
+    bz_log(ctx, BZ_LOG_WARN, "SGEMM fails with the tuning entry %s for batch %zu (%s); using the "
+           "device's entry instead", b->source, batch, ctx->err.msg);
+    bz_tuning_refuse_batch(ctx);
+    return warm_up(ctx, true);
+}
+
 void bz_gemm_forget_device(bz_context *ctx)
 {
-    (void)ctx;
+    bz_tuning_forget(ctx);
     CLBlastClearCache();
 }

@@ -1,6 +1,7 @@
 /* boltzcl devices: what OpenCL offers here and what boltzcl would use. */
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "tuning/apply.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,9 @@ int bz_cmd_devices(int argc, char **argv)
             printf("self-test passed on %s (%.2f s including kernel builds)\n", bz_device_name(ctx),
                    bz_now() - t0);
             printf("tuning in force: %s\n", ctx->tuning_source);
+            for (size_t i = 0; ctx->tuning && i < ctx->tuning->n_batches; i++)
+                printf("  at batch %zu, laid over it: %s\n", ctx->tuning->batches[i].batch,
+                       ctx->tuning->batches[i].source);
             bz_context_free(ctx);
         }
     }

@@ -11,7 +11,7 @@ int bz_cmd_tune(int argc, char **argv)
     bz_tune_options_init(&o);
     const char *device = NULL, *out = NULL, *state = NULL;
     double seconds = o.seconds, timeout = o.candidate_timeout;
-    long reps = o.reps, seed = (long)o.seed, batch = 100;
+    long reps = o.reps, seed = (long)o.seed, batch = -1; /* -1: not given */
     bool fresh = false;
     const bz_opt opts[] = {
         {"device", BZ_OPT_STRING, &device, "SEL", "device to tune (P:D, gpu, cpu, or name part)"},
@@ -24,7 +24,8 @@ int bz_cmd_tune(int argc, char **argv)
         {"reps", BZ_OPT_INT, &reps, "N", "timed runs per shape, best kept (default 3)"},
         {"seed", BZ_OPT_INT, &seed, "N", "random seed of the search (default 1)"},
         {"batch", BZ_OPT_INT, &batch, "N",
-         "minibatch size of the products tuned for (default 100)"},
+         "tune the products of minibatches of N rows, for an entry used at that batch size "
+         "only (default: batch-100 products, for the device's entry)"},
         {"timeout", BZ_OPT_FLOAT, &timeout, "S",
          "seconds before a candidate counts as hung (default 180)"},
         {0},
@@ -34,13 +35,14 @@ int bz_cmd_tune(int argc, char **argv)
     int r = bz_args_parse("tune", "[options]", opts, argc, argv, pos, 0, &npos);
     if (r)
         return r > 0 ? 0 : 2;
-    if (!(seconds >= 0) || reps < 1 || reps > 1000 || !(timeout > 0) || batch < 1 ||
-        batch > 65536) {
+    if (!(seconds >= 0) || reps < 1 || reps > 1000 || !(timeout > 0) ||
+        (batch != -1 && (batch < 1 || batch > 65536))) {
         fprintf(stderr, "boltzcl tune: --seconds >= 0, --reps 1..1000, --timeout > 0 and "
                         "--batch 1..65536\n");
         return 2;
     }
-    bz_tune_set_batch((size_t)batch);
+    bz_tune_set_batch(batch > 0 ? (size_t)batch : 100);
+    o.batch = batch > 0 ? (size_t)batch : 0;
     o.device = device;
     o.seconds = seconds;
     o.out = out;

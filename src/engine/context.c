@@ -182,6 +182,7 @@ void bz_context_free(bz_context *ctx)
         return;
     bz_prof_report(ctx);
     close_device(ctx);
+    free(ctx->tuning);
     free(ctx);
 }
 

@@ -106,6 +106,7 @@ struct bz_context {
      * and which entry is in force, for `boltzcl devices --check` */
     char tuning_file[1024];
     char tuning_source[640];
+    struct bz_tuning_state *tuning; /* tuning/apply.h; NULL when none was read */
 
     /* BOLTZCL_PROFILE=1: every launch is timed (synchronously) per name and
      * the totals are logged when the context is freed */
@@ -180,6 +181,18 @@ void bz_prof_report(bz_context *ctx);
 /* ---- self-test (selftest.c) ------------------------------------------------ */
 
 bz_status bz_selftest(bz_context *ctx);
+
+/* ---- pacing a training loop (pace.c) ------------------------------------- */
+
+/* At most two steps in flight: bz_pace_step after each step's commands
+ * waits for the step before last; bz_pace_end releases what is left. */
+typedef struct bz_pacer {
+    cl_event mark[2];
+    unsigned next;
+} bz_pacer;
+
+bz_status bz_pace_step(bz_context *ctx, bz_pacer *p);
+void bz_pace_end(bz_pacer *p);
 
 /* ---- enqueue helper -------------------------------------------------------- */
 

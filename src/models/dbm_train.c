@@ -277,6 +277,7 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
     if (epoch >= (1u << 24))
         return bz_fail(c, BZ_E_INVALID_ARG, "epoch %u is beyond the random streams' range", epoch);
     size_t B = o->batch_size < data->n ? o->batch_size : data->n;
+    CHECK(bz_gemm_use_batch(c, B)); /* the GEMM tiles for this batch size, if tuned */
     CHECK(bz_dbm_reserve(d, B));
     CHECK(bz_dbm_reserve_chains(d, o->chains));
     double t0 = bz_mono_s();
@@ -285,22 +286,24 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
     CHECK(bz_data_shuffle(data, o->seed, epoch));
     size_t nb = (data->n + B - 1) / B;
     double sweeps_sum = 0;
-    for (size_t b = 0; b < nb; b++) {
+    bz_pacer pace = {0};
+    bz_status st = BZ_OK;
+    for (size_t b = 0; b < nb && !st; b++) {
         size_t first = b * B, rows = data->n - first < B ? data->n - first : B;
         unsigned sw = 0;
-        CHECK(bz_data_fetch_perm(data, first, rows, &d->X0));
-        CHECK(joint_step(d, o, rows, epoch, b, lr, mom, &sw));
+        if (!(st = bz_data_fetch_perm(data, first, rows, &d->X0)) &&
+            !(st = joint_step(d, o, rows, epoch, b, lr, mom, &sw)))
+            st = bz_pace_step(c, &pace);
         sweeps_sum += sw;
-        /* bound what is queued (and CLBlast's temporaries with it) */
-        if (b % 4 == 3)
-            CHECK(bz_finish(c));
     }
+    bz_pace_end(&pace);
+    CHECK(st);
     /* Divergence check once per epoch, on the biases. */
     for (size_t l = 0; l <= d->L; l++) {
         float *b = malloc(d->s[l] * sizeof *b);
         if (!b)
             return bz_fail(c, BZ_E_NOMEM, "out of memory");
-        bz_status st = bz_buf_read(c, &d->b[l], 0, b, d->s[l]);
+        st = bz_buf_read(c, &d->b[l], 0, b, d->s[l]);
         bool finite = true;
         for (size_t j = 0; j < d->s[l]; j++)
             finite = finite && isfinite(b[j]);

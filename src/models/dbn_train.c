@@ -309,6 +309,7 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
 {
     bz_context *c = d->ctx;
     size_t B = o->batch_size < n ? o->batch_size : n;
+    CHECK(bz_gemm_use_batch(c, B)); /* the GEMM tiles for this batch size, if tuned */
     /* The same (seed, epoch) permutes both the rows and their labels. */
     CHECK(bz_data_shuffle(t->x, o->seed, e));
     CHECK(bz_data_shuffle(t->y, o->seed, e));
@@ -317,12 +318,17 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     size_t nb = (n + B - 1) / B;
     if (comm)
         CHECK(bz_dbn_epoch_steps_dist(d, t->x, t->y, B, o, e, comm));
-    for (size_t b = 0; !comm && b < nb; b++) {
+    bz_pacer pace = {0};
+    bz_status st = BZ_OK;
+    for (size_t b = 0; !comm && b < nb && !st; b++) {
         size_t first = b * B, rows = n - first < B ? n - first : B;
-        CHECK(bz_data_fetch_perm(t->x, first, rows, &d->A[0]));
-        CHECK(bz_data_fetch_perm(t->y, first, rows, &d->labels));
-        CHECK(bz_dbn_sgd_step(d, rows, o, e, b, 0, rows, NULL));
+        if (!(st = bz_data_fetch_perm(t->x, first, rows, &d->A[0])) &&
+            !(st = bz_data_fetch_perm(t->y, first, rows, &d->labels)) &&
+            !(st = bz_dbn_sgd_step(d, rows, o, e, b, 0, rows, NULL)))
+            st = bz_pace_step(c, &pace);
     }
+    bz_pace_end(&pace);
+    CHECK(st);
     CHECK(bz_buf_read(c, &d->loss, 0, t->acc, d->cap));
     double sl = 0, sc = 0;
     for (size_t i = 0; i < d->cap; i++)
@@ -334,8 +340,7 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
         /* Every rank's rows: the same figures (and divergence verdict)
          * everywhere. */
         double sums[2] = {sl, sc};
-        bz_status st = comm->sum_f64(comm, sums, 2);
-        if (st)
+        if ((st = comm->sum_f64(comm, sums, 2)))
             return bz_fail(c, st, "summing the fine-tuning loss across ranks: %s", comm->error);
         sl = sums[0];
         sc = sums[1];

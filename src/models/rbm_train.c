@@ -197,7 +197,7 @@ static bz_status check_args(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o
     if (epoch >= (1u << 24))
         return bz_fail(c, BZ_E_INVALID_ARG, "epoch %u is beyond the random streams' range", epoch);
     *B = o->batch_size < d->n ? o->batch_size : d->n;
-    return BZ_OK;
+    return bz_gemm_use_batch(c, *B); /* the GEMM tiles for this batch size, if tuned */
 }
 
 /* End of an epoch: the error, summed over `comm` when there is one, the
@@ -280,28 +280,18 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
     if (batch > n_batches)
         return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
     bool stopped = false;
-    cl_event in_flight[2] = {NULL, NULL};
+    bz_pacer pace = {0};
     bz_status st = BZ_OK;
     for (; batch < n_batches; batch++) {
         size_t first = batch * B;
         size_t rows = d->n - first < B ? d->n - first : B;
+        /* Paced also so that the progress callback reports finished
+         * batches, not queued ones. */
         if ((st = bz_data_fetch_perm(d, first, rows, &r->V0)) ||
-            (st = cd_step(r, o, rows, epoch, batch, lr, mom, 0, rows, NULL)))
+            (st = cd_step(r, o, rows, epoch, batch, lr, mom, 0, rows, NULL)) ||
+            (st = bz_pace_step(c, &pace)))
             break;
         done_rows += rows;
-        /* Keep at most two batches in flight: wait for the marker of the
-         * batch before last. An unbounded queue of thousands of commands
-         * made POCL three times slower (its scheduler walks the queue), and
-         * the progress callback should report finished batches, not queued
-         * ones. Two in flight keep a GPU busy all the same. */
-        cl_event mark = NULL;
-        if (clEnqueueMarkerWithWaitList(c->queue, 0, NULL, &mark) == CL_SUCCESS) {
-            if (in_flight[batch % 2]) {
-                clWaitForEvents(1, &in_flight[batch % 2]);
-                clReleaseEvent(in_flight[batch % 2]);
-            }
-            in_flight[batch % 2] = mark;
-        }
         if (o->progress)
             o->progress(o->progress_user, batch + 1, n_batches);
         if (o->stop && *o->stop && batch + 1 < n_batches) {
@@ -310,9 +300,7 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
             break;
         }
     }
-    for (int i = 0; i < 2; i++)
-        if (in_flight[i])
-            clReleaseEvent(in_flight[i]);
+    bz_pace_end(&pace);
     CHECK(st);
     return finish_epoch(r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, NULL);
 }

@@ -26,4 +26,36 @@ bool bz_tuning_apply_for_context(bz_context *ctx);
 /* Replaces whatever was applied by the conservative set (bz_tp_safe). */
 void bz_tuning_apply_safe(bz_context *ctx);
 
+/* What a context keeps of its tuning: the device's entry and the batch
+ * entries (db.h) that match the device, one per batch size. */
+#define BZ_TUNING_MAX_BATCHES 8
+
+typedef struct bz_tuning_batch {
+    size_t batch;
+    bz_tune_params params;
+    char source[600];
+    bool refused; /* failed its check on this device: never applied again */
+} bz_tuning_batch;
+
+struct bz_tuning_state {
+    bool has_base;
+    bz_tune_params base;
+    bz_tuning_batch batches[BZ_TUNING_MAX_BATCHES];
+    size_t n_batches;
+    int applied; /* index into batches, -1 for the device's entry alone */
+};
+
+/* Lays the batch entry for batch over the device's entry (or takes it off
+ * when there is none for that batch). Returns the entry now in force, or
+ * NULL for the device's entry; *changed says whether parameters were
+ * overridden, so that the caller can check them. */
+const bz_tuning_batch *bz_tuning_use_batch(bz_context *ctx, size_t batch, bool *changed);
+
+/* After a batch entry failed its check: back to the device's entry, and the
+ * batch entry is not used again by this context. */
+void bz_tuning_refuse_batch(bz_context *ctx);
+
+/* The context goes away: CLBlast's parameters no longer belong to it. */
+void bz_tuning_forget(const bz_context *ctx);
+
 #endif

@@ -84,6 +84,16 @@ static bool parse_kernel(json_object *params, int k, bz_tune_params *p, char *wh
     return true;
 }
 
+/* Absent: 0 (the device's entry). */
+static bool parse_batch(json_object *o, size_t *batch)
+{
+    json_object *v;
+    *batch = 0;
+    if (!json_object_object_get_ex(o, "batch", &v))
+        return true;
+    return get_count(v, batch) && *batch > 0;
+}
+
 static bool parse_params(json_object *o, bz_tune_params *p, char *why, size_t size)
 {
     json_object *cl = NULL, *own = NULL;
@@ -145,6 +155,8 @@ static bool parse_entry(const char *line, bz_tuning_entry *e, char *why, size_t 
              (err = get_key(o, "type", false, e->type, sizeof e->type)) ||
              (err = get_key(o, "boltzcl", false, e->version, sizeof e->version)))
         snprintf(why, size, "%s (device, driver, vendor, type, boltzcl)", err);
+    else if (!parse_batch(o, &e->batch))
+        snprintf(why, size, "\"batch\" is not a positive integer");
     else
         ok = parse_params(o, &e->params, why, size);
     json_object_put(o);
@@ -299,7 +311,7 @@ const bz_tuning_entry *bz_tuning_db_match(const bz_tuning_db *db, const bz_tunin
     const bz_tuning_entry *best = NULL;
     for (size_t i = 0; i < db->count; i++) {
         const bz_tuning_entry *e = &db->entries[i];
-        if (!key_matches(e->device, t->device) || !key_matches(e->driver, t->driver) ||
+        if (e->batch != t->batch || !key_matches(e->device, t->device) || !key_matches(e->driver, t->driver) ||
             !key_matches(e->vendor, t->vendor) || !key_matches(e->type, t->type) ||
             !key_matches(e->version, t->version))
             continue;
@@ -318,6 +330,8 @@ char *bz_tuning_entry_format(const bz_tuning_entry *e, const char *measured_json
     json_object_object_add(o, "driver", json_object_new_string(e->driver));
     json_object_object_add(o, "type", json_object_new_string(e->type));
     json_object_object_add(o, "boltzcl", json_object_new_string(e->version));
+    if (e->batch)
+        json_object_object_add(o, "batch", json_object_new_int64((int64_t)e->batch));
     json_object *cl = json_object_new_object();
     for (int k = 0; k < BZ_TK_COUNT; k++) {
         if (!e->params.has[k])

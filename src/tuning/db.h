@@ -23,6 +23,12 @@
  * ranking device over driver over vendor and type, a literal key over a glob
  * over "*". Equal specificity goes to the earlier source (the explicit file,
  * then the user's, then the shipped ones), then the earlier line.
+ *
+ * An entry with "batch": N (a positive integer) is a batch entry: it matches
+ * only a target asking for batch N, and the engine lays its kernels over the
+ * device's entry while a model trains with minibatches of N rows (GEMM tiles
+ * that suit 100 rows waste most of their work on 32). Entries without
+ * "batch" match only targets with no batch: the device's entry.
  */
 #ifndef BZ_TUNING_DB_H
 #define BZ_TUNING_DB_H
@@ -33,6 +39,7 @@
 
 typedef struct bz_tuning_entry {
     char device[256], vendor[128], driver[128], type[32], version[32];
+    size_t batch; /* 0: the device's entry; N: a batch entry for minibatches of N */
     bz_tune_params params;
     char source[600]; /* "path:line" */
     int precedence;   /* lower wins ties: order of the source in the search */
@@ -47,9 +54,11 @@ typedef struct bz_tuning_db {
 /* Receives one message per malformed line or unreadable file. */
 typedef void (*bz_tuning_warn_fn)(void *user, const char *message);
 
-/* The device an entry is matched against. type: "cpu", "gpu", "accelerator". */
+/* The device an entry is matched against. type: "cpu", "gpu", "accelerator".
+ * batch: 0 for the device's entry, N for the batch entry of batch N. */
 typedef struct bz_tuning_target {
     const char *device, *vendor, *driver, *type, *version;
+    size_t batch;
 } bz_tuning_target;
 
 /* Appends the valid entries of text (name is used in messages); returns the

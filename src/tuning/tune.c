@@ -390,6 +390,7 @@ static int finish(tuner *t)
     snprintf(e.type, sizeof e.type, "%s", t->type);
     snprintf(e.version, sizeof e.version, "%s", bz_version_string());
     e.params = fin.p;
+    e.batch = t->o->batch;
     char path[1100];
     if (t->o->out)
         snprintf(path, sizeof path, "%s", t->o->out);

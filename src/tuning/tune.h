@@ -23,6 +23,7 @@ typedef struct bz_tune_options {
     int reps;             /* timed runs per shape, best kept */
     unsigned long seed;
     double candidate_timeout; /* seconds before a candidate counts as hung */
+    size_t batch;         /* 0: the device's entry (batch-100 shapes); N: a batch entry for N */
 } bz_tune_options;
 
 void bz_tune_options_init(bz_tune_options *o);

@@ -15,6 +15,12 @@ static bool same_key(json_object *o, const char *key, const char *value)
     return s && strcmp(s, value) == 0;
 }
 
+static size_t batch_of(json_object *o)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, "batch", &v) ? (size_t)json_object_get_int64(v) : 0;
+}
+
 static bool replaces(const char *line, const bz_tuning_entry *e)
 {
     while (*line == ' ' || *line == '\t')
@@ -24,7 +30,7 @@ static bool replaces(const char *line, const bz_tuning_entry *e)
     json_object *o = json_tokener_parse(line);
     bool r = o && json_object_is_type(o, json_type_object) && same_key(o, "device", e->device) &&
              same_key(o, "vendor", e->vendor) && same_key(o, "driver", e->driver) &&
-             same_key(o, "boltzcl", e->version);
+             same_key(o, "boltzcl", e->version) && batch_of(o) == e->batch;
     json_object_put(o);
     return r;
 }

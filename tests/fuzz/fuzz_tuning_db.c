@@ -33,7 +33,7 @@ static void check_round_trip(const bz_tuning_entry *e)
     const bz_tuning_entry *f = &again.entries[0];
     if (strcmp(e->device, f->device) || strcmp(e->vendor, f->vendor) ||
         strcmp(e->driver, f->driver) || strcmp(e->type, f->type) ||
-        strcmp(e->version, f->version) || e->specificity != f->specificity ||
+        strcmp(e->version, f->version) || e->specificity != f->specificity || e->batch != f->batch ||
         memcmp(&e->params, &f->params, sizeof e->params) != 0)
         __builtin_trap();
     bz_tuning_db_free(&again);
@@ -57,13 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
 
     static const bz_tuning_target targets[] = {
-        {"pthread-skylake-avx512-AMD EPYC", "AuthenticAMD", "3.1+debian", "cpu", "0.1.0"},
-        {"NVIDIA GeForce RTX 4090", "NVIDIA Corporation", "550.54", "gpu", "0.1.0"},
-        {"", "", "", "", ""},
+        {"pthread-skylake-avx512-AMD EPYC", "AuthenticAMD", "3.1+debian", "cpu", "0.1.0", 0},
+        {"pthread-skylake-avx512-AMD EPYC", "AuthenticAMD", "3.1+debian", "cpu", "0.1.0", 32},
+        {"NVIDIA GeForce RTX 4090", "NVIDIA Corporation", "550.54", "gpu", "0.1.0", 0},
+        {"", "", "", "", "", 0},
     };
     for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
         const bz_tuning_entry *m = bz_tuning_db_match(&db, &targets[t]);
-        if (m && (m < db.entries || m >= db.entries + db.count))
+        if (m && (m < db.entries || m >= db.entries + db.count || m->batch != targets[t].batch))
             __builtin_trap();
     }
     for (size_t i = 0; i < db.count && i < 8; i++) {

@@ -3,7 +3,8 @@
  * double-precision reference for all four transpose combinations at odd
  * shapes, on the direct path and on the indirect one (each compiles anew, so
  * a split between them would only repeat these);
- * a context comes up with tuning off, and with a damaged tuning file. Exits
+ * a context comes up with tuning off, and with a damaged tuning file; batch
+ * entries switch in and out with the same results. Exits
  * 77 (skipped) without an OpenCL device.
  */
 #include "blas/gemm.h"
@@ -24,11 +25,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static int warnings_seen;
+static int warnings_seen, batch_switches;
 
 static void count_log(void *user, int level, const char *msg)
 {
     (void)user;
+    if (strstr(msg, "tuning for batch"))
+        batch_switches++;
     if (level == BZ_LOG_WARN) {
         warnings_seen++;
         fprintf(stderr, "(logged) %s\n", msg);
@@ -41,6 +44,7 @@ static bz_context *open_with(const char *tuning_file)
     bz_context_options_init(&o);
     o.tuning_file = tuning_file;
     o.log = count_log;
+    o.log_level = BZ_LOG_INFO; /* the batch switches are counted from their messages */
     bz_context *ctx = NULL;
     bz_status st = bz_context_create(&o, &ctx);
     if (st == BZ_E_NO_PLATFORM || st == BZ_E_NO_DEVICE) {
@@ -179,11 +183,102 @@ static void runs_with_a_damaged_tuning_file(void **state)
     unlink(path);
 }
 
+/* Writes one entry line for every device: params, for batch (0: none). */
+static void put_entry(FILE *f, const bz_tune_params *p, size_t batch)
+{
+    bz_tuning_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.device, sizeof e.device, "*");
+    snprintf(e.vendor, sizeof e.vendor, "*");
+    snprintf(e.driver, sizeof e.driver, "*");
+    snprintf(e.type, sizeof e.type, "*");
+    snprintf(e.version, sizeof e.version, "*");
+    e.batch = batch;
+    e.params = *p;
+    char *line = bz_tuning_entry_format(&e, NULL);
+    assert_non_null(line);
+    fprintf(f, "%s\n", line);
+    free(line);
+}
+
+/* The device's entry sends every product down the direct path, the batch-32
+ * entry down the indirect one with other tiles, and the batch-64 entry asks
+ * for a tile no device holds: switching between them keeps every product at
+ * the reference, a second context's entry is put back before a switch, and
+ * the impossible kernel is refused with a warning. */
+static void batch_entries_switch_with_reference_results(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/bz-tuning-batch-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    bz_tune_params base, b32, b64;
+    tuned_set(&base, BZ_FORCE_DIRECT);
+    memset(&b32, 0, sizeof b32);
+    bz_tune_params seeds[8];
+    assert_true(bz_space_seeds(BZ_MODE_INDIRECT, seeds, 8) >= 2);
+    b32.has[BZ_TK_XGEMM] = b32.has[BZ_TK_GEMM_ROUTINE] = true;
+    memcpy(b32.v[BZ_TK_XGEMM], seeds[1].v[BZ_TK_XGEMM], sizeof b32.v[0]);
+    b32.v[BZ_TK_GEMM_ROUTINE][0] = BZ_FORCE_INDIRECT;
+    b64 = b32;
+    bz_tp_set(&b64, BZ_TK_XGEMM, "MWG", 65536);
+    bz_tp_set(&b64, BZ_TK_XGEMM, "SA", 1);
+    put_entry(f, &base, 0);
+    put_entry(f, &b32, 32);
+    put_entry(f, &b64, 64);
+    fclose(f);
+
+    warnings_seen = batch_switches = 0;
+    bz_context *ctx = open_with(path);
+    assert_int_equal(warnings_seen, 0);
+    assert_non_null(ctx->tuning);
+    assert_int_equal(ctx->tuning->n_batches, 2);
+    assert_int_equal(ctx->tuning->applied, -1);
+    static const size_t probe[][3] = {{32, 257, 100}, {100, 63, 32}, {7, 33, 257}};
+    for (int round = 0; round < 2; round++) {
+        for (size_t batch = 32; batch <= 100; batch += 68) {
+            assert_int_equal(bz_gemm_use_batch(ctx, batch), BZ_OK);
+            assert_int_equal(ctx->tuning->applied,
+                             batch == 32 ? (ctx->tuning->batches[0].batch == 32 ? 0 : 1) : -1);
+            for (size_t s = 0; s < sizeof probe / sizeof *probe; s++)
+                for (int tr = 0; tr < 4; tr++) {
+                    double err = product_error(ctx, tr & 1, tr >> 1, probe[s][0], probe[s][1],
+                                               probe[s][2]);
+                    assert_true(bz_tune_accept(err, probe[s][2]));
+                }
+        }
+    }
+    assert_int_equal(batch_switches, 2); /* to 32, once per round */
+    assert_int_equal(bz_gemm_use_batch(ctx, 100), BZ_OK);
+    assert_int_equal(batch_switches, 2); /* nothing to do: no message */
+
+    /* another context on the device applies its entry; the first one's next
+     * switch lays its batch entry on again */
+    assert_int_equal(bz_gemm_use_batch(ctx, 32), BZ_OK);
+    assert_int_equal(batch_switches, 3);
+    bz_context *other = open_with(path);
+    assert_int_equal(bz_gemm_use_batch(ctx, 32), BZ_OK);
+    assert_int_equal(batch_switches, 4);
+    bz_context_free(other);
+
+    /* the impossible tile: refused with a warning, products still right */
+    warnings_seen = 0;
+    assert_int_equal(bz_gemm_use_batch(ctx, 64), BZ_OK);
+    assert_true(warnings_seen >= 1);
+    double err = product_error(ctx, false, true, 64, 257, 100);
+    assert_true(bz_tune_accept(err, 100));
+    bz_context_free(ctx);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tuned_parameters_give_reference_results),
         cmocka_unit_test(runs_with_a_damaged_tuning_file),
+        cmocka_unit_test(batch_entries_switch_with_reference_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

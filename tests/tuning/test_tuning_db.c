@@ -38,7 +38,7 @@ static void on_warn(void *user, const char *msg)
 }
 
 static const bz_tuning_target epyc = {"pthread-skylake-avx512-AMD EPYC", "AuthenticAMD",
-                                      "3.1+debian", "cpu", "0.1.0"};
+                                      "3.1+debian", "cpu", "0.1.0", 0};
 
 static size_t routine_of(const bz_tuning_entry *e)
 {
@@ -89,6 +89,9 @@ static void malformed_lines_are_skipped(void **state)
         "{\"device\":\"x\",\"driver\":\"*\",\"clblast\":{\"GemmRoutine\":"
         "{\"XGEMM_MIN_INDIRECT_SIZE\":5,\"EXTRA\":1}}}",
         "{\"device\":\"x\",\"driver\":\"*\",\"boltzcl_kernels\":{\"wg_elementwise\":0}}",
+        "{\"device\":\"x\",\"driver\":\"*\",\"batch\":0,\"clblast\":{" ROUTINE(3) "}}",
+        "{\"device\":\"x\",\"driver\":\"*\",\"batch\":-32,\"clblast\":{" ROUTINE(3) "}}",
+        "{\"device\":\"x\",\"driver\":\"*\",\"batch\":\"32\",\"clblast\":{" ROUTINE(3) "}}",
         "{\"device\":\"x\",\"driver\":\"*\",\"boltzcl_kernels\":{\"wg_other\":64}}",
     };
     const size_t n_bad = sizeof bad / sizeof *bad;
@@ -263,6 +266,50 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* A batch entry matches only its batch size, and the device's entry only a
+ * target without one, each by the usual specificity. */
+static void batch_entries_match_only_their_batch(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"device\":\"pthread-*\",\"driver\":\"*\",\"clblast\":{" ROUTINE(1) "}}\n"
+        "{\"device\":\"pthread-*\",\"driver\":\"*\",\"batch\":32,\"clblast\":{" ROUTINE(2)
+        "}}\n"
+        "{\"device\":\"pthread-skylake-avx512-AMD EPYC\",\"driver\":\"*\",\"batch\":32,"
+        "\"clblast\":{" ROUTINE(3) "}}\n"
+        "{\"device\":\"pthread-*\",\"driver\":\"*\",\"batch\":64,\"clblast\":{" ROUTINE(4)
+        "}}\n";
+    bz_tuning_db db = {0};
+    warnings w = {0};
+    assert_int_equal(bz_tuning_db_parse(&db, text, "t", 1, on_warn, &w), 0);
+    assert_int_equal(db.count, 4);
+    assert_int_equal(db.entries[0].batch, 0);
+    assert_int_equal(db.entries[1].batch, 32);
+    bz_tuning_target t = epyc;
+    const bz_tuning_entry *e = bz_tuning_db_match(&db, &t);
+    assert_non_null(e);
+    assert_int_equal(routine_of(e), 1); /* never a batch entry without a batch */
+    t.batch = 32;
+    e = bz_tuning_db_match(&db, &t);
+    assert_non_null(e);
+    assert_int_equal(routine_of(e), 3); /* the literal device name is more specific */
+    t.batch = 64;
+    assert_int_equal(routine_of(bz_tuning_db_match(&db, &t)), 4);
+    t.batch = 100;
+    assert_null(bz_tuning_db_match(&db, &t));
+    /* the key survives formatting */
+    char *line = bz_tuning_entry_format(&db.entries[3], NULL);
+    assert_non_null(line);
+    assert_non_null(strstr(line, "\"batch\":64"));
+    bz_tuning_db again = {0};
+    assert_int_equal(bz_tuning_db_parse(&again, line, "again", 1, on_warn, &w), 0);
+    assert_int_equal(again.count, 1);
+    assert_int_equal(again.entries[0].batch, 64);
+    free(line);
+    bz_tuning_db_free(&again);
+    bz_tuning_db_free(&db);
+}
+
 static void file_put_replaces_only_its_own_line(void **state)
 {
     (void)state;
@@ -288,19 +335,30 @@ static void file_put_replaces_only_its_own_line(void **state)
     fclose(f);
     e.params.v[BZ_TK_GEMM_ROUTINE][0] = 2;
     assert_true(bz_tuning_file_put(path, &e, "{\"x\":1}", why, sizeof why));
+    /* the same device's batch entry is a line of its own, twice put */
+    e.batch = 32;
+    e.params.v[BZ_TK_GEMM_ROUTINE][0] = 7;
+    assert_true(bz_tuning_file_put(path, &e, NULL, why, sizeof why));
+    e.params.v[BZ_TK_GEMM_ROUTINE][0] = 8;
+    assert_true(bz_tuning_file_put(path, &e, NULL, why, sizeof why));
     bz_tuning_db db = {0};
     warnings w = {0};
     assert_int_equal(bz_tuning_db_load(&db, path, 1, on_warn, &w), 0);
     assert_int_equal(w.count, 0);
-    assert_int_equal(db.count, 2);
-    size_t seen_d = 0, routine_d = 0;
+    assert_int_equal(db.count, 3);
+    size_t seen_d = 0, routine_d = 0, seen_32 = 0, routine_32 = 0;
     for (size_t i = 0; i < db.count; i++)
-        if (strcmp(db.entries[i].device, "d") == 0) {
+        if (strcmp(db.entries[i].device, "d") == 0 && db.entries[i].batch == 0) {
             seen_d++;
             routine_d = routine_of(&db.entries[i]);
+        } else if (strcmp(db.entries[i].device, "d") == 0) {
+            seen_32++;
+            routine_32 = routine_of(&db.entries[i]);
         }
     assert_int_equal(seen_d, 1);
     assert_int_equal(routine_d, 2);
+    assert_int_equal(seen_32, 1);
+    assert_int_equal(routine_32, 8);
     bz_tuning_db_free(&db);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -383,6 +441,7 @@ int main(void)
         cmocka_unit_test(matching_ignores_case_and_checks_version),
         cmocka_unit_test(ties_go_to_the_earlier_source),
         cmocka_unit_test(formatted_entry_reads_back),
+        cmocka_unit_test(batch_entries_match_only_their_batch),
         cmocka_unit_test(file_put_replaces_only_its_own_line),
         cmocka_unit_test(search_path_order),
         cmocka_unit_test(shipped_files_parse_cleanly),
