@@ -37,6 +37,24 @@ __kernel void outer_update(__global float *w, __global const float *x, __global 
     w[i] += a * x[i / n] * y[i % n];
 }
 
+// A bias step from a batch of deltas, velocity = momentum * velocity + a *
+// sum_r x[r, j]; bias += velocity: col_sums followed by decay_apply in one
+// launch, for the layers of DBN fine-tuning (on a CPU device a launch costs
+// more than these few hundred items' work).
+__kernel void bias_momentum(__global float *bias, __global float *vel, __global const float *x,
+                            const uint rows, const uint cols, const float a, const float momentum)
+{
+    size_t j = get_global_id(0);
+    if (j >= cols)
+        return;
+    float s = 0.0f;
+    for (uint r = 0; r < rows; r++)
+        s += x[(size_t)r * cols + j];
+    float v = a * s + (momentum == 0.0f ? 0.0f : momentum * vel[j]);
+    vel[j] = v;
+    bias[j] += v;
+}
+
 // Both bias updates of a CD step in one launch, velocity = momentum *
 // velocity + a * sum_r (x0[r, j] - x1[r, j]); bias += velocity: the first nv
 // work-items take the visible biases, the next nh the hidden ones. Each half

@@ -124,6 +124,16 @@ bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, f
     RUN1D("decay_apply", n, A_BUF(w), A_BUF(vel), A_U32(n), A_F32(lr_decay));
 }
 
+bz_status bz_op_bias_momentum(bz_context *ctx, bz_buf *bias, bz_buf *vel, const bz_buf *x,
+                              size_t rows, size_t cols, float a, float momentum)
+{
+    CHECK(bz_ops_fits(ctx, "bias_momentum", bias, cols));
+    CHECK(bz_ops_fits(ctx, "bias_momentum", vel, cols));
+    CHECK(bz_ops_fits(ctx, "bias_momentum", x, rows * cols));
+    RUN1D("bias_momentum", cols, A_BUF(bias), A_BUF(vel), A_BUF(x), A_U32(rows), A_U32(cols),
+          A_F32(a), A_F32(momentum));
+}
+
 bz_status bz_op_bias_momentum_pair(bz_context *ctx, bz_buf *vb, bz_buf *vvb, const bz_buf *v0,
                                    const bz_buf *v1, size_t nv, bz_buf *hb, bz_buf *vhb,
                                    const bz_buf *h0, const bz_buf *h1, size_t nh, size_t rows,

@@ -340,6 +340,48 @@ static void test_reductions(void **state)
 
 /* The fused bias step of CD against a double-precision host loop: each
  * half must see only its own rows and columns (sizes differ on purpose). */
+/* One layer's bias step of DBN fine-tuning against a double-precision loop,
+ * with momentum and without (the first step's velocity may be garbage-free
+ * but the kernel must not read it then). */
+static void test_bias_momentum(void **state)
+{
+    (void)state;
+    enum { R = 33, C = 517 };
+    static float x[R * C];
+    float b[C], v[C];
+    double rb[C], rv[C];
+    unsigned long long s = 77;
+    for (size_t i = 0; i < R * C; i++)
+        x[i] = bz_test_rand(&s) - 0.5f;
+    for (int pass = 0; pass < 2; pass++) {
+        const float a = -0.1f / R, mom = pass ? 0.9f : 0.0f;
+        for (size_t j = 0; j < C; j++) {
+            b[j] = (float)(rb[j] = bz_test_rand(&s) - 0.5);
+            v[j] = pass ? (float)(rv[j] = 0.1 * (bz_test_rand(&s) - 0.5)) : NAN;
+            rv[j] = pass ? rv[j] : 0.0;
+        }
+        bz_buf db, dv, dx;
+        up(&db, b, C);
+        up(&dv, v, C);
+        up(&dx, x, R * C);
+        assert_int_equal(bz_op_bias_momentum(ctx, &db, &dv, &dx, R, C, a, mom), BZ_OK);
+        down(&db, b, C);
+        down(&dv, v, C);
+        for (size_t j = 0; j < C; j++) {
+            double sum = 0;
+            for (size_t r = 0; r < R; r++)
+                sum += x[r * C + j];
+            double vel = (double)a * sum + (double)mom * rv[j];
+            /* float sums of R terms of size 0.5: a few ulps of the total */
+            assert_true(fabs(v[j] - vel) <= 1e-6 + 1e-5 * fabs(vel));
+            assert_true(fabs(b[j] - (rb[j] + vel)) <= 1e-6 + 1e-5 * fabs(rb[j] + vel));
+        }
+        bz_buf_release(&db);
+        bz_buf_release(&dv);
+        bz_buf_release(&dx);
+    }
+}
+
 static void test_bias_momentum_pair(void **state)
 {
     (void)state;
@@ -434,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_bernoulli_exact),  cmocka_unit_test(test_bernoulli_stats),
         cmocka_unit_test(test_gaussian),         cmocka_unit_test(test_fused_sigmoid_bernoulli),
         cmocka_unit_test(test_updates),          cmocka_unit_test(test_reductions),
+        cmocka_unit_test(test_bias_momentum),
         cmocka_unit_test(test_bias_momentum_pair),
         cmocka_unit_test(test_shape_checks),
     };
