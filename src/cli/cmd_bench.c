@@ -19,18 +19,30 @@
 #include <string.h>
 
 typedef struct gemm_shape {
-    const char *what;
+    char what[80];
     size_t m, n, k;
     bool ta, tb;
 } gemm_shape;
 
-/* The products of one CD step of a 784-500 RBM with batch 100. */
-static const gemm_shape rbm_shapes[] = {
-    {"hidden  V.W      (100x784 . 784x500)", 100, 500, 784, false, false},
-    {"visible H.W^T    (100x500 . 500x784)", 100, 784, 500, false, true},
-    {"grad    V^T.H    (784x100 . 100x500)", 784, 500, 100, true, false},
-    {"grad2   V^T.H    (784x200 . 200x500)", 784, 500, 200, true, false},
-};
+enum { N_SHAPES = 4 };
+
+/* The products of one CD step of a 784-500 RBM with batch B (100 unless
+ * --batch says otherwise), as the tuner times them. */
+static void rbm_shapes(gemm_shape s[N_SHAPES], size_t B)
+{
+    const gemm_shape t[N_SHAPES] = {
+        {"hidden  V.W", B, 500, 784, false, false},
+        {"visible H.W^T", B, 784, 500, false, true},
+        {"grad    V^T.H", 784, 500, B, true, false},
+        {"grad2   V^T.H", 784, 500, 2 * B, true, false},
+    };
+    for (int i = 0; i < N_SHAPES; i++) {
+        s[i] = t[i];
+        char dims[40];
+        snprintf(dims, sizeof dims, "(%zux%zu . %zux%zu)", s[i].m, s[i].k, s[i].k, s[i].n);
+        snprintf(s[i].what, sizeof s[i].what, "%-16.16s %s", t[i].what, dims);
+    }
+}
 
 static bz_status fill_random(bz_context *ctx, bz_buf *b, size_t n, uint64_t stream)
 {
@@ -112,25 +124,31 @@ static void tuning_warn(void *user, const char *msg)
 /* The entry a context would apply, applied now on top of CLBlast's built-in
  * values (the context was opened with tuning off so that those could be
  * measured first in the same process). */
-static bool apply_tuning(bz_context *ctx, const char *explicit_file, char *source, size_t size)
+static bool apply_tuning(bz_context *ctx, const char *explicit_file, size_t batch, char *source,
+                         size_t size)
 {
     bz_tuning_db db = {0};
     bz_tuning_load_search_path(&db, explicit_file, tuning_warn, stderr);
     bz_tuning_target t;
     bz_tuning_target_of(ctx, &t);
     const bz_tuning_entry *e = bz_tuning_db_match(&db, &t);
-    bool ok = false;
-    if (e) {
+    t.batch = batch;
+    const bz_tuning_entry *b = bz_tuning_db_match(&db, &t); /* laid over e, as in training */
+    snprintf(source, size, "none matches this device");
+    size_t used = 0;
+    for (int i = 0; i < 2; i++) {
+        const bz_tuning_entry *x = i ? b : e;
+        if (!x)
+            continue;
         char why[256];
-        if (bz_tuning_apply_params(ctx, &e->params, why, sizeof why))
-            fprintf(stderr, "warning: tuning entry %s partly refused: %s\n", e->source, why);
-        snprintf(source, size, "%s", e->source);
-        ok = true;
-    } else {
-        snprintf(source, size, "none matches this device");
+        if (bz_tuning_apply_params(ctx, &x->params, why, sizeof why))
+            fprintf(stderr, "warning: tuning entry %s partly refused: %s\n", x->source, why);
+        int w = snprintf(source + used, size - used, "%s%s%s", used ? " + " : "", x->source,
+                         i ? " (batch entry)" : "");
+        used += w > 0 && (size_t)w < size - used ? (size_t)w : 0;
     }
     bz_tuning_db_free(&db);
-    return ok;
+    return e || b;
 }
 
 static double gflops_of(const gemm_shape *s, double t)
@@ -145,34 +163,36 @@ static double ratio(double a, double b)
 
 /* Built-in, tuned and OpenBLAS rates from one run, in that order: OpenBLAS
  * last because its threads keep spinning for a while after each call. */
-static int bench_gemm(bz_context *ctx, const char *explicit_file, int reps, FILE *txt,
-                      json_object *out)
+static int bench_gemm(bz_context *ctx, const char *explicit_file, int reps, size_t batch,
+                      FILE *txt, json_object *out)
 {
-    enum { N = sizeof rbm_shapes / sizeof *rbm_shapes };
+    enum { N = N_SHAPES };
+    gemm_shape shapes[N];
+    rbm_shapes(shapes, batch);
     double t_builtin[N], t_tuned[N], t_blas[N] = {0};
     for (size_t i = 0; i < N; i++) {
-        bz_status st = time_gemm(ctx, &rbm_shapes[i], reps, &t_builtin[i]);
+        bz_status st = time_gemm(ctx, &shapes[i], reps, &t_builtin[i]);
         if (st)
             return bz_cli_fail("bench", ctx, st);
     }
-    char source[700];
-    bool tuned = apply_tuning(ctx, explicit_file, source, sizeof source);
+    char source[1400];
+    bool tuned = apply_tuning(ctx, explicit_file, batch, source, sizeof source);
     for (size_t i = 0; i < N; i++) {
         t_tuned[i] = 0;
-        bz_status st = tuned ? time_gemm(ctx, &rbm_shapes[i], reps, &t_tuned[i]) : BZ_OK;
+        bz_status st = tuned ? time_gemm(ctx, &shapes[i], reps, &t_tuned[i]) : BZ_OK;
         if (st)
             return bz_cli_fail("bench", ctx, st);
     }
 #ifdef BZ_HAVE_OPENBLAS
     for (size_t i = 0; i < N; i++)
-        t_blas[i] = time_openblas(&rbm_shapes[i], reps);
+        t_blas[i] = time_openblas(&shapes[i], reps);
 #endif
     fprintf(txt, "\nSGEMM GFLOP/s, best of %d; tuning entry: %s\n", reps, source);
     fprintf(txt, "  %-38s %9s %7s %9s %8s %9s\n", "", "built-in", "tuned", "OpenBLAS",
             "tuned/bi", "tuned/OB");
     json_object *arr = json_object_new_array(), *old = json_object_new_array();
     for (size_t i = 0; i < N; i++) {
-        const gemm_shape *s = &rbm_shapes[i];
+        const gemm_shape *s = &shapes[i];
         double gb = gflops_of(s, t_builtin[i]), gt = gflops_of(s, t_tuned[i]);
         double go = gflops_of(s, t_blas[i]);
         /* a column with no figure (no tuning entry, no OpenBLAS) prints "-" */
@@ -209,6 +229,7 @@ static int bench_gemm(bz_context *ctx, const char *explicit_file, int reps, FILE
         json_object_array_add(old, g);
     }
     json_object_object_add(out, "tuning", json_object_new_string(source));
+    json_object_object_add(out, "batch", json_object_new_int64((int64_t)batch));
     json_object_object_add(out, "shapes", arr);
     json_object_object_add(out, "gemm", old);
     return 0;
@@ -266,11 +287,14 @@ int bz_cmd_bench(int argc, char **argv)
         return bz_cmd_bench_rbm(argc - 1, argv + 1);
     if (argc > 0 && !strcmp(argv[0], "dbm")) return bz_cmd_bench_dbm(argc - 1, argv + 1);
     const char *device = NULL;
-    long reps = 10;
+    long reps = 10, batch = 100;
     bool json = false;
     const bz_opt opts[] = {
         {"device", BZ_OPT_STRING, &device, "SEL", "device (P:D, gpu, cpu, or name part)"},
         {"reps", BZ_OPT_INT, &reps, "N", "timed repetitions per case, best kept (default 10)"},
+        {"batch", BZ_OPT_INT, &batch, "N",
+         "gemm: the products of minibatches of N rows, tuned with the batch entry for N when "
+         "there is one (default 100)"},
         {"json", BZ_OPT_FLAG, &json, NULL, "print the figures as one JSON object"},
         {0},
     };
@@ -286,8 +310,8 @@ int bz_cmd_bench(int argc, char **argv)
         fprintf(stderr, "boltzcl bench: unknown benchmark '%s' (gemm, ops or all)\n", what);
         return 2;
     }
-    if (reps < 1 || reps > 100000) {
-        fprintf(stderr, "boltzcl bench: --reps must be between 1 and 100000\n");
+    if (reps < 1 || reps > 100000 || batch < 1 || batch > 65536) {
+        fprintf(stderr, "boltzcl bench: --reps must be 1..100000 and --batch 1..65536\n");
         return 2;
     }
     /* For gemm the context starts with CLBlast's own parameters, so that both
@@ -316,7 +340,7 @@ int bz_cmd_bench(int argc, char **argv)
     fprintf(txt, "device: %s (driver %s)\n", bz_device_name(ctx), bz_device_driver(ctx));
     int rc = 0;
     if (do_gemm)
-        rc = bench_gemm(ctx, explicit_tuning, (int)reps, txt, out);
+        rc = bench_gemm(ctx, explicit_tuning, (int)reps, (size_t)batch, txt, out);
     if (do_ops && rc == 0) {
         static const ew_case cases[] = {
             {"bias_sigmoid", 0, 8},
