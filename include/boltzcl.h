@@ -182,6 +182,11 @@ typedef struct bz_rbm_train_options {
      * BZ_E_INTERRUPTED; stats->batches_done says where to resume. */
     volatile int *stop;
     size_t start_batch;      /* resume inside an epoch: skip this many batches */
+    /* 1: train at the model's own sizes. By default a model trains on a copy
+     * padded to the tuned GEMM tiles when that makes the products faster
+     * (README, "Tile-aligned training"); the same training, drawn from other
+     * random streams. */
+    int no_padding;
 } bz_rbm_train_options;
 
 BZ_API void bz_rbm_train_options_init(bz_rbm_train_options *opts);

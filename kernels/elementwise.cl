@@ -40,8 +40,11 @@ __kernel void bias_sigmoid_tempered(__global float *y, __global const float *x,
 
 // Gathers rows of x by index: out[r] = x[idx[r]]. Used to build shuffled
 // minibatches from a dataset that lives on the device.
+// Row r of out starts at r * out_pitch: a tile-aligned layout (rbm_pad.c)
+// takes the rows with padding columns that keep their zeros.
 __kernel void gather_rows(__global float *out, __global const float *x, __global const uint *idx,
-                          const uint idx_off, const uint rows, const uint cols)
+                          const uint idx_off, const uint rows, const uint cols,
+                          const uint out_pitch)
 {
     size_t i = get_global_id(0);
     if (i >= (size_t)rows * cols)
@@ -49,7 +52,7 @@ __kernel void gather_rows(__global float *out, __global const float *x, __global
     // 32-bit division: the launcher keeps rows * cols below 2^32, and 64-bit
     // division is several times slower on CPU devices.
     uint r = (uint)i / cols, c = (uint)i - r * cols;
-    out[i] = x[(size_t)idx[idx_off + r] * cols + c];
+    out[(size_t)r * out_pitch + c] = x[(size_t)idx[idx_off + r] * cols + c];
 }
 
 // y = a * x (element-wise scale), y may alias x.

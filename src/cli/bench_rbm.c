@@ -235,7 +235,7 @@ int bz_cmd_bench_rbm(int argc, char **argv)
 {
     const char *data = "fashion-mnist", *device = NULL;
     size_t hidden = 500, batch = 100, k = 1, epochs = 1;
-    bool pcd = false, json = false, distributed = false, sweep = false;
+    bool pcd = false, json = false, distributed = false, sweep = false, no_pad = false;
     const bz_opt opts[] = {
         {"data", BZ_OPT_STRING, &data, "D", "training data (fashion-mnist)"},
         {"hidden", BZ_OPT_SIZE, &hidden, "N", "hidden units (500)"},
@@ -243,6 +243,8 @@ int bz_cmd_bench_rbm(int argc, char **argv)
         {"k", BZ_OPT_SIZE, &k, "N", "Gibbs steps (1)"},
         {"epochs", BZ_OPT_SIZE, &epochs, "N", "timed epochs, best kept (1)"},
         {"pcd", BZ_OPT_FLAG, &pcd, NULL, "persistent contrastive divergence"},
+        {"no-pad", BZ_OPT_FLAG, &no_pad, NULL,
+         "train at the model's sizes, not padded to the GEMM tiles (to compare)"},
         {"json", BZ_OPT_FLAG, &json, NULL, "print the figures as JSON on stdout"},
         {"device", BZ_OPT_STRING, &device, "SEL", "device (P:D, gpu, cpu, or name part)"},
         {"distributed", BZ_OPT_FLAG, &distributed, NULL,
@@ -294,6 +296,7 @@ int bz_cmd_bench_rbm(int argc, char **argv)
     o.batch_size = batch;
     o.k = (unsigned)k;
     o.pcd = pcd;
+    o.no_padding = no_pad;
     /* Warm-up: compiles every kernel and product shape the epoch will use. */
     bz_rbm_epoch_stats es;
     if ((st = bz_rbm_train_epoch(r, warm, &o, 0, &es)) || (st = bz_finish(ctx))) {
@@ -320,15 +323,17 @@ int bz_cmd_bench_rbm(int argc, char **argv)
     double gflops = flops / best * 1e-9;
     FILE *txt = json ? stderr : stdout;
     fprintf(txt, "device: %s (driver %s)\n", bz_device_name(ctx), bz_device_driver(ctx));
-    fprintf(txt, "RBM %zu-%zu, %s-%zu, batch %zu, %zu rows of %s (%s):\n", ds.dim, hidden,
+    fprintf(txt, "RBM %zu-%zu, %s-%zu, batch %zu, %zu rows of %s (%s%s):\n", ds.dim, hidden,
             pcd ? "PCD" : "CD", k, batch, ds.n, data,
-            bz_data_on_device(d) ? "data on the device" : "data streamed");
+            bz_data_on_device(d) ? "data on the device" : "data streamed",
+            no_pad ? ", not padded" : "");
     fprintf(txt, "  seconds per epoch   %.3f\n  samples/s           %.0f\n"
                  "  GFLOP/s (products)  %.2f\n  products alone      %.3f s (%.0f%% of the epoch)\n",
             best, (double)ds.n / best, gflops, gemm_s, 100.0 * gemm_s / best);
     if (json) {
         json_object *j = json_object_new_object();
         json_object_object_add(j, "device", json_object_new_string(bz_device_name(ctx)));
+        json_object_object_add(j, "padding", json_object_new_boolean(!no_pad));
         json_object_object_add(j, "seconds_per_epoch", json_object_new_double(best));
         json_object_object_add(j, "samples_per_s", json_object_new_double((double)ds.n / best));
         json_object_object_add(j, "gflops", json_object_new_double(gflops));

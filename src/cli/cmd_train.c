@@ -62,7 +62,7 @@ typedef struct train_args {
     double lr, momentum, final_momentum, weight_decay, sparsity_target, sparsity_cost, lr_decay,
         val_split;
     long seed, momentum_epochs;
-    bool pcd, json, no_scale, quiet, distributed;
+    bool pcd, json, no_scale, quiet, distributed, no_pad;
 } train_args;
 
 /* "train", or "train (rank R of N)" in a distributed run, for messages. */
@@ -99,6 +99,8 @@ static int train_rbm(int argc, char **argv)
         {"lr", BZ_OPT_FLOAT, &a.lr, "F", "learning rate (0.05; 0.001 for gaussian visible units)"},
         {"k", BZ_OPT_SIZE, &a.k, "N", "Gibbs steps per update, CD-k (1)"},
         {"pcd", BZ_OPT_FLAG, &a.pcd, NULL, "persistent contrastive divergence"},
+        {"no-pad", BZ_OPT_FLAG, &a.no_pad, NULL,
+         "train at the model's sizes, not padded to the GEMM tiles"},
         {"visible", BZ_OPT_STRING, &a.visible, "T", "bernoulli or gaussian (standardised data)"},
         {"momentum", BZ_OPT_FLOAT, &a.momentum, "F", "initial momentum (0.5; 0 with --pcd)"},
         {"final-momentum", BZ_OPT_FLOAT, &a.final_momentum, "F",
@@ -322,6 +324,7 @@ static int train_rbm_with(void *args, bz_comm *comm)
     o.batch_size = a.batch;
     o.k = (unsigned)a.k;
     o.pcd = a.pcd;
+    o.no_padding = a.no_pad;
     o.learning_rate = (float)a.lr;
     o.momentum_initial = (float)a.momentum;
     o.momentum_final = (float)a.final_momentum;

@@ -108,6 +108,27 @@ bz_status bz_buf_copy(bz_context *ctx, const bz_buf *src, size_t src_off, bz_buf
     return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueCopyBuffer", "");
 }
 
+bz_status bz_buf_copy_rect(bz_context *ctx, const bz_buf *src, size_t src_pitch, bz_buf *dst,
+                           size_t dst_pitch, size_t rows, size_t cols)
+{
+    if (rows == 0 || cols == 0)
+        return BZ_OK;
+    if (cols > src_pitch || cols > dst_pitch)
+        return bz_fail(ctx, BZ_E_INTERNAL, "rectangle copy of %zu columns with pitches %zu, %zu",
+                       cols, src_pitch, dst_pitch);
+    bz_status st = check_range(ctx, src, 0, (rows - 1) * src_pitch + cols, "rectangle copy source");
+    if (!st)
+        st = check_range(ctx, dst, 0, (rows - 1) * dst_pitch + cols, "rectangle copy destination");
+    if (st)
+        return st;
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueCopyBufferRect: injected fault");
+    const size_t origin[3] = {0, 0, 0}, region[3] = {cols * 4, rows, 1};
+    cl_int rc = clEnqueueCopyBufferRect(ctx->queue, src->mem, dst->mem, origin, origin, region,
+                                        src_pitch * 4, 0, dst_pitch * 4, 0, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueCopyBufferRect", "");
+}
+
 bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global)
 {
     if (global == 0)

@@ -169,6 +169,10 @@ bz_status bz_buf_read(bz_context *ctx, const bz_buf *buf, size_t offset, void *d
 bz_status bz_buf_fill(bz_context *ctx, bz_buf *buf, float value, size_t offset, size_t count);
 bz_status bz_buf_copy(bz_context *ctx, const bz_buf *src, size_t src_off, bz_buf *dst,
                       size_t dst_off, size_t count);
+/* rows x cols floats from src (rows pitch src_pitch floats apart) to dst
+ * (dst_pitch apart), both from offset 0. */
+bz_status bz_buf_copy_rect(bz_context *ctx, const bz_buf *src, size_t src_pitch, bz_buf *dst,
+                           size_t dst_pitch, size_t rows, size_t cols);
 
 /* ---- profiling (log.c) ----------------------------------------------------- */
 

@@ -103,14 +103,14 @@ bz_status bz_data_shuffle(bz_data *d, uint64_t seed, unsigned epoch)
 }
 
 static bz_status stream_rows(bz_data *d, const uint32_t *rows, size_t first, size_t count,
-                             bz_buf *dst)
+                             bz_buf *dst, size_t pitch)
 {
     bz_context *ctx = d->ctx;
     /* Alternate staging areas; wait only for the upload that last used this
      * one, which was two batches ago. */
     int s = d->turn;
     d->turn ^= 1;
-    size_t need = count * d->dim;
+    size_t need = count * pitch;
     if (d->stage_done[s]) {
         clWaitForEvents(1, &d->stage_done[s]);
         clReleaseEvent(d->stage_done[s]);
@@ -122,7 +122,9 @@ static bz_status stream_rows(bz_data *d, const uint32_t *rows, size_t first, siz
     d->stage[s] = g;
     for (size_t r = 0; r < count; r++) {
         size_t src = rows ? rows[first + r] : first + r;
-        memcpy(g + r * d->dim, d->host + src * d->dim, d->dim * sizeof(float));
+        memcpy(g + r * pitch, d->host + src * d->dim, d->dim * sizeof(float));
+        if (pitch > d->dim) /* a padded layout's columns stay zero */
+            memset(g + r * pitch + d->dim, 0, (pitch - d->dim) * sizeof(float));
     }
     if (need > dst->count)
         return bz_fail(ctx, BZ_E_INTERNAL, "batch of %zu floats exceeds its buffer", need);
@@ -140,15 +142,15 @@ bz_status bz_data_fetch(bz_data *d, size_t first, size_t count, bz_buf *dst)
                        first + count, d->n);
     if (d->resident)
         return bz_buf_copy(d->ctx, &d->x, first * d->dim, dst, 0, count * d->dim);
-    return stream_rows(d, NULL, first, count, dst);
+    return stream_rows(d, NULL, first, count, dst, d->dim);
 }
 
-bz_status bz_data_fetch_perm(bz_data *d, size_t first, size_t count, bz_buf *dst)
+bz_status bz_data_fetch_perm(bz_data *d, size_t first, size_t count, bz_buf *dst, size_t pitch)
 {
-    if (first > d->n || count > d->n - first)
-        return bz_fail(d->ctx, BZ_E_INTERNAL, "rows %zu..%zu outside a dataset of %zu", first,
-                       first + count, d->n);
+    if (first > d->n || count > d->n - first || pitch < d->dim)
+        return bz_fail(d->ctx, BZ_E_INTERNAL, "rows %zu..%zu (pitch %zu) outside a dataset of %zu",
+                       first, first + count, pitch, d->n);
     if (d->resident)
-        return bz_op_gather_rows(d->ctx, dst, &d->x, &d->idx, first, count, d->dim);
-    return stream_rows(d, d->perm, first, count, dst);
+        return bz_op_gather_rows(d->ctx, dst, pitch, &d->x, &d->idx, first, count, d->dim);
+    return stream_rows(d, d->perm, first, count, dst, pitch);
 }

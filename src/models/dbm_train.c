@@ -291,7 +291,7 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
     for (size_t b = 0; b < nb && !st; b++) {
         size_t first = b * B, rows = data->n - first < B ? data->n - first : B;
         unsigned sw = 0;
-        if (!(st = bz_data_fetch_perm(data, first, rows, &d->X0)) &&
+        if (!(st = bz_data_fetch_perm(data, first, rows, &d->X0, data->dim)) &&
             !(st = joint_step(d, o, rows, epoch, b, lr, mom, &sw)))
             st = bz_pace_step(c, &pace);
         sweeps_sum += sw;

@@ -321,8 +321,8 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     bz_status st = BZ_OK;
     for (size_t b = 0; !comm && b < nb && !st; b++) {
         size_t first = b * B, rows = n - first < B ? n - first : B;
-        if (!(st = bz_data_fetch_perm(t->x, first, rows, &d->A[0])) &&
-            !(st = bz_data_fetch_perm(t->y, first, rows, &d->labels)) &&
+        if (!(st = bz_data_fetch_perm(t->x, first, rows, &d->A[0], t->x->dim)) &&
+            !(st = bz_data_fetch_perm(t->y, first, rows, &d->labels, t->y->dim)) &&
             !(st = bz_dbn_sgd_step(d, rows, o, e, b, 0, rows, NULL)))
             st = bz_pace_step(c, &pace);
     }

@@ -118,5 +118,5 @@ bz_status bz_dist_fetch_share(bz_data *d, size_t B, size_t batch, const bz_comm 
     *rows = d->n - first < B ? d->n - first : B;
     bz_dist_share(*rows, comm->rank, comm->size, lo, &hi);
     *local = hi - *lo;
-    return *local ? bz_data_fetch_perm(d, first + *lo, *local, dst) : BZ_OK;
+    return *local ? bz_data_fetch_perm(d, first + *lo, *local, dst, d->dim) : BZ_OK;
 }

@@ -30,6 +30,7 @@ void bz_rbm_free(bz_rbm *r)
     if (!r)
         return;
     release_work(r);
+    bz_rbm_free(r->padded);
     bz_buf *bufs[] = {&r->W, &r->vb, &r->hb, &r->vW, &r->vvb, &r->vhb, &r->q, &r->chain};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         bz_buf_release(bufs[i]);

@@ -50,7 +50,22 @@ struct bz_rbm {
 
     /* free-form metadata carried into the model file */
     bz_meta meta;
+
+    /* the tile-aligned twin that training runs on (rbm_pad.c), or NULL */
+    struct bz_rbm *padded;
 };
+
+/* Shape-aware training (rbm_pad.c). The sizes to train at with batch B:
+ * the GEMM tiles' multiples when that pays, else the model's own. */
+void bz_rbm_pad_plan(const bz_rbm *rbm, const bz_rbm_train_options *o, size_t B, size_t *nvp,
+                     size_t *nhp);
+/* Copies the model's state into its twin of nvp x nhp units (made or
+ * reused), the extra units inert. *twin stays NULL when the twin does not
+ * fit in device memory beside the model: train unpadded then. */
+bz_status bz_rbm_pad_enter(bz_rbm *rbm, size_t nvp, size_t nhp, size_t B, bool pcd,
+                           bz_rbm **twin);
+/* Copies the twin's state (B chains for PCD) back into the model. */
+bz_status bz_rbm_pad_leave(bz_rbm *rbm, bz_rbm *twin, size_t B);
 
 /* Makes sure the batch work space holds `rows` rows. */
 bz_status bz_rbm_reserve(bz_rbm *rbm, size_t rows);
@@ -62,8 +77,9 @@ bz_status bz_rbm_reserve_chains(bz_rbm *rbm, size_t rows);
 /* Copies rows [first, first+count) of the data into dst (count x dim). */
 bz_status bz_data_fetch(bz_data *d, size_t first, size_t count, bz_buf *dst);
 
-/* Fills dst with the rows perm[first .. first+count) of this epoch's order. */
-bz_status bz_data_fetch_perm(bz_data *d, size_t first, size_t count, bz_buf *dst);
+/* Fills dst with the rows perm[first .. first+count) of this epoch's order,
+ * `pitch` floats apart (d->dim, or more for a padded layout). */
+bz_status bz_data_fetch_perm(bz_data *d, size_t first, size_t count, bz_buf *dst, size_t pitch);
 
 /* Draws this epoch's permutation of the rows from (seed, epoch). */
 bz_status bz_data_shuffle(bz_data *d, uint64_t seed, unsigned epoch);

@@ -202,26 +202,27 @@ static bz_status check_args(bz_rbm *r, bz_data *d, const bz_rbm_train_options *o
 
 /* End of an epoch: the error, summed over `comm` when there is one, the
  * divergence check and the statistics. */
-static bz_status finish_epoch(bz_rbm *r, const bz_rbm_train_options *o, unsigned epoch,
-                              size_t batch, size_t n_batches, size_t done_rows, bool stopped,
-                              double t0, bz_rbm_epoch_stats *stats, bz_comm *comm)
+static bz_status finish_epoch(bz_rbm *r, const bz_rbm *w, const bz_rbm_train_options *o,
+                              unsigned epoch, size_t batch, size_t n_batches, size_t done_rows,
+                              bool stopped, double t0, bz_rbm_epoch_stats *stats, bz_comm *comm)
 {
     bz_context *c = r->ctx;
     bz_status st;
     if (stats)
         stats->batches_done = batch;
     /* The step adds its error by row (err_acc) or, fused into the bias
-     * update, by visible unit (err_col); the total is the sum of both. */
-    float *acc = malloc((r->cap > r->nv ? r->cap : r->nv) * sizeof *acc);
+     * update, by visible unit (err_col); the total is the sum of both. They
+     * are w's, the model or its padded twin, whose extra units add 0. */
+    float *acc = malloc((w->cap > w->nv ? w->cap : w->nv) * sizeof *acc);
     if (!acc)
         return bz_fail(c, BZ_E_NOMEM, "out of memory");
     double sum = 0;
-    st = bz_buf_read(c, &r->err_acc, 0, acc, r->cap);
-    for (size_t i = 0; st == BZ_OK && i < r->cap; i++)
+    st = bz_buf_read(c, &w->err_acc, 0, acc, w->cap);
+    for (size_t i = 0; st == BZ_OK && i < w->cap; i++)
         sum += acc[i];
     if (st == BZ_OK)
-        st = bz_buf_read(c, &r->err_col, 0, acc, r->nv);
-    for (size_t i = 0; st == BZ_OK && i < r->nv; i++)
+        st = bz_buf_read(c, &w->err_col, 0, acc, w->nv);
+    for (size_t i = 0; st == BZ_OK && i < w->nv; i++)
         sum += acc[i];
     free(acc);
     CHECK(st);
@@ -273,9 +274,21 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
     double t0 = bz_mono_s();
     float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
     float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
+    /* w: the model, or its twin padded to the GEMM tiles (rbm_pad.c) */
+    bz_rbm *w = r;
+    size_t nvp, nhp;
+    bz_rbm_pad_plan(r, o, B, &nvp, &nhp);
+    if (nvp != r->nv || nhp != r->nh) {
+        bz_rbm *twin;
+        CHECK(bz_rbm_pad_enter(r, nvp, nhp, B, o->pcd, &twin));
+        if (twin) {
+            w = twin;
+            bz_log(c, BZ_LOG_DEBUG, "training %zu-%zu padded to %zu-%zu", r->nv, r->nh, nvp, nhp);
+        }
+    }
     CHECK(bz_data_shuffle(d, o->seed, epoch));
-    CHECK(bz_buf_fill(c, &r->err_acc, 0.0f, 0, r->cap));
-    CHECK(bz_buf_fill(c, &r->err_col, 0.0f, 0, r->nv));
+    CHECK(bz_buf_fill(c, &w->err_acc, 0.0f, 0, w->cap));
+    CHECK(bz_buf_fill(c, &w->err_col, 0.0f, 0, w->nv));
     size_t n_batches = (d->n + B - 1) / B, batch = o->start_batch, done_rows = 0;
     if (batch > n_batches)
         return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", batch, n_batches);
@@ -287,8 +300,8 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
         size_t rows = d->n - first < B ? d->n - first : B;
         /* Paced also so that the progress callback reports finished
          * batches, not queued ones. */
-        if ((st = bz_data_fetch_perm(d, first, rows, &r->V0)) ||
-            (st = cd_step(r, o, rows, epoch, batch, lr, mom, 0, rows, NULL)) ||
+        if ((st = bz_data_fetch_perm(d, first, rows, &w->V0, w->nv)) ||
+            (st = cd_step(w, o, rows, epoch, batch, lr, mom, 0, rows, NULL)) ||
             (st = bz_pace_step(c, &pace)))
             break;
         done_rows += rows;
@@ -301,8 +314,11 @@ bz_status bz_rbm_train_epoch(bz_rbm *r, bz_data *d, const bz_rbm_train_options *
         }
     }
     bz_pace_end(&pace);
+    /* After a failure the model keeps its state from the epoch's start. */
+    if (st == BZ_OK && w != r)
+        st = bz_rbm_pad_leave(r, w, B);
     CHECK(st);
-    return finish_epoch(r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, NULL);
+    return finish_epoch(r, w, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, NULL);
 }
 
 /* ---- data-parallel training ---------------------------------------------- */
@@ -454,7 +470,7 @@ bz_status bz_rbm_train_epoch_dist(bz_rbm *r, bz_data *d, const bz_rbm_train_opti
     free(cs.host);
     bz_grad_free(&g);
     CHECK(st);
-    return finish_epoch(r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, comm);
+    return finish_epoch(r, r, o, epoch, batch, n_batches, done_rows, stopped, t0, stats, comm);
 }
 
 bz_status bz_rbm_dist_sync(bz_rbm *r, bz_comm *comm)

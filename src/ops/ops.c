@@ -57,15 +57,18 @@ bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, 
           A_F32(beta));
 }
 
-bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
-                            size_t idx_off, size_t rows, size_t cols)
+bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, size_t out_pitch, const bz_buf *x,
+                            const bz_buf *idx, size_t idx_off, size_t rows, size_t cols)
 {
     /* The indices themselves are validated where they are made (a
      * permutation of the dataset's rows); here only the extents. */
-    CHECK(bz_ops_fits(ctx, "gather_rows", out, rows * cols));
+    if (out_pitch < cols)
+        return bz_fail(ctx, BZ_E_INTERNAL, "gather_rows: pitch %zu below %zu columns", out_pitch,
+                       cols);
+    CHECK(bz_ops_fits(ctx, "gather_rows", out, rows ? (rows - 1) * out_pitch + cols : 0));
     CHECK(bz_ops_fits(ctx, "gather_rows", idx, idx_off + rows));
     RUN1D("gather_rows", rows * cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(idx_off),
-          A_U32(rows), A_U32(cols));
+          A_U32(rows), A_U32(cols), A_U32(out_pitch));
 }
 
 bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos)

@@ -25,9 +25,10 @@ bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *
 bz_status bz_op_scale(bz_context *ctx, bz_buf *y, const bz_buf *x, size_t n, float a);
 bz_status bz_op_scale_block(bz_context *ctx, bz_buf *c, size_t off, size_t ldc, size_t m, size_t n,
                             float beta);
-/* out[r] = x[idx[idx_off + r]] for r < rows; x has n_rows_x rows. */
-bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, const bz_buf *x, const bz_buf *idx,
-                            size_t idx_off, size_t rows, size_t cols);
+/* Row r of out (out_pitch floats apart) = row idx[idx_off + r] of x, which
+ * has `cols` columns; out's columns past cols are left alone. */
+bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, size_t out_pitch, const bz_buf *x,
+                            const bz_buf *idx, size_t idx_off, size_t rows, size_t cols);
 
 bz_status bz_op_philox_u32(bz_context *ctx, bz_buf *out, size_t n, bz_rng_pos pos);
 bz_status bz_op_bernoulli(bz_context *ctx, bz_buf *out, const bz_buf *p, size_t n,

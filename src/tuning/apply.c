@@ -233,3 +233,26 @@ void bz_tuning_forget(const bz_context *ctx)
     if (params_owner == ctx)
         params_owner = NULL;
 }
+
+bool bz_tuning_gemm_tiles(const bz_context *ctx, bz_gemm_tiles *t)
+{
+    const struct bz_tuning_state *ts = ctx->tuning;
+    if (!ts)
+        return false;
+    const int kx = BZ_TK_XGEMM, kr = BZ_TK_GEMM_ROUTINE;
+    const bz_tune_params *over = ts->applied >= 0 ? &ts->batches[ts->applied].params : NULL;
+    const bz_tune_params *x = over && over->has[kx]        ? over
+                              : ts->has_base && ts->base.has[kx] ? &ts->base
+                                                                 : NULL;
+    const bz_tune_params *r = over && over->has[kr]        ? over
+                              : ts->has_base && ts->base.has[kr] ? &ts->base
+                                                                 : NULL;
+    if (!x || !r)
+        return false;
+    t->gemmk = bz_tp_get(x, kx, "GEMMK");
+    t->mwg = bz_tp_get(x, kx, "MWG");
+    t->nwg = bz_tp_get(x, kx, "NWG");
+    t->kwg = bz_tp_get(x, kx, "KWG");
+    t->min_indirect = bz_tp_get(r, kr, "XGEMM_MIN_INDIRECT_SIZE");
+    return t->mwg && t->nwg && t->kwg;
+}

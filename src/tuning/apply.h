@@ -55,6 +55,17 @@ const bz_tuning_batch *bz_tuning_use_batch(bz_context *ctx, size_t batch, bool *
  * batch entry is not used again by this context. */
 void bz_tuning_refuse_batch(bz_context *ctx);
 
+/* The tiles of CLBlast's indirect GEMM kernel in force for ctx, from its
+ * tuning (a batch entry over the device's), so that models can lay their
+ * matrices out on them. False when no tuning sets them: CLBlast's own
+ * choice is not known here. */
+typedef struct bz_gemm_tiles {
+    size_t gemmk, mwg, nwg, kwg;
+    size_t min_indirect; /* products of m n k >= this cubed run indirect */
+} bz_gemm_tiles;
+
+bool bz_tuning_gemm_tiles(const bz_context *ctx, bz_gemm_tiles *t);
+
 /* The context goes away: CLBlast's parameters no longer belong to it. */
 void bz_tuning_forget(const bz_context *ctx);
 
