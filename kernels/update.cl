@@ -37,6 +37,16 @@ __kernel void outer_update(__global float *w, __global const float *x, __global 
     w[i] += a * x[i / n] * y[i % n];
 }
 
+// velocity = a * s + momentum * velocity; bias += velocity, for bias j. The
+// velocity is not read when momentum is 0, so a fresh buffer needs no fill.
+inline void bz_bias_step(__global float *bias, __global float *vel, size_t j, float a, float s,
+                         float momentum)
+{
+    float v = a * s + (momentum == 0.0f ? 0.0f : momentum * vel[j]);
+    vel[j] = v;
+    bias[j] += v;
+}
+
 // A bias step from a batch of deltas, velocity = momentum * velocity + a *
 // sum_r x[r, j]; bias += velocity: col_sums followed by decay_apply in one
 // launch, for the layers of DBN fine-tuning (on a CPU device a launch costs
@@ -50,9 +60,7 @@ __kernel void bias_momentum(__global float *bias, __global float *vel, __global 
     float s = 0.0f;
     for (uint r = 0; r < rows; r++)
         s += x[(size_t)r * cols + j];
-    float v = a * s + (momentum == 0.0f ? 0.0f : momentum * vel[j]);
-    vel[j] = v;
-    bias[j] += v;
+    bz_bias_step(bias, vel, j, a, s, momentum);
 }
 
 // Both bias updates of a CD step in one launch, velocity = momentum *
@@ -88,7 +96,5 @@ __kernel void bias_momentum_pair(__global float *vb, __global float *vvb,
     }
     if (vis && err)
         err[j] += s2;
-    float v = a * s + (momentum == 0.0f ? 0.0f : momentum * vel[j]);
-    vel[j] = v;
-    bias[j] += v;
+    bz_bias_step(bias, vel, j, a, s, momentum);
 }
