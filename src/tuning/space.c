@@ -212,6 +212,9 @@ size_t bz_space_seeds(int mode, bz_tune_params *out, size_t max)
         /* the shipped POCL batch-32 entry: what a 600 s search at batch 32
          * did not reach (25 s per candidate there, mostly compiling) */
         {0, 1, 20, 2, 8, 8, 128, 8, 8, 32, 0, 0, 0, 0, 8, 4},
+        /* the shipped POCL device entry (appended: a resumed search keeps
+         * the seeds' numbers) */
+        {0, 1, 20, 2, 8, 4, 64, 10, 10, 100, 0, 0, 0, 0, 8, 2},
     };
     static const size_t direct[][BZ_TK_MAX_PARAMS] = {
         /* KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD */
