@@ -455,6 +455,54 @@ static void test_bias_momentum_pair(void **state)
         bz_buf_release(&d[i]);
 }
 
+/* The moves of tile-aligned training (models/rbm_pad.c): rows gathered into
+ * a wider pitch and rectangles copied between pitches must be exact and
+ * leave the padding columns as they were. */
+static void test_pitched_moves(void **state)
+{
+    (void)state;
+    enum { ROWS = 37, COLS = 29, PITCH = 32, PICK = 11 };
+    static float x[ROWS * COLS], out[PICK * PITCH], back[PICK * COLS];
+    uint32_t idx[3 + PICK];
+    unsigned long long s = 12;
+    for (size_t i = 0; i < ROWS * COLS; i++)
+        x[i] = bz_test_rand(&s);
+    for (size_t r = 0; r < 3 + PICK; r++)
+        idx[r] = (uint32_t)((r * 7 + 5) % ROWS);
+    bz_buf dx, didx, dout, dback;
+    up(&dx, x, ROWS * COLS);
+    assert_int_equal(bz_buf_alloc(ctx, &didx, 3 + PICK), BZ_OK);
+    assert_int_equal(bz_buf_write(ctx, &didx, 0, idx, 3 + PICK), BZ_OK);
+    up(&dout, NULL, PICK * PITCH);
+    up(&dback, NULL, PICK * COLS);
+    assert_int_equal(bz_buf_fill(ctx, &dout, -7.0f, 0, PICK * PITCH), BZ_OK);
+    assert_int_equal(bz_op_gather_rows(ctx, &dout, PITCH, &dx, &didx, 3, PICK, COLS), BZ_OK);
+    down(&dout, out, PICK * PITCH);
+    for (size_t r = 0; r < PICK; r++)
+        for (size_t c = 0; c < PITCH; c++) {
+            float want = c < COLS ? x[idx[3 + r] * COLS + c] : -7.0f;
+            if (out[r * PITCH + c] != want)
+                fail_msg("gather: row %zu column %zu is %g, expected %g", r, c,
+                         (double)out[r * PITCH + c], (double)want);
+        }
+    /* and back to the narrow pitch */
+    assert_int_equal(bz_buf_copy_rect(ctx, &dout, PITCH, &dback, COLS, PICK, COLS), BZ_OK);
+    down(&dback, back, PICK * COLS);
+    for (size_t r = 0; r < PICK; r++)
+        assert_memory_equal(back + r * COLS, x + idx[3 + r] * COLS, COLS * sizeof(float));
+    /* a pitch below the width, or a rectangle past the end, is refused */
+    assert_int_equal(bz_op_gather_rows(ctx, &dout, COLS - 1, &dx, &didx, 0, PICK, COLS),
+                     BZ_E_INTERNAL);
+    assert_int_equal(bz_buf_copy_rect(ctx, &dout, PITCH, &dback, COLS, PICK + 1, COLS),
+                     BZ_E_INTERNAL);
+    assert_int_equal(bz_buf_copy_rect(ctx, &dout, COLS - 1, &dback, COLS, 2, COLS),
+                     BZ_E_INTERNAL);
+    bz_buf_release(&dx);
+    bz_buf_release(&didx);
+    bz_buf_release(&dout);
+    bz_buf_release(&dback);
+}
+
 static void test_shape_checks(void **state)
 {
     (void)state;
@@ -478,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_updates),          cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_bias_momentum),
         cmocka_unit_test(test_bias_momentum_pair),
+        cmocka_unit_test(test_pitched_moves),
         cmocka_unit_test(test_shape_checks),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
