@@ -19,7 +19,7 @@ typedef struct dbn_args {
     size_t pretrain_epochs, finetune_epochs, batch, rbm_batch, patience;
     double lr_rbm, lr, lr_decay, momentum, dropout, val_split, weight_decay;
     long seed;
-    bool no_pretrain, binarize, json, quiet, distributed;
+    bool no_pretrain, binarize, json, quiet, distributed, no_pad;
     /* from --layers and --activation */
     size_t sizes[BZ_DBN_MAX_LAYERS + 1], L;
     bz_dbn_act act;
@@ -107,6 +107,8 @@ int bz_cmd_train_dbn(int argc, char **argv)
         {"pretrain-epochs", BZ_OPT_SIZE, &a.pretrain_epochs, "N", "RBM epochs per layer (10)"},
         {"finetune-epochs", BZ_OPT_SIZE, &a.finetune_epochs, "N", "backprop epochs at most (100)"},
         {"no-pretrain", BZ_OPT_FLAG, &a.no_pretrain, NULL, "random initialisation, no RBMs"},
+        {"no-pad", BZ_OPT_FLAG, &a.no_pad, NULL,
+         "pretrain the RBMs at their own sizes, not padded to the GEMM tiles"},
         {"binarize", BZ_OPT_FLAG, &a.binarize, NULL, "threshold the inputs at 0.5"},
         {"activation", BZ_OPT_STRING, &a.activation, "A", "sigmoid or relu (fine-tuning)"},
         {"dropout", BZ_OPT_FLOAT, &a.dropout, "P", "dropout of hidden units in fine-tuning (0)"},
@@ -246,6 +248,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
         ro.batch_size = a.rbm_batch;
         ro.learning_rate = (float)a.lr_rbm;
         ro.seed = (uint64_t)a.seed;
+        ro.no_padding = a.no_pad;
         if ((st = bz_dbn_pretrain_dist(d, tr.x, tr.labels, tr.n, &ro,
                                        (unsigned)a.pretrain_epochs, on_pretrain, &cs, comm))) {
             bz_cli_fail(cmd, ctx, st);

@@ -55,8 +55,11 @@ void bz_rbm_pad_plan(const bz_rbm *r, const bz_rbm_train_options *o, size_t B, s
     if (o->no_padding || !bz_tuning_gemm_tiles(r->ctx, &t) || t.gemmk != 0)
         return;
     /* The extra units must stay exactly zero: hidden units are Bernoulli,
-     * and a Gaussian visible unit's sample (PCD, CD-k > 1) would be noise. */
-    if (r->hid->type != BZ_UNIT_BERNOULLI ||
+     * and a Gaussian visible unit's sample (PCD, CD-k > 1) would be noise.
+     * Only the plain unit types: others give meaning to column positions
+     * (a DBN's top RBM takes its last K visible units as a softmax group),
+     * which extra columns at the end would take over. */
+    if (r->hid != bz_units_get(BZ_UNIT_BERNOULLI) || r->vis != bz_units_get(r->vis->type) ||
         (r->vis->type != BZ_UNIT_BERNOULLI && (o->pcd || o->k > 1)))
         return;
     /* Products below the indirect size run XgemmDirect, which copies

@@ -10,6 +10,7 @@
  * data on the device and streamed.
  */
 #include "../common/cl_fixture.h"
+#include "models/dbn.h"
 #include "models/rbm.h"
 
 #include <math.h>
@@ -85,6 +86,14 @@ static void plan_follows_the_tiles(void **state)
     o = options(false);
     bz_rbm_pad_plan(r, &o, 1, &nv, &nh); /* 1 x 124 x 62 < 20^3 runs XgemmDirect */
     assert_int_equal(nv, NV);
+    /* a DBN's top RBM: its last 10 visible units are a softmax group, which
+     * columns added at the end would displace */
+    const bz_units *plain = r->vis;
+    r->vis = bz_dbn_label_units(10);
+    bz_rbm_pad_plan(r, &o, B, &nv, &nh);
+    assert_int_equal(nv, NV);
+    assert_int_equal(nh, NH);
+    r->vis = plain;
     bz_rbm_free(g);
     bz_rbm_free(r);
     /* 40 x 20 would grow to 48 x 32: more extra work than the copies save */
