@@ -24,13 +24,6 @@
 static bz_context *ctx;
 static char tmpdir[128];
 
-#define OK(x)                                                                                 \
-    do {                                                                                      \
-        bz_status s_ = (x);                                                                   \
-        if (s_ != BZ_OK)                                                                      \
-            fail_msg("%s failed: %s: %s", #x, bz_strerror(s_), bz_last_error(ctx));           \
-    } while (0)
-
 static void fill(float *x, size_t n, float lo, float hi, unsigned long long seed)
 {
     for (size_t i = 0; i < n; i++)

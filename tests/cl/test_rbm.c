@@ -25,13 +25,6 @@ static void tmp_path(char *buf, size_t size, const char *name)
     snprintf(buf, size, "%s/%s", tmpdir, name);
 }
 
-#define OK(x)                                                                                 \
-    do {                                                                                      \
-        bz_status s_ = (x);                                                                   \
-        if (s_ != BZ_OK)                                                                      \
-            fail_msg("%s failed: %s: %s", #x, bz_strerror(s_), bz_last_error(ctx));           \
-    } while (0)
-
 /* ---- one CD-k step vs the host reference ---- */
 
 typedef struct stream_arg {

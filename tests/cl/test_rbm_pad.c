@@ -28,13 +28,6 @@ enum { NV = 124, NH = 62, NVP = 128, NHP = 64, N = 320, B = 16 };
 static bz_context *ctx;
 static float data[N * NV];
 
-#define OK(x)                                                                                 \
-    do {                                                                                      \
-        bz_status s_ = (x);                                                                   \
-        if (s_ != BZ_OK)                                                                      \
-            fail_msg("%s failed: %s: %s", #x, bz_strerror(s_), bz_last_error(ctx));           \
-    } while (0)
-
 /* Noisy copies of four prototypes: something for the model to learn. */
 static void make_data(void)
 {

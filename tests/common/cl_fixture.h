@@ -13,6 +13,15 @@
 
 #define BZ_TEST_SKIP 77
 
+/* Fails the test with the engine's message when a call does not return
+ * BZ_OK; `ctx` is the test file's context (needs cmocka.h where it is used). */
+#define OK(x)                                                                                 \
+    do {                                                                                      \
+        bz_status s_ = (x);                                                                   \
+        if (s_ != BZ_OK)                                                                      \
+            fail_msg("%s failed: %s: %s", #x, bz_strerror(s_), bz_last_error(ctx));           \
+    } while (0)
+
 static inline bz_context *bz_test_open_context(void)
 {
     bz_context_options o;
