@@ -25,6 +25,17 @@ static size_t param_bytes(size_t nv, size_t nh)
     return (2 * nv * nh + 2 * nv + 3 * nh) * sizeof(float);
 }
 
+/* Device bytes of bz_rbm_reserve's work space for `rows` rows. */
+static size_t work_bytes(size_t nv, size_t nh, size_t rows)
+{
+    return (3 * rows * (nv + nh) + nh + rows) * sizeof(float);
+}
+
+size_t bz_rbm_device_bytes(size_t nv, size_t nh, size_t rows)
+{
+    return param_bytes(nv, nh) + work_bytes(nv, nh, rows);
+}
+
 void bz_rbm_free(bz_rbm *r)
 {
     if (!r)
@@ -177,7 +188,7 @@ bz_status bz_rbm_reserve(bz_rbm *r, size_t rows)
     /* Each buffer may be below the device's largest allocation and all of
      * them together still more than it has: say so with the sizes rather
      * than fail later in a kernel launch. */
-    size_t work = (3 * rows * (r->nv + r->nh) + r->nh + rows) * sizeof(float);
+    size_t work = work_bytes(r->nv, r->nh, rows);
     size_t model = param_bytes(r->nv, r->nh) + r->chain.count * sizeof(float);
     if (work + model > bz_device_budget(r->ctx))
         return bz_fail(r->ctx, BZ_E_DEVICE_MEM,

@@ -67,6 +67,11 @@ bz_status bz_rbm_pad_enter(bz_rbm *rbm, size_t nvp, size_t nhp, size_t B, bool p
 /* Copies the twin's state (B chains for PCD) back into the model. */
 bz_status bz_rbm_pad_leave(bz_rbm *rbm, bz_rbm *twin, size_t B);
 
+/* Device bytes of an RBM's parameters, velocities and sparsity estimates
+ * (what bz_rbm_create allocates) and its work space for `rows` rows (what
+ * bz_rbm_reserve allocates). */
+size_t bz_rbm_device_bytes(size_t nv, size_t nh, size_t rows);
+
 /* Makes sure the batch work space holds `rows` rows. */
 bz_status bz_rbm_reserve(bz_rbm *rbm, size_t rows);
 

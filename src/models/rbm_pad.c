@@ -122,13 +122,10 @@ bz_status bz_rbm_pad_enter(bz_rbm *r, size_t nvp, size_t nhp, size_t B, bool pcd
 {
     *twin = NULL;
     bz_context *c = r->ctx;
-    /* Both copies of the model and both work spaces must fit (what
-     * bz_rbm_create and bz_rbm_reserve count); when they do not, train
-     * unpadded. */
-    size_t padded = (2 * nvp * nhp + 2 * nvp + 3 * nhp + 3 * B * (nvp + nhp)) * sizeof(float);
-    size_t model = (2 * r->nv * r->nh + 2 * r->nv + 3 * r->nh + 3 * B * (r->nv + r->nh)) *
-                   sizeof(float);
-    if (!r->padded && padded + model > bz_device_budget(c))
+    /* Both copies of the model and both work spaces must fit; when they do
+     * not, train unpadded. */
+    if (!r->padded && bz_rbm_device_bytes(nvp, nhp, B) + bz_rbm_device_bytes(r->nv, r->nh, B) >
+                          bz_device_budget(c))
         return BZ_OK;
     CHECK(twin_create(r, nvp, nhp));
     bz_rbm *p = r->padded;
