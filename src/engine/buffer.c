@@ -1,5 +1,6 @@
 /* Device buffers of 32-bit words and the launch helpers. */
 #include "engine/engine.h"
+#include "engine/check.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -127,6 +128,17 @@ bz_status bz_buf_copy_rect(bz_context *ctx, const bz_buf *src, size_t src_pitch,
     cl_int rc = clEnqueueCopyBufferRect(ctx->queue, src->mem, dst->mem, origin, origin, region,
                                         src_pitch * 4, 0, dst_pitch * 4, 0, 0, NULL, NULL);
     return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueCopyBufferRect", "");
+}
+
+bz_status bz_buf_copy_padded(bz_context *ctx, const bz_buf *src, size_t src_cols, size_t rows,
+                             bz_buf *dst, size_t dst_cols, size_t dst_rows, float fill)
+{
+    if (src_cols > dst_cols || rows > dst_rows)
+        return bz_fail(ctx, BZ_E_INTERNAL, "padded copy of %zu x %zu into %zu x %zu", rows,
+                       src_cols, dst_rows, dst_cols);
+    if (dst_cols > src_cols || dst_rows > rows)
+        CHECK(bz_buf_fill(ctx, dst, fill, 0, dst_rows * dst_cols));
+    return bz_buf_copy_rect(ctx, src, src_cols, dst, dst_cols, rows, src_cols);
 }
 
 bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global)

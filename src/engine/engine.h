@@ -173,6 +173,10 @@ bz_status bz_buf_copy(bz_context *ctx, const bz_buf *src, size_t src_off, bz_buf
  * (dst_pitch apart), both from offset 0. */
 bz_status bz_buf_copy_rect(bz_context *ctx, const bz_buf *src, size_t src_pitch, bz_buf *dst,
                            size_t dst_pitch, size_t rows, size_t cols);
+/* dst (dst_rows x dst_cols) = src (rows x src_cols, no larger) in its top
+ * left corner and `fill` everywhere else; rows = 1 for vectors. */
+bz_status bz_buf_copy_padded(bz_context *ctx, const bz_buf *src, size_t src_cols, size_t rows,
+                             bz_buf *dst, size_t dst_cols, size_t dst_rows, float fill);
 
 /* ---- profiling (log.c) ----------------------------------------------------- */
 

@@ -107,17 +107,6 @@ static bz_status twin_create(bz_rbm *r, size_t nvp, size_t nhp)
     return BZ_OK;
 }
 
-/* dst (dst_rows x dst_cols) = src (rows x src_cols, rows <= dst_rows,
- * src_cols <= dst_cols) with `fill` where src has nothing; rows = 1 for
- * vectors. */
-static bz_status pad_copy(bz_context *c, const bz_buf *src, size_t src_cols, size_t rows,
-                          bz_buf *dst, size_t dst_cols, size_t dst_rows, float fill)
-{
-    if (dst_cols > src_cols || dst_rows > rows)
-        CHECK(bz_buf_fill(c, dst, fill, 0, dst_rows * dst_cols));
-    return bz_buf_copy_rect(c, src, src_cols, dst, dst_cols, rows, src_cols);
-}
-
 bz_status bz_rbm_pad_enter(bz_rbm *r, size_t nvp, size_t nhp, size_t B, bool pcd, bz_rbm **twin)
 {
     *twin = NULL;
@@ -131,13 +120,13 @@ bz_status bz_rbm_pad_enter(bz_rbm *r, size_t nvp, size_t nhp, size_t B, bool pcd
     bz_rbm *p = r->padded;
     const size_t nv = r->nv, nh = r->nh;
     const float vb_fill = r->vis->type == BZ_UNIT_BERNOULLI ? BZ_PAD_BIAS : 0.0f;
-    CHECK(pad_copy(c, &r->W, nh, nv, &p->W, nhp, nvp, 0.0f));
-    CHECK(pad_copy(c, &r->vW, nh, nv, &p->vW, nhp, nvp, 0.0f));
-    CHECK(pad_copy(c, &r->vb, nv, 1, &p->vb, nvp, 1, vb_fill));
-    CHECK(pad_copy(c, &r->vvb, nv, 1, &p->vvb, nvp, 1, 0.0f));
-    CHECK(pad_copy(c, &r->hb, nh, 1, &p->hb, nhp, 1, BZ_PAD_BIAS));
-    CHECK(pad_copy(c, &r->vhb, nh, 1, &p->vhb, nhp, 1, 0.0f));
-    CHECK(pad_copy(c, &r->q, nh, 1, &p->q, nhp, 1, 0.0f));
+    CHECK(bz_buf_copy_padded(c, &r->W, nh, nv, &p->W, nhp, nvp, 0.0f));
+    CHECK(bz_buf_copy_padded(c, &r->vW, nh, nv, &p->vW, nhp, nvp, 0.0f));
+    CHECK(bz_buf_copy_padded(c, &r->vb, nv, 1, &p->vb, nvp, 1, vb_fill));
+    CHECK(bz_buf_copy_padded(c, &r->vvb, nv, 1, &p->vvb, nvp, 1, 0.0f));
+    CHECK(bz_buf_copy_padded(c, &r->hb, nh, 1, &p->hb, nhp, 1, BZ_PAD_BIAS));
+    CHECK(bz_buf_copy_padded(c, &r->vhb, nh, 1, &p->vhb, nhp, 1, 0.0f));
+    CHECK(bz_buf_copy_padded(c, &r->q, nh, 1, &p->q, nhp, 1, 0.0f));
     bool fresh = p->cap < B;
     CHECK(bz_rbm_reserve(p, B));
     if (fresh) /* the data's extra columns: the gather leaves them alone */
@@ -146,7 +135,7 @@ bz_status bz_rbm_pad_enter(bz_rbm *r, size_t nvp, size_t nhp, size_t B, bool pcd
     if (pcd) {
         CHECK(bz_rbm_reserve_chains(p, B));
         if (r->chain_valid && r->chain.count >= B * nh) {
-            CHECK(pad_copy(c, &r->chain, nh, B, &p->chain, nhp, B, 0.0f));
+            CHECK(bz_buf_copy_padded(c, &r->chain, nh, B, &p->chain, nhp, B, 0.0f));
             p->chain_valid = true;
         }
     }

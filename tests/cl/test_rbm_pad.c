@@ -251,35 +251,7 @@ static void resume_is_exact(void **state)
 int main(void)
 {
     make_data();
-    char path[] = "/tmp/bz-rbm-pad-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f)
-        return 1;
-    /* 16-wide tiles that any OpenCL 1.2 device builds; every product of
-     * 20^3 multiply-adds or more goes indirect */
-    fprintf(f, "{\"device\":\"*\",\"driver\":\"*\",\"clblast\":{\"Xgemm\":{\"GEMMK\":0,"
-               "\"KREG\":1,\"KWG\":16,\"KWI\":2,\"MDIMA\":8,\"MDIMC\":8,\"MWG\":16,"
-               "\"NDIMB\":8,\"NDIMC\":8,\"NWG\":16,\"SA\":0,\"SB\":0,\"STRM\":0,\"STRN\":0,"
-               "\"VWM\":2,\"VWN\":2},\"GemmRoutine\":{\"XGEMM_MIN_INDIRECT_SIZE\":20}}}\n");
-    fclose(f);
-    bz_context_options o;
-    bz_context_options_init(&o);
-    o.tuning_file = path;
-    bz_status st = bz_context_create(&o, &ctx);
-    if (st == BZ_E_NO_PLATFORM || st == BZ_E_NO_DEVICE) {
-        fprintf(stderr, "skipping: no OpenCL device (%s)\n", bz_last_error(ctx));
-        bz_context_free(ctx);
-        unlink(path);
-        return BZ_TEST_SKIP;
-    }
-    if (st != BZ_OK || !strstr(ctx->tuning_source, path)) {
-        fprintf(stderr, "context with the test's tuning: %s: %s (tuning: %s)\n", bz_strerror(st),
-                bz_last_error(ctx), ctx ? ctx->tuning_source : "-");
-        bz_context_free(ctx);
-        unlink(path);
-        return 1;
-    }
+    ctx = bz_test_open_context_tuned(BZ_TEST_TUNING_16);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plan_follows_the_tiles),
         cmocka_unit_test(same_training_as_unpadded),
@@ -287,6 +259,5 @@ int main(void)
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bz_context_free(ctx);
-    unlink(path);
     return rc;
 }
