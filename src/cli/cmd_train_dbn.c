@@ -108,7 +108,7 @@ int bz_cmd_train_dbn(int argc, char **argv)
         {"finetune-epochs", BZ_OPT_SIZE, &a.finetune_epochs, "N", "backprop epochs at most (100)"},
         {"no-pretrain", BZ_OPT_FLAG, &a.no_pretrain, NULL, "random initialisation, no RBMs"},
         {"no-pad", BZ_OPT_FLAG, &a.no_pad, NULL,
-         "pretrain the RBMs at their own sizes, not padded to the GEMM tiles"},
+         "pretrain and fine-tune at the network's own sizes, not padded to the GEMM tiles"},
         {"binarize", BZ_OPT_FLAG, &a.binarize, NULL, "threshold the inputs at 0.5"},
         {"activation", BZ_OPT_STRING, &a.activation, "A", "sigmoid or relu (fine-tuning)"},
         {"dropout", BZ_OPT_FLOAT, &a.dropout, "P", "dropout of hidden units in fine-tuning (0)"},
@@ -267,6 +267,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
     so.epochs = (unsigned)a.finetune_epochs;
     so.patience = (unsigned)a.patience;
     so.seed = (uint64_t)a.seed;
+    so.no_padding = a.no_pad;
     bz_dbn_finetune_result fr = {0};
     if ((st = bz_dbn_finetune_dist(d, tr.x, tr.labels, tr.n, va.x, va.labels, va.n, &so,
                                    on_finetune, &cs, &fr, comm))) {

@@ -99,6 +99,7 @@ void bz_dbn_free(bz_dbn *d)
     }
     for (size_t l = 0; l < BZ_DBN_MAX_LAYERS; l++)
         bz_rbm_free(d->rbm[l]);
+    bz_dbn_free(d->padded);
     bz_meta_free(&d->meta);
     free(d);
 }

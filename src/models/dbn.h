@@ -40,6 +40,9 @@ typedef struct bz_dbn {
     bz_buf labels, loss, correct;
 
     bz_meta meta;
+
+    /* the tile-aligned twin that fine-tuning runs on (dbn_pad.c), or NULL */
+    struct bz_dbn *padded;
 } bz_dbn;
 
 /* sizes: L + 1 entries, inputs first; the classifier starts from Glorot
@@ -79,6 +82,8 @@ typedef struct bz_dbn_sgd {
     unsigned patience;   /* stop after this many epochs without a better validation
                             accuracy; 0: never (the best epoch is kept either way): 10 */
     uint64_t seed;       /* 1 */
+    bool no_padding;     /* run at the network's own sizes, not padded to the GEMM
+                            tiles (dbn_pad.c): false */
 } bz_dbn_sgd;
 void bz_dbn_sgd_init(bz_dbn_sgd *o);
 
@@ -111,6 +116,18 @@ static inline uint64_t bz_dbn_dropout_stream(unsigned epoch, size_t batch, size_
 {
     return bz_rbm_stream(epoch, batch, (unsigned)(128 + layer));
 }
+
+/* Shape-aware fine-tuning (dbn_pad.c). The layer sizes sp[0..L] to train at
+ * with batch B under the GEMM tiles in force: their multiples when that
+ * pays, else the network's own. */
+void bz_dbn_pad_plan(const bz_dbn *d, size_t B, const bz_dbn_sgd *o, size_t *sp);
+/* Copies the classifier (weights, biases, velocities) into its twin of
+ * sizes sp (made or reused, work space for B rows), the extra units inert.
+ * *twin stays NULL when the twin does not fit in device memory beside the
+ * network: train unpadded then. */
+bz_status bz_dbn_pad_enter(bz_dbn *d, const size_t *sp, size_t B, bz_dbn **twin);
+/* Copies the twin's classifier back into the network. */
+bz_status bz_dbn_pad_leave(bz_dbn *d, const bz_dbn *twin);
 
 /* ---- inference ---- */
 

@@ -300,8 +300,52 @@ static bz_status snapshot_restore(bz_dbn *d, const snapshot *s)
 typedef struct ft_state {
     bz_data *x, *y;
     float *ylab, *prob, *acc;
+    size_t acc_n;
     snapshot best;
 } ft_state;
+
+/* The network an epoch's steps run on: the twin padded to the GEMM tiles in
+ * force (dbn_pad.c) when that pays and fits, else d itself. */
+static bz_status epoch_network(bz_dbn *d, size_t B, const bz_dbn_sgd *o, bz_comm *comm,
+                               bz_dbn **net)
+{
+    *net = d;
+    if (comm) /* the ranks' gradient exchange follows the network's own sizes */
+        return BZ_OK;
+    size_t sp[BZ_DBN_MAX_LAYERS + 2];
+    bz_dbn_pad_plan(d, B, o, sp);
+    bool pad = false;
+    for (size_t l = 0; l <= d->L; l++)
+        pad |= sp[l] != d->s[l];
+    bz_dbn *twin = NULL;
+    if (pad)
+        CHECK(bz_dbn_pad_enter(d, sp, B, &twin));
+    if (twin)
+        *net = twin;
+    return BZ_OK;
+}
+
+/* Sums of the per-row loss and hit accumulators of net's work space. */
+static bz_status read_sums(bz_dbn *net, ft_state *t, double *sl, double *sc)
+{
+    bz_context *c = net->ctx;
+    if (t->acc_n < net->cap) {
+        free(t->acc);
+        if (!(t->acc = malloc(net->cap * sizeof *t->acc))) {
+            t->acc_n = 0;
+            return bz_fail(c, BZ_E_NOMEM, "out of memory");
+        }
+        t->acc_n = net->cap;
+    }
+    *sl = *sc = 0;
+    CHECK(bz_buf_read(c, &net->loss, 0, t->acc, net->cap));
+    for (size_t i = 0; i < net->cap; i++)
+        *sl += t->acc[i];
+    CHECK(bz_buf_read(c, &net->correct, 0, t->acc, net->cap));
+    for (size_t i = 0; i < net->cap; i++)
+        *sc += t->acc[i];
+    return BZ_OK;
+}
 
 static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o, unsigned e,
                            bz_comm *comm, double *loss, double *train_acc)
@@ -309,11 +353,13 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     bz_context *c = d->ctx;
     size_t B = o->batch_size < n ? o->batch_size : n;
     CHECK(bz_gemm_use_batch(c, B)); /* the GEMM tiles for this batch size, if tuned */
+    bz_dbn *net;
+    CHECK(epoch_network(d, B, o, comm, &net));
     /* The same (seed, epoch) permutes both the rows and their labels. */
     CHECK(bz_data_shuffle(t->x, o->seed, e));
     CHECK(bz_data_shuffle(t->y, o->seed, e));
-    CHECK(bz_buf_fill(c, &d->loss, 0.0f, 0, d->cap));
-    CHECK(bz_buf_fill(c, &d->correct, 0.0f, 0, d->cap));
+    CHECK(bz_buf_fill(c, &net->loss, 0.0f, 0, net->cap));
+    CHECK(bz_buf_fill(c, &net->correct, 0.0f, 0, net->cap));
     size_t nb = (n + B - 1) / B;
     if (comm)
         CHECK(bz_dbn_epoch_steps_dist(d, t->x, t->y, B, o, e, comm));
@@ -321,20 +367,17 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     bz_status st = BZ_OK;
     for (size_t b = 0; !comm && b < nb && !st; b++) {
         size_t first = b * B, rows = n - first < B ? n - first : B;
-        if (!(st = bz_data_fetch_perm(t->x, first, rows, &d->A[0], t->x->dim)) &&
-            !(st = bz_data_fetch_perm(t->y, first, rows, &d->labels, t->y->dim)) &&
-            !(st = bz_dbn_sgd_step(d, rows, o, e, b, 0, rows, NULL)))
+        if (!(st = bz_data_fetch_perm(t->x, first, rows, &net->A[0], net->s[0])) &&
+            !(st = bz_data_fetch_perm(t->y, first, rows, &net->labels, t->y->dim)) &&
+            !(st = bz_dbn_sgd_step(net, rows, o, e, b, 0, rows, NULL)))
             st = bz_pace_step(c, &pace);
     }
     bz_pace_end(&pace);
     CHECK(st);
-    CHECK(bz_buf_read(c, &d->loss, 0, t->acc, d->cap));
+    if (net != d)
+        CHECK(bz_dbn_pad_leave(d, net));
     double sl = 0, sc = 0;
-    for (size_t i = 0; i < d->cap; i++)
-        sl += t->acc[i];
-    CHECK(bz_buf_read(c, &d->correct, 0, t->acc, d->cap));
-    for (size_t i = 0; i < d->cap; i++)
-        sc += t->acc[i];
+    CHECK(read_sums(net, t, &sl, &sc));
     if (comm) {
         /* Every rank's rows: the same figures (and divergence verdict)
          * everywhere. */
@@ -401,12 +444,6 @@ bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels,
         /* Reserve inside the loop: validation reserves the same rows. */
         if ((st = bz_dbn_reserve(d, B > 1000 ? B : 1000)))
             goto out;
-        free(t.acc);
-        t.acc = malloc(d->cap * sizeof *t.acc);
-        if (!t.acc) {
-            st = bz_fail(c, BZ_E_NOMEM, "out of memory");
-            goto out;
-        }
         if ((st = run_epoch(d, &t, n, o, e, comm, &loss, &tacc)) || (st = bz_finish(c)))
             goto out;
         double secs = bz_mono_s() - te; /* training only, validation excluded */
