@@ -28,6 +28,8 @@ typedef struct dbn_args {
 typedef struct cb_state {
     const dbn_args *a;
     const bz_dbn *d;
+    double *epoch_s; /* each fine-tuning epoch's training pass, for --json */
+    size_t n_epochs, cap_epochs;
 } cb_state;
 
 static void on_pretrain(void *user, size_t layer, unsigned epoch, const bz_rbm_epoch_stats *st)
@@ -44,6 +46,16 @@ static void on_pretrain(void *user, size_t layer, unsigned epoch, const bz_rbm_e
 static void on_finetune(void *user, const bz_dbn_epoch_info *e)
 {
     cb_state *s = user;
+    if (s->n_epochs == s->cap_epochs) {
+        size_t cap = s->cap_epochs ? 2 * s->cap_epochs : 64;
+        double *p = realloc(s->epoch_s, cap * sizeof *p);
+        if (p) {
+            s->epoch_s = p;
+            s->cap_epochs = cap;
+        }
+    }
+    if (s->n_epochs < s->cap_epochs)
+        s->epoch_s[s->n_epochs++] = e->seconds;
     if (s->a->quiet)
         return;
     fprintf(stderr, "finetune epoch %u/%zu: loss %.4f, train acc %.4f, val acc %.4f, %.2f s\n",
@@ -186,6 +198,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
     bz_context *ctx = NULL;
     bz_dbn *d = NULL;
+    cb_state cs = {&a, NULL, NULL, 0, 0};
     int rc = 1;
     if (bz_cli_load("train dbn", a.data, &prep, &all))
         return 1;
@@ -240,7 +253,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
         fprintf(stderr, "data-parallel over %d ranks: up to %zu rows of each batch of %zu "
                         "(pretraining %zu) per rank\n", comm->size,
                 (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch, a.rbm_batch);
-    cb_state cs = {&a, d};
+    cs.d = d;
     double t0 = bz_now(), pre_s = 0;
     if (!a.no_pretrain) {
         bz_rbm_train_options ro;
@@ -312,6 +325,10 @@ static int train_dbn_with(void *args, bz_comm *comm)
         json_object_object_add(o, "finetune_seconds", json_object_new_double(fr.seconds));
         json_object_object_add(o, "finetune_seconds_per_epoch",
                                json_object_new_double(fr.seconds_per_epoch));
+        json_object *es = json_object_new_array();
+        for (size_t i = 0; i < cs.n_epochs; i++)
+            json_object_array_add(es, json_object_new_double(cs.epoch_s[i]));
+        json_object_object_add(o, "finetune_epoch_seconds", es);
         json_object_object_add(o, "epochs_run", json_object_new_int((int)fr.epochs_run));
         json_object_object_add(o, "best_epoch", json_object_new_int((int)fr.best_epoch));
         json_object_object_add(o, "device", json_object_new_string(bz_device_name(ctx)));
@@ -321,6 +338,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
     }
     rc = 0;
 out:
+    free(cs.epoch_s);
     bz_dbn_free(d);
     bz_context_free(ctx);
     bz_dataset_free(&all);

@@ -7,7 +7,10 @@ Same work per epoch as boltzcl: minibatch SGD with momentum on softmax
 cross-entropy, the 90% training part of Fashion-MNIST's training split
 (--val-split 0.1), in shuffled minibatches, followed by one pass over the
 validation rows for the accuracy that early stopping reads.  Data is on the
-device before the clock starts.  Prints one JSON object on stdout.
+device before the clock starts.  finetune_epoch_seconds is the training pass
+alone, as boltzcl reports it; epoch_with_validation_seconds adds the
+validation pass.  Both are the best of --epochs timed epochs after a
+warm-up one.  Prints one JSON object on stdout.
 
   python3 tools/bench/torch_dbn.py [--device cpu|cuda] [--threads 2] [--batch 32]
 """
@@ -71,6 +74,7 @@ def main():
             torch.cuda.synchronize()
 
     def epoch():
+        t0 = time.perf_counter()
         net.train()
         order = torch.randperm(len(xt), device=dev)
         for i in range(0, len(xt), args.batch):
@@ -79,23 +83,27 @@ def main():
             loss = loss_fn(net(xt[idx]), yt[idx])
             loss.backward()
             opt.step()
+        sync()
+        train_s = time.perf_counter() - t0
         net.eval()
         with torch.no_grad():
             acc = (net(xv).argmax(1) == yv).float().mean().item()
-        return acc
+        return train_s, acc
 
     epoch()  # warm-up (allocator, kernels, thread pool)
     sync()
-    best, acc = 1e30, 0.0
+    best, best_all, acc = 1e30, 1e30, 0.0
     for _ in range(args.epochs):
         t0 = time.perf_counter()
-        acc = epoch()
+        train_s, acc = epoch()
         sync()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, train_s)
+        best_all = min(best_all, time.perf_counter() - t0)
     dev_name = torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu"
     print(json.dumps({"device": dev_name, "torch": torch.__version__,
                       "threads": torch.get_num_threads(), "layers": sizes,
                       "batch": args.batch, "finetune_epoch_seconds": best,
+                      "epoch_with_validation_seconds": best_all,
                       "val_accuracy": acc, "loadavg": os.getloadavg()[0]}))
 
 
