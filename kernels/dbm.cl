@@ -14,10 +14,11 @@ __kernel void dbm_mf_update(__global float *mu, __global float *delta, __global 
                             __global const float *b, __global const float *bias, const uint rows,
                             const uint cols, const uint has_b)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t j = get_global_id(0), r = get_global_id(1);
+    if (j >= cols || r >= rows)
         return;
-    float z = a[i] + bias[i % cols];
+    size_t i = r * cols + j;
+    float z = a[i] + bias[j];
     if (has_b)
         z += b[i];
     float m = bz_sigmoid(z);
@@ -37,10 +38,10 @@ __kernel void dbm_sample_layer(__global float *sample, __global const float *a,
                                const uint flags, const float beta, const ulong seed,
                                const ulong stream, const ulong offset)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t j = get_global_id(0), r = get_global_id(1);
+    if (j >= cols || r >= rows)
         return;
-    uint j = (uint)(i % cols);
+    size_t i = r * cols + j;
     float z = a[i] + bias[j];
     if (flags & 1u)
         z += b[i];

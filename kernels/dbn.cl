@@ -7,10 +7,11 @@
 __kernel void bias_relu(__global float *y, __global const float *x, __global const float *b,
                         const uint rows, const uint cols)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t j = get_global_id(0), r = get_global_id(1);
+    if (j >= cols || r >= rows)
         return;
-    y[i] = fmax(x[i] + b[i % cols], 0.0f);
+    size_t i = r * cols + j;
+    y[i] = fmax(x[i] + b[j], 0.0f);
 }
 
 // Row-wise softmax of x + b. y may alias x.

@@ -5,20 +5,22 @@
 __kernel void bias_sigmoid(__global float *y, __global const float *x, __global const float *b,
                            const uint rows, const uint cols)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t j = get_global_id(0), r = get_global_id(1);
+    if (j >= cols || r >= rows)
         return;
-    y[i] = bz_sigmoid(x[i] + b[(uint)i % cols]);
+    size_t i = r * cols + j;
+    y[i] = bz_sigmoid(x[i] + b[j]);
 }
 
 // y = x + b: the mean of Gaussian units with unit variance. y may alias x.
 __kernel void bias_add(__global float *y, __global const float *x, __global const float *b,
                        const uint rows, const uint cols)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t j = get_global_id(0), r = get_global_id(1);
+    if (j >= cols || r >= rows)
         return;
-    y[i] = x[i] + b[i % cols];
+    size_t i = r * cols + j;
+    y[i] = x[i] + b[j];
 }
 
 // y = sigmoid(scale * (x + b)) with a separate base bias term:
@@ -28,10 +30,10 @@ __kernel void bias_sigmoid_tempered(__global float *y, __global const float *x,
                                     __global const float *b, __global const float *base,
                                     const uint rows, const uint cols, const float scale)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t j = get_global_id(0), r = get_global_id(1);
+    if (j >= cols || r >= rows)
         return;
-    uint j = (uint)(i % cols);
+    size_t i = r * cols + j;
     float z = scale * (x[i] + b[j]);
     if (base)
         z += (1.0f - scale) * base[j];
@@ -46,13 +48,10 @@ __kernel void gather_rows(__global float *out, __global const float *x, __global
                           const uint idx_off, const uint rows, const uint cols,
                           const uint out_pitch)
 {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * cols)
+    size_t c = get_global_id(0), r = get_global_id(1);
+    if (c >= cols || r >= rows)
         return;
-    // 32-bit division: the launcher keeps rows * cols below 2^32, and 64-bit
-    // division is several times slower on CPU devices.
-    uint r = (uint)i / cols, c = (uint)i - r * cols;
-    out[(size_t)r * out_pitch + c] = x[(size_t)idx[idx_off + r] * cols + c];
+    out[r * out_pitch + c] = x[(size_t)idx[idx_off + r] * cols + c];
 }
 
 // y = a * x (element-wise scale), y may alias x.

@@ -155,15 +155,25 @@ bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t glo
     return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", name);
 }
 
-bz_status bz_launch2d(bz_context *ctx, cl_kernel k, const char *name, size_t g0, size_t g1,
-                      size_t l0, size_t l1)
+bz_status bz_launch_rows(bz_context *ctx, cl_kernel k, const char *name, size_t rows,
+                         size_t cols)
 {
-    if (g0 == 0 || g1 == 0)
+    if (rows == 0 || cols == 0)
         return BZ_OK;
+    /* A work-group of up to wg items: a row's columns, or several short
+     * rows (l0 a power of two, so wg / l0 divides wg evenly). */
+    size_t wg = ctx->wg_elementwise, l0 = 1;
+    while (l0 < cols && l0 < wg)
+        l0 *= 2;
+    size_t l1 = wg / l0 < rows ? wg / l0 : rows;
+    if (l1 == 0)
+        l1 = 1;
     size_t local[2] = {l0, l1};
-    size_t global[2] = {(g0 + l0 - 1) / l0 * l0, (g1 + l1 - 1) / l1 * l1};
+    size_t global[2] = {(cols + l0 - 1) / l0 * l0, (rows + l1 - 1) / l1 * l1};
     if (bz_fault_hit(ctx))
         return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueNDRangeKernel(%s): injected fault", name);
+    double t0 = bz_prof_begin(ctx);
     cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, NULL);
+    bz_prof_end(ctx, name, t0);
     return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", name);
 }

@@ -206,7 +206,12 @@ void bz_pace_end(bz_pacer *p);
 
 /* Launches a 1-D kernel over `global` items (rounded up to the work-group). */
 bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global);
-bz_status bz_launch2d(bz_context *ctx, cl_kernel k, const char *name, size_t g0, size_t g1,
-                      size_t l0, size_t l1);
+/* Launches a kernel over a rows x cols grid: dimension 0 the column j,
+ * dimension 1 the row r (both rounded up to the work-group, which the kernel
+ * guards against). Kernels of per-column operands (biases) take j from the
+ * grid instead of i % cols: integer division does not vectorise on CPU
+ * devices, and it cost as much as the work of such a kernel there. */
+bz_status bz_launch_rows(bz_context *ctx, cl_kernel k, const char *name, size_t rows,
+                         size_t cols);
 
 #endif

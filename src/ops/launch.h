@@ -37,4 +37,15 @@ bz_status bz_ops_fits(bz_context *ctx, const char *name, const bz_buf *b, size_t
         return bz_launch1d(ctx, k_, name, global);                                        \
     } while (0)
 
+/* The same over a rows x cols grid (bz_launch_rows). */
+#define RUN_ROWS(name, rows, cols, ...)                                                   \
+    do {                                                                                  \
+        const bz_kernel_arg args_[] = {__VA_ARGS__};                                      \
+        cl_kernel k_;                                                                     \
+        bz_status st_ = bz_ops_set_args(ctx, name, &k_, args_, sizeof args_ / sizeof *args_); \
+        if (st_)                                                                          \
+            return st_;                                                                   \
+        return bz_launch_rows(ctx, k_, name, rows, cols);                                 \
+    } while (0)
+
 #endif

@@ -18,7 +18,7 @@ bz_status bz_op_bias_sigmoid(bz_context *ctx, bz_buf *y, const bz_buf *x, const 
     CHECK(bz_ops_fits(ctx, "bias_sigmoid", y, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_sigmoid", x, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_sigmoid", b, cols));
-    RUN1D("bias_sigmoid", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
+    RUN_ROWS("bias_sigmoid", rows, cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
 }
 
 bz_status bz_op_bias_add(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,
@@ -27,7 +27,7 @@ bz_status bz_op_bias_add(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_b
     CHECK(bz_ops_fits(ctx, "bias_add", y, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_add", x, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_add", b, cols));
-    RUN1D("bias_add", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
+    RUN_ROWS("bias_add", rows, cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
 }
 
 bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *x,
@@ -38,7 +38,7 @@ bz_status bz_op_bias_sigmoid_tempered(bz_context *ctx, bz_buf *y, const bz_buf *
     CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", x, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", b, cols));
     CHECK(bz_ops_fits(ctx, "bias_sigmoid_tempered", base, cols));
-    RUN1D("bias_sigmoid_tempered", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_BUF(base),
+    RUN_ROWS("bias_sigmoid_tempered", rows, cols, A_BUF(y), A_BUF(x), A_BUF(b), A_BUF(base),
           A_U32(rows), A_U32(cols), A_F32(scale));
 }
 
@@ -67,7 +67,7 @@ bz_status bz_op_gather_rows(bz_context *ctx, bz_buf *out, size_t out_pitch, cons
                        cols);
     CHECK(bz_ops_fits(ctx, "gather_rows", out, rows ? (rows - 1) * out_pitch + cols : 0));
     CHECK(bz_ops_fits(ctx, "gather_rows", idx, idx_off + rows));
-    RUN1D("gather_rows", rows * cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(idx_off),
+    RUN_ROWS("gather_rows", rows, cols, A_BUF(out), A_BUF(x), A_BUF(idx), A_U32(idx_off),
           A_U32(rows), A_U32(cols), A_U32(out_pitch));
 }
 

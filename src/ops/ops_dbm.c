@@ -15,7 +15,7 @@ bz_status bz_op_dbm_mf_update(bz_context *ctx, bz_buf *mu, bz_buf *delta, const 
     CHECK(bz_ops_fits(ctx, n, bias, cols));
     if (b)
         CHECK(bz_ops_fits(ctx, n, b, e));
-    RUN1D(n, e, A_BUF(mu), A_BUF(delta), A_BUF(a), A_BUF(b ? b : a), A_BUF(bias), A_U32(rows),
+    RUN_ROWS(n, rows, cols, A_BUF(mu), A_BUF(delta), A_BUF(a), A_BUF(b ? b : a), A_BUF(bias), A_U32(rows),
           A_U32(cols), A_U32(b != NULL));
 }
 
@@ -35,7 +35,7 @@ bz_status bz_op_dbm_sample_layer(bz_context *ctx, bz_buf *sample, const bz_buf *
     if (sample == a || sample == b)
         return bz_fail(ctx, BZ_E_INVALID_ARG, "%s: the sample may not alias an input", n);
     unsigned flags = (b ? 1u : 0u) | (base ? 2u : 0u);
-    RUN1D(n, e, A_BUF(sample), A_BUF(a), A_BUF(b ? b : a), A_BUF(bias), A_BUF(base ? base : bias),
+    RUN_ROWS(n, rows, cols, A_BUF(sample), A_BUF(a), A_BUF(b ? b : a), A_BUF(bias), A_BUF(base ? base : bias),
           A_U32(rows), A_U32(cols), A_U32(flags), A_F32(beta), A_U64(pos.seed), A_U64(pos.stream),
           A_U64(pos.offset));
 }

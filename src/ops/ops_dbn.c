@@ -10,7 +10,7 @@ bz_status bz_op_bias_relu(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_
     CHECK(bz_ops_fits(ctx, "bias_relu", y, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_relu", x, rows * cols));
     CHECK(bz_ops_fits(ctx, "bias_relu", b, cols));
-    RUN1D("bias_relu", rows * cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
+    RUN_ROWS("bias_relu", rows, cols, A_BUF(y), A_BUF(x), A_BUF(b), A_U32(rows), A_U32(cols));
 }
 
 bz_status bz_op_bias_softmax(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,

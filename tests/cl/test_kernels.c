@@ -70,6 +70,38 @@ static void test_sigmoid(void **state)
     bz_buf_release(&dy);
 }
 
+/* The rows x cols grid launcher (bz_launch_rows) at shapes where its
+ * work-groups run past the rows or the columns, or hold several short rows:
+ * every element gets its own column's bias, exactly once. */
+static void test_row_grid_shapes(void **state)
+{
+    (void)state;
+    const size_t shapes[][2] = {{1, 1}, {5, 3}, {300, 3}, {2, 300}, {37, 101}, {3, 1000}, {1, 257}};
+    for (size_t s_ = 0; s_ < sizeof shapes / sizeof *shapes; s_++) {
+        size_t R = shapes[s_][0], C = shapes[s_][1], N = R * C;
+        float *x = malloc(N * sizeof *x), *b = malloc(C * sizeof *b), *y = malloc(N * sizeof *y);
+        assert_true(x && b && y);
+        for (size_t i = 0; i < N; i++)
+            x[i] = (float)i;
+        for (size_t j = 0; j < C; j++)
+            b[j] = 0.25f * (float)(j + 1);
+        bz_buf dx, db;
+        up(&dx, x, N);
+        up(&db, b, C);
+        assert_int_equal(bz_op_bias_add(ctx, &dx, &dx, &db, R, C), BZ_OK);
+        down(&dx, y, N);
+        for (size_t i = 0; i < N; i++)
+            if (y[i] != x[i] + b[i % C])
+                fail_msg("%zu x %zu: element %zu is %g, expected %g", R, C, i, (double)y[i],
+                         (double)(x[i] + b[i % C]));
+        bz_buf_release(&dx);
+        bz_buf_release(&db);
+        free(x);
+        free(b);
+        free(y);
+    }
+}
+
 static void test_rng_bits(void **state)
 {
     (void)state;
@@ -520,7 +552,8 @@ int main(void)
 {
     ctx = bz_test_open_context();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sigmoid),          cmocka_unit_test(test_rng_bits),
+        cmocka_unit_test(test_sigmoid),          cmocka_unit_test(test_row_grid_shapes),
+        cmocka_unit_test(test_rng_bits),
         cmocka_unit_test(test_bernoulli_exact),  cmocka_unit_test(test_bernoulli_stats),
         cmocka_unit_test(test_gaussian),         cmocka_unit_test(test_fused_sigmoid_bernoulli),
         cmocka_unit_test(test_updates),          cmocka_unit_test(test_reductions),
