@@ -6,6 +6,8 @@
 #include <clblast_c.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 const char *bz_clblast_status_name(int code)
 {
@@ -36,6 +38,85 @@ const char *bz_clblast_status_name(int code)
     default: return "CLBlastUnknownStatus";
     }
 #undef S
+}
+
+/*
+ * CLBlast's indirect GEMM needs a temporary buffer whenever it copies an
+ * operand (a transpose, or padding up to the tiles). Left to itself it
+ * allocates one for every product and frees it after; on POCL that is a
+ * fresh host allocation each time, which the kernels then fault in page by
+ * page: at DBN fine-tuning's batch of 32 that was three allocations and
+ * about 1.5 MB of new pages per step. The context keeps one buffer instead,
+ * grown to the largest need, and remembers CLBlast's size for each product
+ * (computing one costs as much host work as launching the product). In-order
+ * queues run one product's copies before the next product's, so one buffer
+ * serves them all.
+ */
+#define BZ_GEMM_SIZES 32
+
+typedef struct gemm_size {
+    size_t key[11];
+    unsigned long generation; /* bz_tuning_generation() when computed */
+    size_t bytes;
+    bool valid;
+} gemm_size;
+
+struct bz_gemm_temp {
+    cl_mem mem;
+    size_t bytes;
+    gemm_size sizes[BZ_GEMM_SIZES];
+    size_t next; /* the entry replaced next */
+};
+
+/* The temporary buffer for this product, or NULL to let CLBlast allocate
+ * (none needed, or ours could not be made). */
+static cl_mem temp_for(bz_context *ctx, CLBlastTranspose ta, CLBlastTranspose tb, size_t m,
+                       size_t n, size_t k, size_t a_off, size_t lda, size_t b_off, size_t ldb,
+                       size_t c_off, size_t ldc)
+{
+    struct bz_gemm_temp *t = ctx->gemm_temp;
+    if (!t && !(t = ctx->gemm_temp = calloc(1, sizeof *t)))
+        return NULL;
+    const size_t key[11] = {(size_t)ta, (size_t)tb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc};
+    const unsigned long gen = bz_tuning_generation();
+    gemm_size *e = NULL;
+    for (size_t i = 0; i < BZ_GEMM_SIZES && !e; i++)
+        if (t->sizes[i].valid && t->sizes[i].generation == gen &&
+            !memcmp(t->sizes[i].key, key, sizeof key))
+            e = &t->sizes[i];
+    if (!e) {
+        size_t bytes = 0;
+        cl_command_queue q = ctx->queue;
+        if (CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, ta, tb, m, n, k, a_off, lda, b_off,
+                                       ldb, c_off, ldc, &q, &bytes) != CLBlastSuccess)
+            return NULL;
+        e = &t->sizes[t->next++ % BZ_GEMM_SIZES];
+        memcpy(e->key, key, sizeof key);
+        e->generation = gen;
+        e->bytes = bytes;
+        e->valid = true;
+    }
+    if (e->bytes == 0)
+        return NULL;
+    if (e->bytes > t->bytes) {
+        /* Commands still queued keep the old buffer alive until they ran. */
+        if (t->mem)
+            clReleaseMemObject(t->mem);
+        cl_int rc;
+        t->mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, e->bytes, NULL, &rc);
+        t->bytes = rc == CL_SUCCESS ? e->bytes : 0;
+        if (rc != CL_SUCCESS)
+            t->mem = NULL;
+    }
+    return t->mem;
+}
+
+static void temp_free(bz_context *ctx)
+{
+    if (ctx->gemm_temp && ctx->gemm_temp->mem)
+        clReleaseMemObject(ctx->gemm_temp->mem);
+    free(ctx->gemm_temp);
+    ctx->gemm_temp = NULL;
 }
 
 bz_status bz_sgemm(bz_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
@@ -69,10 +150,17 @@ bz_status bz_sgemm(bz_context *ctx, bool trans_a, bool trans_b, size_t m, size_t
      * kernel stores C column-major, so a row-major call costs a transposing
      * copy of C on the way out (and on the way in when beta != 0); this form
      * skips both, which saved 10-25% of every RBM product on POCL. */
-    CLBlastStatusCode s = CLBlastSgemm(
-        CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, alpha, b->mem, b_off, ldb,
-        a->mem, a_off, lda, beta, c->mem, c_off, ldc, &q, NULL);
+    const CLBlastTranspose ta = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
+                           tb = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    cl_mem temp = temp_for(ctx, ta, tb, n, m, k, b_off, ldb, a_off, lda, c_off, ldc);
+    CLBlastStatusCode s =
+        temp ? CLBlastSgemmWithTempBuffer(CLBlastLayoutColMajor, ta, tb, n, m, k, alpha, b->mem,
+                                          b_off, ldb, a->mem, a_off, lda, beta, c->mem, c_off,
+                                          ldc, &q, NULL, temp)
+             : CLBlastInsufficientMemoryTemp;
+    if (s == CLBlastInsufficientMemoryTemp) /* none, or a size CLBlast disowns */
+        s = CLBlastSgemm(CLBlastLayoutColMajor, ta, tb, n, m, k, alpha, b->mem, b_off, ldb,
+                         a->mem, a_off, lda, beta, c->mem, c_off, ldc, &q, NULL);
     if (ctx->profile) {
         char name[80];
         snprintf(name, sizeof name, "sgemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N',
@@ -155,6 +243,7 @@ bz_status bz_gemm_use_batch(bz_context *ctx, size_t batch)
 
 void bz_gemm_forget_device(bz_context *ctx)
 {
+    temp_free(ctx);
     bz_tuning_forget(ctx);
     CLBlastClearCache();
 }

@@ -108,6 +108,9 @@ struct bz_context {
     char tuning_source[640];
     struct bz_tuning_state *tuning; /* tuning/apply.h; NULL when none was read */
 
+    /* CLBlast's temporary buffer, kept between products (blas/gemm.c) */
+    struct bz_gemm_temp *gemm_temp;
+
     /* BOLTZCL_PROFILE=1: every launch is timed (synchronously) per name and
      * the totals are logged when the context is freed */
     bool profile;

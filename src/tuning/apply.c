@@ -33,6 +33,12 @@ void bz_tuning_target_of(const bz_context *ctx, bz_tuning_target *t)
  * between threads here can only choose which checked set runs a product,
  * never its result. */
 static const bz_context *params_owner;
+static _Atomic unsigned long generation;
+
+unsigned long bz_tuning_generation(void)
+{
+    return generation;
+}
 
 int bz_tuning_apply_params(bz_context *ctx, const bz_tune_params *p, char *why, size_t size)
 {
@@ -50,6 +56,7 @@ int bz_tuning_apply_params(bz_context *ctx, const bz_tune_params *p, char *why, 
         }
         CLBlastStatusCode s = CLBlastOverrideParameters(
             ctx->dev.id, d->name, CLBlastPrecisionSingle, d->n, (const char **)d->params, p->v[k]);
+        generation++;
         if (s != CLBlastSuccess) {
             snprintf(why, size, "%s: CLBlastOverrideParameters failed: %s (%d)", d->name,
                      bz_clblast_status_name(s), (int)s);

@@ -18,6 +18,11 @@ void bz_tuning_target_of(const bz_context *ctx, bz_tuning_target *t);
  * counted. Returns the number refused, the last reason in why. */
 int bz_tuning_apply_params(bz_context *ctx, const bz_tune_params *p, char *why, size_t size);
 
+/* Counts the overrides of CLBlast's parameters in this process (they hold
+ * for every context on the device): what depends on the parameters in force,
+ * such as the temporary-buffer sizes blas/gemm.c remembers, compares it. */
+unsigned long bz_tuning_generation(void);
+
 /* Looks the device up along the search path and applies the best entry,
  * recording it in ctx->tuning_source. Never fails: a bad file or entry is a
  * warning. Returns true when CLBlast parameters were overridden. */

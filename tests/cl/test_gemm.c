@@ -18,64 +18,102 @@
 
 static bz_context *ctx;
 
-static void check_case(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, float beta,
-                       size_t off, size_t pad)
+/* One product: host operands, their device copies, and the reference. */
+typedef struct gemm_case {
+    bool ta, tb;
+    size_t m, n, k, off, pad, lda, ldb, ldc, na, nb, nc;
+    float alpha, beta;
+    float *a, *b, *c, *r, *absr, *aa, *ab;
+    bz_buf da, db, dc;
+} gemm_case;
+
+static void case_prepare(gemm_case *g, bool ta, bool tb, size_t m, size_t n, size_t k,
+                         float alpha, float beta, size_t off, size_t pad)
 {
+    *g = (gemm_case){.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .off = off, .pad = pad,
+                     .alpha = alpha, .beta = beta};
     size_t a_rows = ta ? k : m, a_cols = ta ? m : k;
     size_t b_rows = tb ? n : k, b_cols = tb ? k : n;
-    size_t lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
-    size_t na = off + a_rows * lda, nb = off + b_rows * ldb, nc = off + m * ldc;
-    float *a = malloc(na * 4), *b = malloc(nb * 4), *c = malloc(nc * 4), *r = malloc(nc * 4);
-    float *absr = malloc(nc * 4), *aa = malloc(na * 4), *ab = malloc(nb * 4);
-    assert_non_null(a);
-    assert_non_null(absr);
+    g->lda = a_cols + pad;
+    g->ldb = b_cols + pad;
+    g->ldc = n + pad;
+    g->na = off + a_rows * g->lda;
+    g->nb = off + b_rows * g->ldb;
+    g->nc = off + m * g->ldc;
+    g->a = malloc(g->na * 4);
+    g->b = malloc(g->nb * 4);
+    g->c = malloc(g->nc * 4);
+    g->r = malloc(g->nc * 4);
+    g->absr = malloc(g->nc * 4);
+    g->aa = malloc(g->na * 4);
+    g->ab = malloc(g->nb * 4);
+    assert_true(g->a && g->b && g->c && g->r && g->absr && g->aa && g->ab);
     unsigned long long s = m * 131 + n * 17 + k;
-    for (size_t i = 0; i < na; i++)
-        aa[i] = fabsf(a[i] = bz_test_rand(&s) * 2 - 1);
-    for (size_t i = 0; i < nb; i++)
-        ab[i] = fabsf(b[i] = bz_test_rand(&s) * 2 - 1);
-    for (size_t i = 0; i < nc; i++) {
-        c[i] = r[i] = bz_test_rand(&s) * 2 - 1;
-        absr[i] = fabsf(c[i]);
+    for (size_t i = 0; i < g->na; i++)
+        g->aa[i] = fabsf(g->a[i] = bz_test_rand(&s) * 2 - 1);
+    for (size_t i = 0; i < g->nb; i++)
+        g->ab[i] = fabsf(g->b[i] = bz_test_rand(&s) * 2 - 1);
+    for (size_t i = 0; i < g->nc; i++) {
+        g->c[i] = g->r[i] = bz_test_rand(&s) * 2 - 1;
+        g->absr[i] = fabsf(g->c[i]);
     }
-    bz_buf da, db, dc;
-    assert_int_equal(bz_buf_alloc(ctx, &da, na), BZ_OK);
-    assert_int_equal(bz_buf_alloc(ctx, &db, nb), BZ_OK);
-    assert_int_equal(bz_buf_alloc(ctx, &dc, nc), BZ_OK);
-    assert_int_equal(bz_buf_write(ctx, &da, 0, a, na), BZ_OK);
-    assert_int_equal(bz_buf_write(ctx, &db, 0, b, nb), BZ_OK);
-    assert_int_equal(bz_buf_write(ctx, &dc, 0, c, nc), BZ_OK);
-    bz_status st = bz_sgemm(ctx, ta, tb, m, n, k, alpha, &da, off, lda, &db, off, ldb, beta, &dc,
-                            off, ldc);
+    assert_int_equal(bz_buf_alloc(ctx, &g->da, g->na), BZ_OK);
+    assert_int_equal(bz_buf_alloc(ctx, &g->db, g->nb), BZ_OK);
+    assert_int_equal(bz_buf_alloc(ctx, &g->dc, g->nc), BZ_OK);
+    assert_int_equal(bz_buf_write(ctx, &g->da, 0, g->a, g->na), BZ_OK);
+    assert_int_equal(bz_buf_write(ctx, &g->db, 0, g->b, g->nb), BZ_OK);
+    assert_int_equal(bz_buf_write(ctx, &g->dc, 0, g->c, g->nc), BZ_OK);
+}
+
+/* Enqueues the product; nothing waits for it. */
+static void case_run(gemm_case *g)
+{
+    bz_status st = bz_sgemm(ctx, g->ta, g->tb, g->m, g->n, g->k, g->alpha, &g->da, g->off, g->lda,
+                            &g->db, g->off, g->ldb, g->beta, &g->dc, g->off, g->ldc);
     if (st)
         fail_msg("sgemm failed: %s", bz_last_error(ctx));
-    assert_int_equal(bz_buf_read(ctx, &dc, 0, c, nc), BZ_OK);
-    bz_ref_sgemm(ta, tb, m, n, k, alpha, a + off, lda, b + off, ldb, beta, r + off, ldc);
+}
+
+static void case_verify(gemm_case *g)
+{
+    const size_t m = g->m, n = g->n, k = g->k, off = g->off, ldc = g->ldc;
+    assert_int_equal(bz_buf_read(ctx, &g->dc, 0, g->c, g->nc), BZ_OK);
+    bz_ref_sgemm(g->ta, g->tb, m, n, k, g->alpha, g->a + off, g->lda, g->b + off, g->ldb, g->beta,
+                 g->r + off, ldc);
     /* Magnitude bound from |A||B|. */
-    bz_ref_sgemm(ta, tb, m, n, k, fabsf(alpha), aa + off, lda, ab + off, ldb, fabsf(beta),
-                 absr + off, ldc);
+    bz_ref_sgemm(g->ta, g->tb, m, n, k, fabsf(g->alpha), g->aa + off, g->lda, g->ab + off,
+                 g->ldb, fabsf(g->beta), g->absr + off, ldc);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < ldc; j++) {
             size_t p = off + i * ldc + j;
-            double tol = j < n ? 1e-5 * sqrt((double)k + 1) * absr[p] + 1e-6 : 0.0;
-            if (!(fabs((double)c[p] - r[p]) <= tol))
+            double tol = j < n ? 1e-5 * sqrt((double)k + 1) * g->absr[p] + 1e-6 : 0.0;
+            if (!(fabs((double)g->c[p] - g->r[p]) <= tol))
                 fail_msg("sgemm %c%c %zux%zux%zu off %zu pad %zu: C[%zu,%zu] = %.8g, ref %.8g",
-                         ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, off, pad, i, j, (double)c[p],
-                         (double)r[p]);
+                         g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', m, n, k, off, g->pad, i, j,
+                         (double)g->c[p], (double)g->r[p]);
         }
     /* Nothing before the offset was touched. */
     for (size_t i = 0; i < off; i++)
-        assert_true(c[i] == r[i]);
-    bz_buf_release(&da);
-    bz_buf_release(&db);
-    bz_buf_release(&dc);
-    free(a);
-    free(b);
-    free(c);
-    free(r);
-    free(absr);
-    free(aa);
-    free(ab);
+        assert_true(g->c[i] == g->r[i]);
+    bz_buf_release(&g->da);
+    bz_buf_release(&g->db);
+    bz_buf_release(&g->dc);
+    free(g->a);
+    free(g->b);
+    free(g->c);
+    free(g->r);
+    free(g->absr);
+    free(g->aa);
+    free(g->ab);
+}
+
+static void check_case(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, float beta,
+                       size_t off, size_t pad)
+{
+    gemm_case g;
+    case_prepare(&g, ta, tb, m, n, k, alpha, beta, off, pad);
+    case_run(&g);
+    case_verify(&g);
 }
 
 static void test_transposes_odd_shapes(void **state)
@@ -96,6 +134,25 @@ static void test_rbm_shapes(void **state)
     check_case(false, false, 100, 500, 784, 1.0f, 0.0f, 0, 0);
     check_case(false, true, 100, 784, 500, 1.0f, 0.0f, 0, 0);
     check_case(true, false, 784, 500, 200, 0.01f, 0.9f, 0, 0);
+}
+
+/* Products queued back to back, none waited for, that copy operands into
+ * CLBlast's temporary buffer (transposes, padding to the tiles; on the
+ * shipped POCL tuning every product from 270^3 multiply-adds up runs the
+ * indirect kernel): one buffer serves them all, and it grows between the
+ * first and the second while the first may still be queued. */
+static void test_queued_products_share_temp(void **state)
+{
+    (void)state;
+    gemm_case g[4];
+    case_prepare(&g[0], false, true, 300, 301, 302, 1.0f, 0.0f, 0, 0);
+    case_prepare(&g[1], true, false, 420, 310, 330, 0.5f, 0.9f, 3, 1);
+    case_prepare(&g[2], true, true, 301, 299, 300, 1.0f, -1.0f, 0, 2);
+    case_prepare(&g[3], false, true, 300, 301, 302, 1.0f, 0.0f, 0, 0);
+    for (size_t i = 0; i < 4; i++)
+        case_run(&g[i]);
+    for (size_t i = 0; i < 4; i++)
+        case_verify(&g[i]);
 }
 
 static void test_k_zero_and_errors(void **state)
@@ -121,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transposes_odd_shapes),
         cmocka_unit_test(test_rbm_shapes),
+        cmocka_unit_test(test_queued_products_share_temp),
         cmocka_unit_test(test_k_zero_and_errors),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
