@@ -18,16 +18,20 @@ __kernel void momentum_update(__global float *w, __global float *vel, __global c
 // velocity -= lr * decay * w; w += velocity. Saves a pass over W per step.
 // Without weight decay the velocity is already final and is not stored again:
 // the kernel is memory-bound, and that store is a quarter of its traffic.
-__kernel void decay_apply(__global float *w, __global float *vel, const uint n,
-                          const float lr_decay)
+inline void bz_decay_step(__global float *w, __global float *vel, size_t i, float lr_decay)
 {
-    size_t i = get_global_id(0);
-    if (i >= n)
-        return;
     float v = vel[i] - lr_decay * w[i];
     if (lr_decay != 0.0f)
         vel[i] = v;
     w[i] += v;
+}
+
+__kernel void decay_apply(__global float *w, __global float *vel, const uint n,
+                          const float lr_decay)
+{
+    size_t i = get_global_id(0);
+    if (i < n)
+        bz_decay_step(w, vel, i, lr_decay);
 }
 
 // Rank-1 update W[m x n] += a * x y^T, for batch size 1 and online learning.
@@ -50,14 +54,28 @@ inline void bz_bias_step(__global float *bias, __global float *vel, size_t j, fl
     bias[j] += v;
 }
 
-// A bias step from a batch of deltas, velocity = momentum * velocity + a *
-// sum_r x[r, j]; bias += velocity: col_sums followed by decay_apply in one
-// launch, for the layers of DBN fine-tuning (on a CPU device a launch costs
-// more than these few hundred items' work).
-__kernel void bias_momentum(__global float *bias, __global float *vel, __global const float *x,
-                            const uint rows, const uint cols, const float a, const float momentum)
+// The whole update of one layer of DBN fine-tuning once its gradient product
+// has accumulated into the weight velocity: the first work-groups finish the
+// n weights as decay_apply does, the work-groups after them the biases from a
+// batch of deltas, velocity = momentum * velocity + a * sum_r x[r, j]; bias +=
+// velocity. One launch per layer instead of two: on a CPU device each launch
+// costs scheduling beyond its work. The split is by work-group, so that each
+// group runs one branch: POCL vectorises a group across its work-items only
+// when their control flow agrees (split by work-item, the weights' groups ran
+// three to five times slower).
+__kernel void layer_step(__global float *w, __global float *wvel, const uint n,
+                         const float lr_decay, __global float *bias, __global float *vel,
+                         __global const float *x, const uint rows, const uint cols,
+                         const float a, const float momentum)
 {
-    size_t j = get_global_id(0);
+    size_t wg = get_local_size(0), groups = (n + wg - 1) / wg, g = get_group_id(0);
+    if (g < groups) {
+        size_t i = get_global_id(0);
+        if (i < n)
+            bz_decay_step(w, wvel, i, lr_decay);
+        return;
+    }
+    size_t j = (g - groups) * wg + get_local_id(0);
     if (j >= cols)
         return;
     float s = 0.0f;

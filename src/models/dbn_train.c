@@ -186,8 +186,8 @@ bz_status bz_dbn_sgd_step(bz_dbn *d, size_t B, const bz_dbn_sgd *o, unsigned epo
         }
         CHECK(bz_sgemm(c, true, false, in, out, B, -lr, &d->A[l], 0, in, &d->D[l + 1], 0, out,
                        o->momentum, &d->vW[l], 0, out));
-        CHECK(bz_op_decay_apply(c, &d->W[l], &d->vW[l], in * out, lr * o->weight_decay));
-        CHECK(bz_op_bias_momentum(c, &d->b[l], &d->vb[l], &d->D[l + 1], B, out, -lr, o->momentum));
+        CHECK(bz_op_layer_step(c, &d->W[l], &d->vW[l], in * out, lr * o->weight_decay, &d->b[l],
+                               &d->vb[l], &d->D[l + 1], B, out, -lr, o->momentum));
     }
     return BZ_OK;
 }

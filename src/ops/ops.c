@@ -127,14 +127,24 @@ bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, f
     RUN1D("decay_apply", n, A_BUF(w), A_BUF(vel), A_U32(n), A_F32(lr_decay));
 }
 
-bz_status bz_op_bias_momentum(bz_context *ctx, bz_buf *bias, bz_buf *vel, const bz_buf *x,
-                              size_t rows, size_t cols, float a, float momentum)
+bz_status bz_op_layer_step(bz_context *ctx, bz_buf *w, bz_buf *wvel, size_t n, float lr_decay,
+                           bz_buf *bias, bz_buf *vel, const bz_buf *x, size_t rows, size_t cols,
+                           float a, float momentum)
 {
-    CHECK(bz_ops_fits(ctx, "bias_momentum", bias, cols));
-    CHECK(bz_ops_fits(ctx, "bias_momentum", vel, cols));
-    CHECK(bz_ops_fits(ctx, "bias_momentum", x, rows * cols));
-    RUN1D("bias_momentum", cols, A_BUF(bias), A_BUF(vel), A_BUF(x), A_U32(rows), A_U32(cols),
-          A_F32(a), A_F32(momentum));
+    static const char name[] = "layer_step";
+    CHECK(bz_ops_fits(ctx, name, w, n));
+    CHECK(bz_ops_fits(ctx, name, wvel, n));
+    CHECK(bz_ops_fits(ctx, name, bias, cols));
+    CHECK(bz_ops_fits(ctx, name, vel, cols));
+    CHECK(bz_ops_fits(ctx, name, x, rows * cols));
+    if (n + cols > UINT_MAX)
+        return bz_fail(ctx, BZ_E_SHAPE, "%s: %zu weights and %zu biases exceed 32-bit indexing",
+                       name, n, cols);
+    /* the biases start at a work-group boundary (the kernel's comment) */
+    size_t wg = ctx->wg_elementwise;
+    RUN1D(name, (n + wg - 1) / wg * wg + cols, A_BUF(w), A_BUF(wvel), A_U32(n), A_F32(lr_decay),
+          A_BUF(bias),
+          A_BUF(vel), A_BUF(x), A_U32(rows), A_U32(cols), A_F32(a), A_F32(momentum));
 }
 
 bz_status bz_op_bias_momentum_pair(bz_context *ctx, bz_buf *vb, bz_buf *vvb, const bz_buf *v0,

@@ -42,9 +42,12 @@ bz_status bz_op_bias_sigmoid_bernoulli(bz_context *ctx, bz_buf *prob, bz_buf *sa
 bz_status bz_op_momentum_update(bz_context *ctx, bz_buf *w, bz_buf *vel, const bz_buf *grad,
                                 size_t n, float lr, float momentum, float decay);
 bz_status bz_op_decay_apply(bz_context *ctx, bz_buf *w, bz_buf *vel, size_t n, float lr_decay);
-/* vel = momentum vel + a * column sums of x (rows x cols); bias += vel. */
-bz_status bz_op_bias_momentum(bz_context *ctx, bz_buf *bias, bz_buf *vel, const bz_buf *x,
-                              size_t rows, size_t cols, float a, float momentum);
+/* One layer's step in one launch: decay_apply on the n weights (w, wvel),
+ * and for the biases vel = momentum vel + a * column sums of x (rows x
+ * cols); bias += vel. */
+bz_status bz_op_layer_step(bz_context *ctx, bz_buf *w, bz_buf *wvel, size_t n, float lr_decay,
+                           bz_buf *bias, bz_buf *vel, const bz_buf *x, size_t rows, size_t cols,
+                           float a, float momentum);
 /* The visible and hidden bias steps of CD in one launch: for each bias,
  * vel = momentum vel + a * column sum of (x0 - x1); bias += vel. With err
  * (nv floats) non-NULL, err[j] += sum over rows of (v0 - v1)^2 as well. */

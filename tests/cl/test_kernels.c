@@ -375,30 +375,51 @@ static void test_reductions(void **state)
 /* One layer's bias step of DBN fine-tuning against a double-precision loop,
  * with momentum and without (the first step's velocity may be garbage-free
  * but the kernel must not read it then). */
-static void test_bias_momentum(void **state)
+/* One DBN layer's update in one launch: the weights as decay_apply (with
+ * and without weight decay), the biases from the column sums of a batch of
+ * deltas with momentum (pass 0: momentum 0, the velocity not read). */
+static void test_layer_step(void **state)
 {
     (void)state;
-    enum { R = 33, C = 517 };
+    enum { R = 33, C = 517, NW = 1031 };
     static float x[R * C];
-    float b[C], v[C];
+    float b[C], v[C], w[NW], wv[NW], w0[NW], wv0[NW];
     double rb[C], rv[C];
     unsigned long long s = 77;
     for (size_t i = 0; i < R * C; i++)
         x[i] = bz_test_rand(&s) - 0.5f;
     for (int pass = 0; pass < 2; pass++) {
-        const float a = -0.1f / R, mom = pass ? 0.9f : 0.0f;
+        const float a = -0.1f / R, mom = pass ? 0.9f : 0.0f, lr_decay = pass ? 0.01f : 0.0f;
         for (size_t j = 0; j < C; j++) {
             b[j] = (float)(rb[j] = bz_test_rand(&s) - 0.5);
             v[j] = pass ? (float)(rv[j] = 0.1 * (bz_test_rand(&s) - 0.5)) : NAN;
             rv[j] = pass ? rv[j] : 0.0;
         }
-        bz_buf db, dv, dx;
+        for (size_t i = 0; i < NW; i++) {
+            w[i] = w0[i] = bz_test_rand(&s) - 0.5f;
+            wv[i] = wv0[i] = 0.01f * (bz_test_rand(&s) - 0.5f);
+        }
+        bz_buf db, dv, dx, dw, dwv;
         up(&db, b, C);
         up(&dv, v, C);
         up(&dx, x, R * C);
-        assert_int_equal(bz_op_bias_momentum(ctx, &db, &dv, &dx, R, C, a, mom), BZ_OK);
+        up(&dw, w, NW);
+        up(&dwv, wv, NW);
+        assert_int_equal(
+            bz_op_layer_step(ctx, &dw, &dwv, NW, lr_decay, &db, &dv, &dx, R, C, a, mom), BZ_OK);
         down(&db, b, C);
         down(&dv, v, C);
+        down(&dw, w, NW);
+        down(&dwv, wv, NW);
+        for (size_t i = 0; i < NW; i++) {
+            /* one multiply-add in float: within an ulp or two (the device may
+             * fuse it) */
+            double vel = (double)wv0[i] - (double)lr_decay * w0[i];
+            if (!(fabs(wv[i] - vel) <= 1e-9 + 3e-7 * fabs(vel) &&
+                  fabs(w[i] - (w0[i] + vel)) <= 1e-9 + 3e-7 * fabs(w0[i] + vel)))
+                fail_msg("weight %zu: %.9g (velocity %.9g), expected %.9g (%.9g)", i,
+                         (double)w[i], (double)wv[i], (double)(w0[i] + vel), (double)vel);
+        }
         for (size_t j = 0; j < C; j++) {
             double sum = 0;
             for (size_t r = 0; r < R; r++)
@@ -411,6 +432,8 @@ static void test_bias_momentum(void **state)
         bz_buf_release(&db);
         bz_buf_release(&dv);
         bz_buf_release(&dx);
+        bz_buf_release(&dw);
+        bz_buf_release(&dwv);
     }
 }
 
@@ -557,7 +580,7 @@ int main(void)
         cmocka_unit_test(test_bernoulli_exact),  cmocka_unit_test(test_bernoulli_stats),
         cmocka_unit_test(test_gaussian),         cmocka_unit_test(test_fused_sigmoid_bernoulli),
         cmocka_unit_test(test_updates),          cmocka_unit_test(test_reductions),
-        cmocka_unit_test(test_bias_momentum),
+        cmocka_unit_test(test_layer_step),
         cmocka_unit_test(test_bias_momentum_pair),
         cmocka_unit_test(test_pitched_moves),
         cmocka_unit_test(test_shape_checks),
