@@ -8,8 +8,8 @@
 #   tools/bench/dbn_table.sh [OUTDIR] [extra train dbn options...]
 #   tools/bench/dbn_table.sh --table-only [OUTDIR]   # table from earlier runs
 #
-# BOLTZCL is the binary (default build/src/cli/boltzcl). On 2 quiet CPU cores
-# through POCL the four runs take about 40 minutes (93 with the cores shared).
+# BOLTZCL is the binary (default build/src/cli/boltzcl). On 2 CPU cores
+# through POCL the four runs take about 17 minutes.
 set -euo pipefail
 B=${BOLTZCL:-build/src/cli/boltzcl}
 only=0
@@ -17,7 +17,7 @@ if [ "${1:-}" = --table-only ]; then only=1; shift; fi
 OUT=${1:-build/dbn-table}
 [ $# -gt 0 ] && shift
 common=(--data fashion-mnist --test fashion-mnist:test --layers 500,500
-        --pretrain-epochs 10 --finetune-epochs 50 --patience 12
+        --pretrain-epochs 10 --finetune-epochs 50 --patience 25
         --lr 0.1 --lr-decay 0.1 --dropout 0.2 --batch 32 --seed 1 "$@")
 names=(pretrained pretrained-binarized scratch scratch-binarized)
 mkdir -p "$OUT"
