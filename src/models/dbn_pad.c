@@ -24,30 +24,10 @@
  */
 #include "engine/check.h"
 #include "models/dbn.h"
+#include "models/pad.h"
 #include "tuning/apply.h"
 
 #include <stdlib.h>
-
-#define BZ_PAD_BIAS (-1.0e4f)
-
-/* At most this much extra work (padded multiply-adds over the network's)
- * for the copies saved, as for RBMs (rbm_pad.c). */
-#define BZ_PAD_MAX_GROWTH 1.10
-
-static size_t gcd(size_t a, size_t b)
-{
-    while (b) {
-        size_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-static size_t lcm(size_t a, size_t b)
-{
-    return a / gcd(a, b) * b;
-}
 
 /* The multiple each size s[l] (l <= L; the classes are not padded) must be
  * for none of the indirect products to copy it: per product, column-major
@@ -62,23 +42,17 @@ static void tile_multiples(const size_t *s, size_t L, size_t B, const bz_gemm_ti
                        (double)t->min_indirect;
     for (size_t l = 0; l <= L + 1; l++)
         need[l] = 1;
-#define ROLE(i, tile)                                                                          \
-    do {                                                                                       \
-        need[i] = lcm(need[i], tile);                                                          \
-    } while (0)
     for (size_t l = 0; l <= L; l++) {
         const double in = (double)s[l], out = (double)s[l + 1], b = (double)B;
         if (out * b * in >= cut) { /* forward and gradient: the same size */
-            ROLE(l + 1, t->mwg);
-            ROLE(l, t->kwg);
-            ROLE(l, t->nwg);
+            need[l + 1] = bz_pad_lcm(need[l + 1], t->mwg);
+            need[l] = bz_pad_lcm(bz_pad_lcm(need[l], t->kwg), t->nwg);
             if (l > 0) { /* the delta into layer l */
-                ROLE(l, t->mwg);
-                ROLE(l + 1, t->kwg);
+                need[l] = bz_pad_lcm(need[l], t->mwg);
+                need[l + 1] = bz_pad_lcm(need[l + 1], t->kwg);
             }
         }
     }
-#undef ROLE
 }
 
 static double macs(const size_t *s, size_t L)
@@ -101,7 +75,7 @@ void bz_dbn_pad_plan(const bz_dbn *d, size_t B, const bz_dbn_sgd *o, size_t *sp)
     tile_multiples(d->s, L, B, &t, need);
     bool grows = false;
     for (size_t l = 0; l <= L + 1; l++) {
-        pad[l] = l <= L ? (d->s[l] + need[l] - 1) / need[l] * need[l] : d->s[l];
+        pad[l] = l <= L ? bz_pad_round_up(d->s[l], need[l]) : d->s[l];
         grows |= pad[l] != d->s[l];
     }
     if (!grows || macs(pad, L) > BZ_PAD_MAX_GROWTH * macs(d->s, L))

@@ -19,32 +19,11 @@
  * never see the padding.
  */
 #include "engine/check.h"
+#include "models/pad.h"
 #include "models/rbm.h"
 #include "tuning/apply.h"
 
 #include <stdlib.h>
-
-#define BZ_PAD_BIAS (-1.0e4f)
-
-/* At most this much extra work (padded weights over the model's) for the
- * copies saved; measured on a 2-core CPU, 784-500 padded to 800-512 (+4.5%)
- * made the four products of a CD-1 step 13-15% faster. */
-#define BZ_PAD_MAX_GROWTH 1.10
-
-static size_t round_up(size_t x, size_t m)
-{
-    return (x + m - 1) / m * m;
-}
-
-static size_t gcd(size_t a, size_t b)
-{
-    while (b) {
-        size_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
 
 void bz_rbm_pad_plan(const bz_rbm *r, const bz_rbm_train_options *o, size_t B, size_t *nvp,
                      size_t *nhp)
@@ -71,9 +50,8 @@ void bz_rbm_pad_plan(const bz_rbm *r, const bz_rbm_train_options *o, size_t B, s
     /* Column-major as CLBlast sees them (blas/gemm.c): the hidden units are
      * M of the up and gradient products (tiles of MWG); the visible units are
      * K of the up product (KWG) and N of the gradient (NWG). */
-    size_t nh = round_up(r->nh, t.mwg);
-    size_t step = t.nwg / gcd(t.nwg, t.kwg) * t.kwg;
-    size_t nv = round_up(r->nv, step);
+    size_t nh = bz_pad_round_up(r->nh, t.mwg);
+    size_t nv = bz_pad_round_up(r->nv, bz_pad_lcm(t.nwg, t.kwg));
     if ((double)nv * (double)nh > BZ_PAD_MAX_GROWTH * (double)r->nv * (double)r->nh)
         return;
     *nvp = nv;
