@@ -7,6 +7,20 @@
  * compared across versions. A context keeps a detailed message for the last
  * failure (which OpenCL call, its CL_* name, the head of a build log, the
  * CLBlast status), read with bz_last_error().
+ *
+ * Every model kind (RBM, DBN, DBM, and kinds added later) is reached through
+ * one generic handle, bz_model: load any boltzcl file, ask its kind and
+ * sizes, and transform, sample, reconstruct, score and classify through it;
+ * an operation a kind lacks returns BZ_E_UNSUPPORTED naming the kind. Kinds
+ * are listed by bz_model_kind_iterate. Typed handles (bz_rbm, bz_dbn,
+ * bz_dbm) create and train each kind and convert into a bz_model.
+ *
+ * Data: a bz_dataset holds rows of floats and optional labels read from IDX,
+ * CSV, the named Fashion-MNIST splits, or caller memory. Models take rows as
+ * they were prepared for training (the metadata preprocess_* says how).
+ *
+ * Status-returning functions are BZ_NODISCARD: ignoring a failure is a
+ * compile-time warning.
  */
 #ifndef BOLTZCL_H
 #define BOLTZCL_H
@@ -26,6 +40,13 @@ extern "C" {
 #define BZ_API
 #endif
 
+/* Marks functions whose status must be checked. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BZ_NODISCARD __attribute__((warn_unused_result))
+#else
+#define BZ_NODISCARD
+#endif
+
 #define BOLTZCL_VERSION_MAJOR 0
 #define BOLTZCL_VERSION_MINOR 1
 #define BOLTZCL_VERSION_PATCH 0
@@ -33,9 +54,17 @@ extern "C" {
 #define BOLTZCL_VERSION_NUMBER \
     (BOLTZCL_VERSION_MAJOR * 10000 + BOLTZCL_VERSION_MINOR * 100 + BOLTZCL_VERSION_PATCH)
 
+/* ABI version: the soname's number (libboltzcl.so.1). It changes when a
+ * function, a struct layout or a pinned value of this header changes
+ * incompatibly; additions keep it. */
+#define BOLTZCL_ABI_VERSION 1
+
 /* Version of the library actually linked (may differ from the header's). */
 BZ_API unsigned bz_version_number(void);
 BZ_API const char *bz_version_string(void);
+/* ABI version of the library actually linked: a program built against
+ * BOLTZCL_ABI_VERSION should refuse to run when they differ. */
+BZ_API unsigned bz_abi_version(void);
 
 /* Status codes. Pinned values: append only, never renumber. */
 typedef enum bz_status {
@@ -92,7 +121,7 @@ BZ_API void bz_context_options_init(bz_context_options *opts);
  * bz_last_error() can explain what went wrong; free it with
  * bz_context_free() either way.
  */
-BZ_API bz_status bz_context_create(const bz_context_options *opts, bz_context **out);
+BZ_API BZ_NODISCARD bz_status bz_context_create(const bz_context_options *opts, bz_context **out);
 BZ_API void bz_context_free(bz_context *ctx);
 
 /* Detailed message of the last failure on this context; "" when none. */
@@ -103,7 +132,7 @@ BZ_API const char *bz_device_name(const bz_context *ctx);
 BZ_API const char *bz_device_driver(const bz_context *ctx);
 
 /* Blocks until everything queued on the context has finished. */
-BZ_API bz_status bz_finish(bz_context *ctx);
+BZ_API BZ_NODISCARD bz_status bz_finish(bz_context *ctx);
 
 /* ------------------------------------------------------------------------- */
 /* Restricted Boltzmann machines                                             */
@@ -117,7 +146,7 @@ typedef enum bz_unit_type {
 } bz_unit_type;
 
 /* Creates an RBM with W ~ N(0, 0.01^2) drawn from `seed`, zero biases. */
-BZ_API bz_status bz_rbm_create(bz_context *ctx, size_t n_visible, size_t n_hidden,
+BZ_API BZ_NODISCARD bz_status bz_rbm_create(bz_context *ctx, size_t n_visible, size_t n_hidden,
                                bz_unit_type visible, uint64_t seed, bz_rbm **out);
 BZ_API void bz_rbm_free(bz_rbm *rbm);
 BZ_API size_t bz_rbm_n_visible(const bz_rbm *rbm);
@@ -126,25 +155,25 @@ BZ_API bz_unit_type bz_rbm_visible_type(const bz_rbm *rbm);
 
 /* Host copies of the parameters: W is n_visible x n_hidden, row-major. Any
  * pointer may be NULL to skip it. */
-BZ_API bz_status bz_rbm_get_params(bz_rbm *rbm, float *w, float *vbias, float *hbias);
-BZ_API bz_status bz_rbm_set_params(bz_rbm *rbm, const float *w, const float *vbias,
+BZ_API BZ_NODISCARD bz_status bz_rbm_get_params(bz_rbm *rbm, float *w, float *vbias, float *hbias);
+BZ_API BZ_NODISCARD bz_status bz_rbm_set_params(bz_rbm *rbm, const float *w, const float *vbias,
                                    const float *hbias);
 /* Sets the visible biases to log(p / (1 - p)) of the data's means (clamped to
  * [0.001, 0.999]), as Hinton's practical guide recommends; for Gaussian
  * visible units, to the data's means. */
-BZ_API bz_status bz_rbm_init_visible_bias(bz_rbm *rbm, const float *x, size_t n);
+BZ_API BZ_NODISCARD bz_status bz_rbm_init_visible_bias(bz_rbm *rbm, const float *x, size_t n);
 
 /* Hidden probabilities P(h=1|v) for n rows of v (n x n_visible) into h
  * (n x n_hidden). */
-BZ_API bz_status bz_rbm_transform(bz_rbm *rbm, const float *v, size_t n, float *h);
+BZ_API BZ_NODISCARD bz_status bz_rbm_transform(bz_rbm *rbm, const float *v, size_t n, float *h);
 /* Mean-field reconstruction E[v | P(h|v)] of n rows. */
-BZ_API bz_status bz_rbm_reconstruct(bz_rbm *rbm, const float *v, size_t n, float *out);
+BZ_API BZ_NODISCARD bz_status bz_rbm_reconstruct(bz_rbm *rbm, const float *v, size_t n, float *out);
 /* Free energy F(v) of each of n rows. */
-BZ_API bz_status bz_rbm_free_energy(bz_rbm *rbm, const float *v, size_t n, float *f);
+BZ_API BZ_NODISCARD bz_status bz_rbm_free_energy(bz_rbm *rbm, const float *v, size_t n, float *f);
 /* Runs n Gibbs chains for `steps` steps from v_init (n rows), or from
  * uniform noise when v_init is NULL; writes the visible means of the last
  * step. Deterministic for a seed. */
-BZ_API bz_status bz_rbm_sample(bz_rbm *rbm, const float *v_init, size_t n, unsigned steps,
+BZ_API BZ_NODISCARD bz_status bz_rbm_sample(bz_rbm *rbm, const float *v_init, size_t n, unsigned steps,
                                uint64_t seed, float *out);
 
 /* ---- data on the device ---- */
@@ -153,7 +182,7 @@ BZ_API bz_status bz_rbm_sample(bz_rbm *rbm, const float *v_init, size_t n, unsig
  * the device when it fits, otherwise streamed from `x` batch by batch (then
  * x must stay valid until bz_data_free). */
 typedef struct bz_data bz_data;
-BZ_API bz_status bz_data_create(bz_context *ctx, const float *x, size_t n, size_t dim,
+BZ_API BZ_NODISCARD bz_status bz_data_create(bz_context *ctx, const float *x, size_t n, size_t dim,
                                 bz_data **out);
 BZ_API void bz_data_free(bz_data *data);
 BZ_API size_t bz_data_rows(const bz_data *data);
@@ -204,18 +233,18 @@ typedef struct bz_rbm_epoch_stats {
  * Returns BZ_E_DIVERGED when the parameters stop being finite (checked once
  * per epoch); the model is then unusable, so save nothing and fall back to
  * the last checkpoint. */
-BZ_API bz_status bz_rbm_train_epoch(bz_rbm *rbm, bz_data *data, const bz_rbm_train_options *opts,
+BZ_API BZ_NODISCARD bz_status bz_rbm_train_epoch(bz_rbm *rbm, bz_data *data, const bz_rbm_train_options *opts,
                                     unsigned epoch, bz_rbm_epoch_stats *stats);
 
 /* ---- evaluation ---- */
 
 /* Mean squared error of the mean-field reconstruction, per entry. */
-BZ_API bz_status bz_rbm_reconstruction_error(bz_rbm *rbm, bz_data *data, double *mse);
+BZ_API BZ_NODISCARD bz_status bz_rbm_reconstruction_error(bz_rbm *rbm, bz_data *data, double *mse);
 /* Mean free energy of the rows. */
-BZ_API bz_status bz_rbm_mean_free_energy(bz_rbm *rbm, bz_data *data, double *mean);
+BZ_API BZ_NODISCARD bz_status bz_rbm_mean_free_energy(bz_rbm *rbm, bz_data *data, double *mean);
 /* Pseudo-log-likelihood as scikit-learn's BernoulliRBM.score_samples
  * computes it (one random entry flipped per row), averaged over rows. */
-BZ_API bz_status bz_rbm_pseudo_log_likelihood(bz_rbm *rbm, bz_data *data, uint64_t seed,
+BZ_API BZ_NODISCARD bz_status bz_rbm_pseudo_log_likelihood(bz_rbm *rbm, bz_data *data, uint64_t seed,
                                               double *mean);
 
 typedef struct bz_ais_options {
@@ -233,20 +262,419 @@ typedef struct bz_ais_result {
 
 /* Annealed importance sampling (Salakhutdinov & Murray 2008) from the
  * base-rate model fitted to `base` (NULL: uniform). Bernoulli visible only. */
-BZ_API bz_status bz_rbm_ais(bz_rbm *rbm, bz_data *base, const bz_ais_options *opts,
+BZ_API BZ_NODISCARD bz_status bz_rbm_ais(bz_rbm *rbm, bz_data *base, const bz_ais_options *opts,
                             bz_ais_result *out);
 /* Exact log Z by enumerating the smaller layer (at most 24 units). */
-BZ_API bz_status bz_rbm_exact_log_z(bz_rbm *rbm, double *log_z);
+BZ_API BZ_NODISCARD bz_status bz_rbm_exact_log_z(bz_rbm *rbm, double *log_z);
 
 /* ---- files ---- */
 
 /* Saves as safetensors (tensors W, vbias, hbias; metadata naming the model,
  * unit types and boltzcl version), atomically: a crash leaves the old file. */
-BZ_API bz_status bz_rbm_save(bz_rbm *rbm, const char *path);
+BZ_API BZ_NODISCARD bz_status bz_rbm_save(bz_rbm *rbm, const char *path);
 /* Loads a model saved by bz_rbm_save; refuses other files with BZ_E_FORMAT. */
-BZ_API bz_status bz_rbm_load(bz_context *ctx, const char *path, bz_rbm **out);
+BZ_API BZ_NODISCARD bz_status bz_rbm_load(bz_context *ctx, const char *path, bz_rbm **out);
+
+/* Per-feature standardisation the model was trained with (Gaussian visible
+ * units): new data is mapped x -> (x - mean) / std before the model sees it.
+ * set copies n_visible floats of each; get copies them out and returns 1, or
+ * returns 0 when the model has none. */
+BZ_API BZ_NODISCARD bz_status bz_rbm_set_standardization(bz_rbm *rbm, const float *mean,
+                                                         const float *std);
+BZ_API int bz_rbm_get_standardization(const bz_rbm *rbm, float *mean, float *std);
+/* Free-form string metadata saved with the model (copied; at most 32
+ * entries); get returns NULL when absent. */
+BZ_API BZ_NODISCARD bz_status bz_rbm_set_meta(bz_rbm *rbm, const char *key, const char *value);
+BZ_API const char *bz_rbm_get_meta(const bz_rbm *rbm, const char *key);
+
+/* ------------------------------------------------------------------------- */
+/* Deep belief networks                                                      */
+/* ------------------------------------------------------------------------- */
+
+/* Layer sizes s[0] (inputs) .. s[L] (top hidden layer) and K classes: a
+ * stack of RBMs pretrained greedily (the top one with K softmax label units)
+ * and the same stack as a feed-forward classifier with a softmax layer,
+ * fine-tuned by backpropagation. */
+typedef struct bz_dbn bz_dbn;
+
+typedef enum bz_dbn_act { BZ_ACT_SIGMOID = 0, BZ_ACT_RELU = 1 } bz_dbn_act;
+
+#define BZ_DBN_MAX_LAYERS 8
+
+/* sizes: n_hidden_layers + 1 entries, inputs first (n_hidden_layers 1 to
+ * BZ_DBN_MAX_LAYERS); n_classes 2 to 4096. The classifier starts from
+ * Glorot (sigmoid) or He (ReLU) normal weights drawn from seed. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_create(bz_context *ctx, const size_t *sizes,
+                                            size_t n_hidden_layers, size_t n_classes,
+                                            bz_dbn_act act, uint64_t seed, bz_dbn **out);
+BZ_API void bz_dbn_free(bz_dbn *dbn);
+/* Metadata saved with the network (copied); get returns NULL when absent. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_set_meta(bz_dbn *dbn, const char *key, const char *value);
+BZ_API const char *bz_dbn_get_meta(const bz_dbn *dbn, const char *key);
+/* "sigmoid" / "relu"; parse returns 0 when the name is known. */
+BZ_API const char *bz_dbn_act_name(bz_dbn_act act);
+BZ_API int bz_dbn_act_parse(const char *name, bz_dbn_act *act);
+
+/* Called after each pretraining epoch of layer `layer` (from 0). */
+typedef void (*bz_dbn_pretrain_cb)(void *user, size_t layer, unsigned epoch,
+                                   const bz_rbm_epoch_stats *st);
+/* Greedy layer-wise pretraining on n host rows x (n x s[0]) with labels in
+ * [0, K): each RBM for `epochs` epochs with options o (NULL: defaults). The
+ * top RBM learns the labels as a softmax group; the weights then initialise
+ * the classifier. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_pretrain(bz_dbn *dbn, const float *x,
+                                              const int32_t *labels, size_t n,
+                                              const bz_rbm_train_options *o, unsigned epochs,
+                                              bz_dbn_pretrain_cb cb, void *user);
+
+typedef struct bz_dbn_finetune_options {
+    size_t batch_size;   /* 32 */
+    float learning_rate; /* 0.1 */
+    float lr_decay;      /* epoch e (from 0) steps with learning_rate / (1 + lr_decay e): 0 */
+    float momentum;      /* 0.9 */
+    float weight_decay;  /* 0 */
+    float dropout;       /* on hidden activations: 0 */
+    unsigned epochs;     /* 100 */
+    unsigned patience;   /* stop after this many epochs without a better validation
+                            accuracy; 0: never (the best epoch is kept either way): 10 */
+    uint64_t seed;       /* 1 */
+    int no_padding;      /* 1: run at the network's own sizes, not padded to the GEMM
+                            tiles: 0 */
+} bz_dbn_finetune_options;
+BZ_API void bz_dbn_finetune_options_init(bz_dbn_finetune_options *o);
+
+typedef struct bz_dbn_epoch_info {
+    unsigned epoch;
+    double loss, train_accuracy, val_accuracy; /* val NaN without validation data */
+    double seconds; /* of the training pass, validation excluded */
+} bz_dbn_epoch_info;
+typedef void (*bz_dbn_finetune_cb)(void *user, const bz_dbn_epoch_info *e);
+
+typedef struct bz_dbn_finetune_result {
+    unsigned epochs_run, best_epoch; /* best_epoch from 1 */
+    double best_val_accuracy;        /* NaN without validation data */
+    double seconds;                  /* all of it, validation included */
+    double seconds_per_epoch;        /* training passes only */
+} bz_dbn_finetune_result;
+
+/* Fine-tunes the classifier by minibatch SGD on cross-entropy over n rows
+ * (labels in [0, K)); with nv validation rows (xv may be NULL when nv is 0)
+ * the epoch of best validation accuracy is kept and early stopping applies,
+ * without them the epoch of best training accuracy. cb and res may be NULL. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_finetune(bz_dbn *dbn, const float *x,
+                                              const int32_t *labels, size_t n, const float *xv,
+                                              const int32_t *labels_v, size_t nv,
+                                              const bz_dbn_finetune_options *o,
+                                              bz_dbn_finetune_cb cb, void *user,
+                                              bz_dbn_finetune_result *res);
+/* Class probabilities (n x K) of n rows. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_predict_proba(bz_dbn *dbn, const float *x, size_t n,
+                                                   float *prob);
+/* Top hidden layer's activations (n x s[L]). */
+BZ_API BZ_NODISCARD bz_status bz_dbn_transform(bz_dbn *dbn, const float *x, size_t n,
+                                               float *h);
+/* The classifier's layer l (0..L; L is the softmax layer): W is s[l] x
+ * s[l+1] row-major (s[L+1] = K), b has s[l+1] entries; NULL skips. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_get_layer(bz_dbn *dbn, size_t l, float *w, float *b);
+BZ_API BZ_NODISCARD bz_status bz_dbn_set_layer(bz_dbn *dbn, size_t l, const float *w,
+                                               const float *b);
+/* Class-conditional samples (n x s[0]): Gibbs sampling in the top RBM with
+ * the label units clamped to labels[i] for `steps` steps, then a mean-field
+ * down pass. Needs a pretrained network (BZ_E_UNSUPPORTED otherwise). */
+BZ_API BZ_NODISCARD bz_status bz_dbn_generate(bz_dbn *dbn, const int32_t *labels, size_t n,
+                                              unsigned steps, uint64_t seed, float *out);
+/* Saves as safetensors, atomically. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_save(bz_dbn *dbn, const char *path);
+/* Loads a DBN file; refuses other files with BZ_E_FORMAT. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_load(bz_context *ctx, const char *path, bz_dbn **out);
+
+/* ------------------------------------------------------------------------- */
+/* Deep Boltzmann machines                                                   */
+/* ------------------------------------------------------------------------- */
+
+/* Binary units in layers v, h1 .. hL (L = 2 or 3), each connected to its
+ * neighbours (Salakhutdinov & Hinton 2009). */
+typedef struct bz_dbm bz_dbm;
+
+/* sizes: n_hidden_layers + 1 entries, visible first; W ~ N(0, 0.01^2). */
+BZ_API BZ_NODISCARD bz_status bz_dbm_create(bz_context *ctx, const size_t *sizes,
+                                            size_t n_hidden_layers, uint64_t seed,
+                                            bz_dbm **out);
+BZ_API void bz_dbm_free(bz_dbm *dbm);
+BZ_API BZ_NODISCARD bz_status bz_dbm_set_meta(bz_dbm *dbm, const char *key, const char *value);
+BZ_API const char *bz_dbm_get_meta(const bz_dbm *dbm, const char *key);
+/* W_l (s[l] x s[l+1], l < L) and b_l (l <= L) to or from the host; NULL skips. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_get_layer(bz_dbm *dbm, size_t l, float *w, float *b);
+BZ_API BZ_NODISCARD bz_status bz_dbm_set_layer(bz_dbm *dbm, size_t l, const float *w,
+                                               const float *b);
+
+typedef struct bz_dbm_train_options {
+    size_t batch_size;      /* 100 */
+    size_t chains;          /* persistent chains: 100 */
+    unsigned mf_iters;      /* mean-field sweeps at most: 10 */
+    float mf_tol;           /* ... or until no mean moves by more: 1e-4 */
+    unsigned gibbs_steps;   /* layer-parity sweeps per update: 5 */
+    float learning_rate;    /* 0.001 */
+    float lr_decay;         /* lr / (1 + lr_decay * epoch): 0.1 */
+    float momentum_initial, momentum_final; /* 0.5, then 0.9 ... */
+    unsigned momentum_epochs;               /* ... from this epoch: 5 */
+    float weight_decay;     /* 2e-4 */
+    uint64_t seed;          /* 1 */
+} bz_dbm_train_options;
+BZ_API void bz_dbm_train_options_init(bz_dbm_train_options *o);
+
+typedef struct bz_dbm_epoch_stats {
+    double seconds, mean_sweeps; /* mean-field sweeps per batch */
+    size_t samples;
+} bz_dbm_epoch_stats;
+
+typedef void (*bz_dbm_pretrain_cb)(void *user, size_t layer, unsigned epoch,
+                                   const bz_rbm_epoch_stats *st);
+/* Greedy pretraining of the paper's modified RBMs (CD-1 with options o, NULL
+ * for defaults) on n host rows, `epochs` epochs each, then composes the
+ * DBM's parameters. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_pretrain(bz_dbm *dbm, const float *x, size_t n,
+                                              const bz_rbm_train_options *o, unsigned epochs,
+                                              bz_dbm_pretrain_cb cb, void *user);
+/* One epoch of joint training (mean-field data term, persistent Gibbs
+ * chains for the model term); epoch counts from 0. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_train_epoch(bz_dbm *dbm, bz_data *data,
+                                                 const bz_dbm_train_options *o, unsigned epoch,
+                                                 bz_dbm_epoch_stats *stats);
+/* Mean-field posteriors of n rows, hidden layers side by side (n x (s[1] +
+ * .. + s[L])), at most `iters` sweeps or until no mean moves by more than
+ * tol. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_transform(bz_dbm *dbm, const float *x, size_t n,
+                                               unsigned iters, float tol, float *out);
+/* n samples (n x s[0]): chains from noise, `steps` layer-parity sweeps. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_sample(bz_dbm *dbm, size_t n, unsigned steps,
+                                            uint64_t seed, float *out);
+/* Mean over n rows of the variational bound on log p(v) without log Z. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_mean_bound(bz_dbm *dbm, const float *x, size_t n,
+                                                unsigned iters, float tol, double *mean);
+/* AIS estimate of log Z from the base-rate model of n_base host rows (NULL:
+ * uniform); exact log Z when one parity of layers has at most 24 units. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_ais(bz_dbm *dbm, const float *base, size_t n_base,
+                                         const bz_ais_options *o, bz_ais_result *out);
+BZ_API BZ_NODISCARD bz_status bz_dbm_exact_log_z(bz_dbm *dbm, double *log_z);
+/* Builds a classifier from the DBM's weights for K classes, on the inputs
+ * [v, q(h2)], and fine-tunes it as bz_dbn_finetune does. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_finetune(bz_dbm *dbm, const float *x,
+                                              const int32_t *labels, size_t n, const float *xv,
+                                              const int32_t *labels_v, size_t nv, size_t K,
+                                              unsigned mf_iters,
+                                              const bz_dbn_finetune_options *o,
+                                              bz_dbn_finetune_cb cb, void *user,
+                                              bz_dbn_finetune_result *res);
+/* Class probabilities (n x K) through the fine-tuned classifier. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_predict_proba(bz_dbm *dbm, const float *x, size_t n,
+                                                   unsigned mf_iters, float *prob);
+BZ_API BZ_NODISCARD bz_status bz_dbm_save(bz_dbm *dbm, const char *path);
+/* Loads a DBM file; refuses other files with BZ_E_FORMAT. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_load(bz_context *ctx, const char *path, bz_dbm **out);
+
+/* ------------------------------------------------------------------------- */
+/* Any model kind                                                            */
+/* ------------------------------------------------------------------------- */
+
+/* A model kind's descriptor (static; never freed). */
+typedef struct bz_model_kind bz_model_kind;
+
+/* Iterates the kinds this library knows, as av_codec_iterate does: start
+ * with *opaque = NULL; returns NULL after the last. */
+BZ_API const bz_model_kind *bz_model_kind_iterate(void **opaque);
+/* The kind whose files say model=name ("rbm", "dbn", "dbm"); NULL if none. */
+BZ_API const bz_model_kind *bz_model_kind_by_name(const char *name);
+/* Its file name ("rbm") and a description ("restricted Boltzmann machine"). */
+BZ_API const char *bz_model_kind_name(const bz_model_kind *kind);
+BZ_API const char *bz_model_kind_description(const bz_model_kind *kind);
+
+/* Operations, as bits of bz_model_kind_ops. Pinned values. */
+enum {
+    BZ_OP_TRANSFORM = 1 << 0,
+    BZ_OP_RECONSTRUCT = 1 << 1,
+    BZ_OP_SAMPLE = 1 << 2,
+    BZ_OP_FREE_ENERGY = 1 << 3,
+    BZ_OP_SCORE = 1 << 4,
+    BZ_OP_LOG_Z = 1 << 5,
+    BZ_OP_PREDICT = 1 << 6
+};
+/* The operations the kind has (a model may still refuse one it lacks the
+ * parts for, e.g. a DBM without a classifier). */
+BZ_API unsigned bz_model_kind_ops(const bz_model_kind *kind);
+
+typedef struct bz_model bz_model;
+
+/* Loads any boltzcl model file. Refuses files that are not boltzcl models,
+ * of unknown kinds, damaged or holding non-finite numbers (BZ_E_FORMAT). */
+BZ_API BZ_NODISCARD bz_status bz_model_load(bz_context *ctx, const char *path, bz_model **out);
+/* Saves atomically in the kind's format. */
+BZ_API BZ_NODISCARD bz_status bz_model_save(bz_model *model, const char *path);
+BZ_API void bz_model_free(bz_model *model);
+
+/* Wraps a typed model; the bz_model takes ownership and *typed becomes NULL
+ * (free the bz_model, not the typed handle). */
+BZ_API BZ_NODISCARD bz_status bz_model_from_rbm(bz_rbm **rbm, bz_model **out);
+BZ_API BZ_NODISCARD bz_status bz_model_from_dbn(bz_dbn **dbn, bz_model **out);
+BZ_API BZ_NODISCARD bz_status bz_model_from_dbm(bz_dbm **dbm, bz_model **out);
+/* The typed handle inside (borrowed), or NULL when the model is another kind. */
+BZ_API bz_rbm *bz_model_rbm(bz_model *model);
+BZ_API bz_dbn *bz_model_dbn(bz_model *model);
+BZ_API bz_dbm *bz_model_dbm(bz_model *model);
+
+BZ_API const bz_model_kind *bz_model_get_kind(const bz_model *model);
+BZ_API bz_context *bz_model_context(const bz_model *model);
+/* Values per input row; per row of transform's output; classes (0 when the
+ * model does not classify); layers (inputs first; for a DBN the classes
+ * are the last entry) and the size of layer i (0 past the end). */
+BZ_API size_t bz_model_n_inputs(const bz_model *model);
+BZ_API size_t bz_model_n_features(const bz_model *model);
+BZ_API size_t bz_model_n_classes(const bz_model *model);
+BZ_API size_t bz_model_n_layers(const bz_model *model);
+BZ_API size_t bz_model_layer_size(const bz_model *model, size_t i);
+/* Metadata saved with the model (preprocess_scale, preprocess_binarize,
+ * image_height, ...); NULL when absent. */
+BZ_API const char *bz_model_get_meta(const bz_model *model, const char *key);
+BZ_API BZ_NODISCARD bz_status bz_model_set_meta(bz_model *model, const char *key,
+                                                const char *value);
+
+/* Features of n rows (n x n_features): an RBM's hidden probabilities, a
+ * DBN's top hidden layer, a DBM's mean-field posteriors of all hidden
+ * layers. */
+BZ_API BZ_NODISCARD bz_status bz_model_transform(bz_model *model, const float *x, size_t n,
+                                                 float *out);
+/* Mean-field reconstruction of n rows (n x n_inputs). */
+BZ_API BZ_NODISCARD bz_status bz_model_reconstruct(bz_model *model, const float *x, size_t n,
+                                                   float *out);
+/* n samples (n x n_inputs) after `steps` Gibbs steps from noise. labels (n
+ * of them) clamp the class where the kind samples class-conditionally (a
+ * DBN requires them); NULL otherwise. Deterministic for a seed. */
+BZ_API BZ_NODISCARD bz_status bz_model_sample(bz_model *model, const int32_t *labels, size_t n,
+                                              unsigned steps, uint64_t seed, float *out);
+/* Free energy F(v) of each of n rows. */
+BZ_API BZ_NODISCARD bz_status bz_model_free_energy(bz_model *model, const float *x, size_t n,
+                                                   float *out);
+
+/* Scores averaged over rows. Pinned values. */
+typedef enum bz_score {
+    BZ_SCORE_FREE_ENERGY = 0, /* mean free energy (RBM) */
+    BZ_SCORE_PSEUDO_LL = 1,   /* mean pseudo-log-likelihood (RBM, Bernoulli visible) */
+    BZ_SCORE_RECON_MSE = 2,   /* mean-field reconstruction error per entry (RBM) */
+    BZ_SCORE_BOUND = 3        /* variational bound on log p(v) without log Z (DBM) */
+} bz_score;
+/* The mean of a score over n rows; seed keys any randomness (the
+ * pseudo-likelihood's flipped entries). */
+BZ_API BZ_NODISCARD bz_status bz_model_score(bz_model *model, bz_score what, const float *x,
+                                             size_t n, uint64_t seed, double *mean);
+/* log Z of the model: exact by enumeration when ais is NULL (small models
+ * only; BZ_E_UNSUPPORTED otherwise), else annealed importance sampling from
+ * the base-rate model of the n_base rows of base (NULL: uniform). */
+BZ_API BZ_NODISCARD bz_status bz_model_log_z(bz_model *model, const bz_ais_options *ais,
+                                             const float *base, size_t n_base,
+                                             bz_ais_result *out);
+/* Class probabilities (n x n_classes) and the most probable class of n rows. */
+BZ_API BZ_NODISCARD bz_status bz_model_predict_proba(bz_model *model, const float *x, size_t n,
+                                                     float *prob);
+BZ_API BZ_NODISCARD bz_status bz_model_predict(bz_model *model, const float *x, size_t n,
+                                               int32_t *classes);
+
+/* ------------------------------------------------------------------------- */
+/* Data sets                                                                 */
+/* ------------------------------------------------------------------------- */
+
+/* Rows of floats with optional integer labels, in host memory. */
+typedef struct bz_dataset bz_dataset;
+
+/* Opens a data set by name: "fashion-mnist" (or ":train"),
+ * "fashion-mnist:test" (from $BOLTZCL_DATA_DIR, default /usr/share/datasets),
+ * an IDX image file (gzip'd or not; labels found beside it), or a ".csv"
+ * file (label first, optional header). Values keep the file's scale
+ * (bz_dataset_scale01 maps them to [0, 1]). Errors go to ctx's
+ * bz_last_error. */
+BZ_API BZ_NODISCARD bz_status bz_dataset_open(bz_context *ctx, const char *spec,
+                                              bz_dataset **out);
+/* IDX images with an explicit labels file (NULL: no labels). */
+BZ_API BZ_NODISCARD bz_status bz_dataset_open_idx(bz_context *ctx, const char *images,
+                                                  const char *labels, bz_dataset **out);
+/* A CSV file; with_labels: its first column is the label. */
+BZ_API BZ_NODISCARD bz_status bz_dataset_open_csv(bz_context *ctx, const char *path,
+                                                  int with_labels, bz_dataset **out);
+/* Copies n rows of dim floats from caller memory, and n labels (>= 0) when
+ * labels is not NULL. */
+BZ_API BZ_NODISCARD bz_status bz_dataset_from_memory(bz_context *ctx, const float *x,
+                                                     const int32_t *labels, size_t n,
+                                                     size_t dim, bz_dataset **out);
+BZ_API void bz_dataset_close(bz_dataset *ds);
+BZ_API size_t bz_dataset_rows(const bz_dataset *ds);
+BZ_API size_t bz_dataset_dim(const bz_dataset *ds);
+/* 1 + the largest label; 0 without labels. */
+BZ_API size_t bz_dataset_n_classes(const bz_dataset *ds);
+/* The rows (rows x dim, row-major) and labels (NULL without); owned by ds. */
+BZ_API const float *bz_dataset_x(const bz_dataset *ds);
+BZ_API const int32_t *bz_dataset_labels(const bz_dataset *ds);
+/* Image height and width when the rows are images (else 0). */
+BZ_API void bz_dataset_image_shape(const bz_dataset *ds, size_t *height, size_t *width);
+/* Divides by the source's largest value (255 for byte images): [0, 1]. */
+BZ_API void bz_dataset_scale01(bz_dataset *ds);
+/* x = x > threshold ? 1 : 0. */
+BZ_API void bz_dataset_binarize(bz_dataset *ds, float threshold);
+
+/* ------------------------------------------------------------------------- */
+/* Devices and tuning                                                        */
+/* ------------------------------------------------------------------------- */
+
+typedef struct bz_device_desc {
+    unsigned platform_index, device_index; /* as "P:D" selects it */
+    char platform[128];
+    char name[256];
+    char vendor[128];
+    char driver[128];
+    char version[128];
+    int is_gpu, is_cpu;
+    unsigned compute_units;
+    uint64_t global_mem, max_alloc;
+} bz_device_desc;
+
+/* Every OpenCL device of every platform (*out freed with free()), in
+ * platform then device order; BZ_E_NO_PLATFORM when none is installed. */
+BZ_API BZ_NODISCARD bz_status bz_devices_query(bz_device_desc **out, size_t *count);
+/* Index into devices[] of the device a context would pick for selector
+ * (NULL: $BOLTZCL_DEVICE, else automatic), before its self-test; -1 when
+ * none matches or the selector is malformed. */
+BZ_API long bz_devices_pick(const bz_device_desc *devices, size_t count, const char *selector);
+
+typedef struct bz_tune_options {
+    const char *device;   /* selector as for contexts; NULL: $BOLTZCL_DEVICE or automatic */
+    double seconds;       /* search budget; the final checks come on top: 600 */
+    const char *out;      /* NULL: the user's tuning file */
+    const char *state;    /* NULL: <cache dir>/boltzcl/tune-<device>.state */
+    int fresh;            /* 1: ignore an existing state file */
+    int reps;             /* timed runs per shape, best kept */
+    unsigned long seed;
+    double candidate_timeout; /* seconds before a candidate counts as hung */
+    size_t batch;         /* 0: the device's entry (batch-100 shapes); N: a batch entry for N */
+} bz_tune_options;
+BZ_API void bz_tune_options_init(bz_tune_options *o);
+/* Searches CLBlast's GEMM parameters and boltzcl's launch sizes for the
+ * device and writes the winner to the tuning file; progress goes to stderr.
+ * Returns a process exit code (0 success, 1 failure). Forks worker
+ * processes: call it before anything else opens OpenCL. */
+BZ_API int bz_tune_run(const bz_tune_options *o);
+
+/* ------------------------------------------------------------------------- */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/* Parses a layer list "784,500,500": between min_n and max_n positive sizes
+ * (each at most 2^24) separated by single commas, nothing else (no spaces,
+ * no empty or trailing entry: "784,500," is refused). Returns 0 and fills
+ * sizes/n, or -1. Every layer list of the library and the tool goes through
+ * this one function. */
+BZ_API int bz_layers_parse(const char *text, size_t min_n, size_t max_n, size_t *sizes,
+                           size_t *n);
 
 #ifdef __cplusplus
 }
 #endif
 #endif /* BOLTZCL_H */
+

@@ -9,6 +9,7 @@
 #include "io/npy.h"
 #include "io/pngio.h"
 #include "models/dbn.h"
+#include "models/model.h"
 
 #include <math.h>
 #include <stdio.h>

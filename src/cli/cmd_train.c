@@ -73,11 +73,11 @@ static int fail_ctx(bz_context *ctx, bz_status st)
     return bz_cli_fail(cmd_name, ctx, st);
 }
 
-static void set_meta_num(bz_rbm *r, const char *key, double v)
+static bz_status set_meta_num(bz_rbm *r, const char *key, double v)
 {
     char b[64];
     snprintf(b, sizeof b, "%.9g", v);
-    bz_rbm_set_meta(r, key, b);
+    return bz_rbm_set_meta(r, key, b);
 }
 
 static int train_rbm_with(void *args, bz_comm *comm);
@@ -287,19 +287,23 @@ static int train_rbm_with(void *args, bz_comm *comm)
         fail_ctx(ctx, st);
         goto out;
     }
-    if (mean)
-        bz_rbm_set_standardization(rbm, mean, sd);
-    bz_rbm_set_meta(rbm, "data", a.data);
-    set_meta_num(rbm, "image_height", (double)tr.height);
-    set_meta_num(rbm, "image_width", (double)tr.width);
-    bz_rbm_set_meta(rbm, "preprocess_scale", prep.scale ? "yes" : "no");
-    bz_rbm_set_meta(rbm, "preprocess_binarize", a.binarize);
-    bz_rbm_set_meta(rbm, "training", a.pcd ? "pcd" : "cd");
-    set_meta_num(rbm, "k", (double)a.k);
-    set_meta_num(rbm, "learning_rate", a.lr);
-    set_meta_num(rbm, "batch_size", (double)a.batch);
-    set_meta_num(rbm, "weight_decay", a.weight_decay);
-    set_meta_num(rbm, "seed", (double)a.seed);
+    /* A model saved without its standardisation would silently misread
+     * every later input, so a failure here ends the run. */
+    if ((mean && (st = bz_rbm_set_standardization(rbm, mean, sd))) ||
+        (st = bz_rbm_set_meta(rbm, "data", a.data)) ||
+        (st = set_meta_num(rbm, "image_height", (double)tr.height)) ||
+        (st = set_meta_num(rbm, "image_width", (double)tr.width)) ||
+        (st = bz_rbm_set_meta(rbm, "preprocess_scale", prep.scale ? "yes" : "no")) ||
+        (st = bz_rbm_set_meta(rbm, "preprocess_binarize", a.binarize)) ||
+        (st = bz_rbm_set_meta(rbm, "training", a.pcd ? "pcd" : "cd")) ||
+        (st = set_meta_num(rbm, "k", (double)a.k)) ||
+        (st = set_meta_num(rbm, "learning_rate", a.lr)) ||
+        (st = set_meta_num(rbm, "batch_size", (double)a.batch)) ||
+        (st = set_meta_num(rbm, "weight_decay", a.weight_decay)) ||
+        (st = set_meta_num(rbm, "seed", (double)a.seed))) {
+        fail_ctx(ctx, st);
+        goto out;
+    }
 
     if ((st = bz_data_create(ctx, tr.x, tr.n, tr.dim, &dtr))) {
         fail_ctx(ctx, st);

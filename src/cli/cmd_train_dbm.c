@@ -10,6 +10,7 @@
 #include "io/npy.h"
 #include "io/pngio.h"
 #include "models/dbm.h"
+#include "models/model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -240,16 +241,17 @@ int bz_cmd_train_dbm(int argc, char **argv)
         goto out;
     if ((st = bz_dbm_create(ctx, sizes, L, (uint64_t)a.seed, &d)))
         goto fail;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%zu", all.height);
-    bz_dbm_set_meta(d, "image_height", buf);
-    snprintf(buf, sizeof buf, "%zu", all.width);
-    bz_dbm_set_meta(d, "image_width", buf);
-    snprintf(buf, sizeof buf, "%zu", a.mf_iters);
-    bz_dbm_set_meta(d, "mf_iters", buf);
-    bz_dbm_set_meta(d, "preprocess_scale", "yes");
-    bz_dbm_set_meta(d, "preprocess_binarize", a.binarize);
-    bz_dbm_set_meta(d, "data", a.data);
+    char hbuf[64], wbuf[64], mbuf[64];
+    snprintf(hbuf, sizeof hbuf, "%zu", all.height);
+    snprintf(wbuf, sizeof wbuf, "%zu", all.width);
+    snprintf(mbuf, sizeof mbuf, "%zu", a.mf_iters);
+    if ((st = bz_dbm_set_meta(d, "image_height", hbuf)) ||
+        (st = bz_dbm_set_meta(d, "image_width", wbuf)) ||
+        (st = bz_dbm_set_meta(d, "mf_iters", mbuf)) ||
+        (st = bz_dbm_set_meta(d, "preprocess_scale", "yes")) ||
+        (st = bz_dbm_set_meta(d, "preprocess_binarize", a.binarize)) ||
+        (st = bz_dbm_set_meta(d, "data", a.data)))
+        goto fail;
     if (!a.quiet)
         fprintf(stderr, "DBM %zu-%s on %s: %zu training rows%s\n", all.dim, a.layers,
                 bz_device_name(ctx), tr.n, ft ? ", then a classifier" : "");

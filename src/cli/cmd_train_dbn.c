@@ -238,14 +238,17 @@ static int train_dbn_with(void *args, bz_comm *comm)
         bz_cli_fail(cmd, ctx, st);
         goto out;
     }
-    char buf[64];
-    snprintf(buf, sizeof buf, "%zu", all.height);
-    bz_dbn_set_meta(d, "image_height", buf);
-    snprintf(buf, sizeof buf, "%zu", all.width);
-    bz_dbn_set_meta(d, "image_width", buf);
-    bz_dbn_set_meta(d, "preprocess_scale", "yes");
-    bz_dbn_set_meta(d, "preprocess_binarize", a.binarize ? "threshold" : "none");
-    bz_dbn_set_meta(d, "data", a.data);
+    char hbuf[64], wbuf[64];
+    snprintf(hbuf, sizeof hbuf, "%zu", all.height);
+    snprintf(wbuf, sizeof wbuf, "%zu", all.width);
+    if ((st = bz_dbn_set_meta(d, "image_height", hbuf)) ||
+        (st = bz_dbn_set_meta(d, "image_width", wbuf)) ||
+        (st = bz_dbn_set_meta(d, "preprocess_scale", "yes")) ||
+        (st = bz_dbn_set_meta(d, "preprocess_binarize", a.binarize ? "threshold" : "none")) ||
+        (st = bz_dbn_set_meta(d, "data", a.data))) {
+        bz_cli_fail(cmd, ctx, st);
+        goto out;
+    }
     if (!a.quiet)
         fprintf(stderr, "DBN %zu-%s-%zu (%s) on %s: %zu training, %zu validation rows\n", all.dim,
                 a.layers, K, a.activation, bz_device_name(ctx), tr.n, va.n);

@@ -85,30 +85,8 @@ bz_status bz_dbm_gibbs_sweep(bz_dbm *d, size_t M, uint64_t seed, unsigned epoch,
 
 /* ---- training ---- */
 
-typedef struct bz_dbm_train_options {
-    size_t batch_size;      /* 100 */
-    size_t chains;          /* persistent chains: 100 */
-    unsigned mf_iters;      /* mean-field sweeps at most: 10 */
-    float mf_tol;           /* ... or until no mean moves by more: 1e-4 */
-    unsigned gibbs_steps;   /* layer-parity sweeps per update: 5 */
-    float learning_rate;    /* 0.001 */
-    float lr_decay;         /* lr / (1 + lr_decay * epoch): 0.1 */
-    float momentum_initial, momentum_final; /* 0.5, then 0.9 ... */
-    unsigned momentum_epochs;               /* ... from this epoch: 5 */
-    float weight_decay;     /* 2e-4 */
-    uint64_t seed;          /* 1 */
-} bz_dbm_train_options;
-void bz_dbm_train_options_init(bz_dbm_train_options *o);
-
-typedef struct bz_dbm_epoch_stats {
-    double seconds, mean_sweeps; /* mean-field sweeps per batch */
-    size_t samples;
-} bz_dbm_epoch_stats;
-
-/* Greedy pretraining with the modified RBMs (bz_rbm_train_epoch with CD-1):
- * x is n host rows. Then composes the DBM's parameters. */
-typedef void (*bz_dbm_pretrain_cb)(void *user, size_t layer, unsigned epoch,
-                                   const bz_rbm_epoch_stats *st);
+/* bz_dbm_train_options, bz_dbm_epoch_stats and bz_dbm_pretrain_cb are
+ * public (boltzcl.h). */
 bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_train_options *o,
                           unsigned epochs, bz_dbm_pretrain_cb cb, void *user);
 /* One epoch of joint training. */
@@ -154,5 +132,9 @@ bz_status bz_dbm_predict_proba(bz_dbm *d, const float *x, size_t n, unsigned mf_
 bz_status bz_dbm_save(bz_dbm *d, const char *path);
 /* Refuses RBM, DBN and other files, and wrong shapes, with BZ_E_FORMAT / BZ_E_SHAPE. */
 bz_status bz_dbm_load(bz_context *ctx, const char *path, bz_dbm **out);
+
+/* Mean-field sweeps inference runs: the model's mf_iters metadata (what it
+ * was trained with), else 10. */
+unsigned bz_dbm_infer_iters(const bz_dbm *d);
 
 #endif

@@ -10,47 +10,39 @@
 
 /* ---- the top RBM's visible units: Bernoulli features + softmax label ---- */
 
-/* The unit interface passes no parameters, so the label group's size
- * travels beside it; bz_dbn_label_units sets it before each use. */
-static _Thread_local size_t label_k;
-
-static bz_status label_mean(bz_context *ctx, bz_buf *mean, const bz_buf *pre, const bz_buf *bias,
-                            size_t rows, size_t cols)
+/* The label group's size is the units' own parameter (u->group): each top
+ * RBM carries its copy, so two DBNs of different class counts never share
+ * it. */
+static bz_status label_mean(const bz_units *u, bz_context *ctx, bz_buf *mean, const bz_buf *pre,
+                            const bz_buf *bias, size_t rows, size_t cols)
 {
-    return bz_op_bias_sigmoid_softmax_tail(ctx, mean, pre, bias, rows, cols, label_k);
+    return bz_op_bias_sigmoid_softmax_tail(ctx, mean, pre, bias, rows, cols, u->group);
 }
 
-static bz_status label_sample(bz_context *ctx, bz_buf *sample, const bz_buf *mean, size_t n,
-                              bz_rng_pos pos)
+static bz_status label_sample(const bz_units *u, bz_context *ctx, bz_buf *sample,
+                              const bz_buf *mean, size_t rows, size_t cols, bz_rng_pos pos)
 {
-    /* The interface gives n = rows x cols without the row length that the
-     * label group needs; only CD-k's intermediate steps and PCD call it. */
-    (void)sample;
-    (void)mean;
-    (void)n;
-    (void)pos;
-    return bz_fail(ctx, BZ_E_UNSUPPORTED,
-                   "sampling the top RBM's label units needs the row shape; "
-                   "train the top RBM with CD (not PCD) and k = 1");
+    return bz_op_sample_bernoulli_softmax_tail(ctx, sample, mean, rows, cols, u->group, pos);
 }
 
-static bz_status label_mean_sample(bz_context *ctx, bz_buf *mean, bz_buf *sample,
-                                   const bz_buf *pre, const bz_buf *bias, size_t rows,
-                                   size_t cols, bz_rng_pos pos)
+static bz_status label_mean_sample(const bz_units *u, bz_context *ctx, bz_buf *mean,
+                                   bz_buf *sample, const bz_buf *pre, const bz_buf *bias,
+                                   size_t rows, size_t cols, bz_rng_pos pos)
 {
-    CHECK(bz_op_bias_sigmoid_softmax_tail(ctx, mean, pre, bias, rows, cols, label_k));
-    return bz_op_sample_bernoulli_softmax_tail(ctx, sample, mean, rows, cols, label_k, pos);
+    CHECK(bz_op_bias_sigmoid_softmax_tail(ctx, mean, pre, bias, rows, cols, u->group));
+    return bz_op_sample_bernoulli_softmax_tail(ctx, sample, mean, rows, cols, u->group, pos);
 }
 
 static const bz_units label_units = {
     "bernoulli+softmax", BZ_UNIT_BERNOULLI, label_mean, label_sample, label_mean_sample,
-    false,               true,
+    false,               true,              0,
 };
 
-const bz_units *bz_dbn_label_units(size_t k)
+void bz_dbn_use_label_units(bz_rbm *r, size_t k)
 {
-    label_k = k;
-    return &label_units;
+    r->vis_own = label_units;
+    r->vis_own.group = k;
+    r->vis = &r->vis_own;
 }
 
 /* ---- life cycle ---- */

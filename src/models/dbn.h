@@ -18,7 +18,7 @@
 #include "models/rbm.h"
 #include "ops/ops_dbn.h"
 
-#define BZ_DBN_MAX_LAYERS 8
+/* BZ_DBN_MAX_LAYERS: boltzcl.h */
 
 typedef struct bz_dbn {
     bz_context *ctx;
@@ -59,8 +59,7 @@ int bz_dbn_act_parse(const char *name, bz_dbn_act *act);
 
 /* ---- pretraining ---- */
 
-typedef void (*bz_dbn_pretrain_cb)(void *user, size_t layer, unsigned epoch,
-                                   const bz_rbm_epoch_stats *st);
+/* bz_dbn_pretrain_cb: boltzcl.h */
 /* Greedy layer-wise: each RBM on the hidden probabilities (computed on the
  * device) of the one below; the top RBM on those features with the one-hot
  * labels appended. Then copies the weights into the classifier. labels in
@@ -71,35 +70,14 @@ bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size
 
 /* ---- fine-tuning ---- */
 
-typedef struct bz_dbn_sgd {
-    size_t batch_size;   /* 32 */
-    float learning_rate; /* 0.1 */
-    float lr_decay;      /* epoch e (from 0) steps with learning_rate / (1 + lr_decay e): 0 */
-    float momentum;      /* 0.9 */
-    float weight_decay;  /* 0 */
-    float dropout;       /* on hidden activations: 0 */
-    unsigned epochs;     /* 100 */
-    unsigned patience;   /* stop after this many epochs without a better validation
-                            accuracy; 0: never (the best epoch is kept either way): 10 */
-    uint64_t seed;       /* 1 */
-    bool no_padding;     /* run at the network's own sizes, not padded to the GEMM
-                            tiles (dbn_pad.c): false */
-} bz_dbn_sgd;
-void bz_dbn_sgd_init(bz_dbn_sgd *o);
-
-typedef struct bz_dbn_epoch_info {
-    unsigned epoch;
-    double loss, train_accuracy, val_accuracy; /* val NaN without validation data */
-    double seconds; /* of the training pass, validation excluded */
-} bz_dbn_epoch_info;
-typedef void (*bz_dbn_finetune_cb)(void *user, const bz_dbn_epoch_info *e);
-
-typedef struct bz_dbn_finetune_result {
-    unsigned epochs_run, best_epoch; /* best_epoch from 1 */
-    double best_val_accuracy;        /* NaN without validation data */
-    double seconds;           /* all of it, validation included */
-    double seconds_per_epoch; /* training passes only */
-} bz_dbn_finetune_result;
+/* Fine-tuning options, results and the epoch callback are public
+ * (bz_dbn_finetune_options etc. in boltzcl.h); inside, the options go by
+ * their old name. */
+typedef bz_dbn_finetune_options bz_dbn_sgd;
+static inline void bz_dbn_sgd_init(bz_dbn_sgd *o)
+{
+    bz_dbn_finetune_options_init(o);
+}
 
 bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
                           const float *xv, const int32_t *labels_v, size_t nv,
@@ -159,11 +137,9 @@ bz_status bz_dbn_forward_hidden(bz_dbn *d, size_t B, float p, uint64_t seed, uns
 bz_status bz_dbn_save(bz_dbn *d, const char *path);
 /* Refuses RBM files and other files with BZ_E_FORMAT. */
 bz_status bz_dbn_load(bz_context *ctx, const char *path, bz_dbn **out);
-/* The "model" metadata of a boltzcl file into buf ("" when the file cannot be
- * read or has none). */
-void bz_model_file_kind(const char *path, char *buf, size_t size);
 
-/* The top RBM's visible units (features, then a softmax label group of k). */
-const bz_units *bz_dbn_label_units(size_t k);
+/* Gives the top RBM r its visible units: features, then a softmax label
+ * group of k (a parameter of r's own units). */
+void bz_dbn_use_label_units(bz_rbm *r, size_t k);
 
 #endif

@@ -88,7 +88,7 @@ bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels,
             break;
         bz_rbm *r = d->rbm[l];
         if (top)
-            r->vis = bz_dbn_label_units(d->K);
+            bz_dbn_use_label_units(r, d->K);
         if ((st = bz_rbm_init_visible_bias(r, train_in, n)) ||
             (comm && (st = bz_rbm_dist_sync(r, comm))) ||
             (st = bz_data_create(c, train_in, n, nv, &data)))
@@ -98,8 +98,6 @@ bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels,
         lo.stochastic_binarize = l == 0 && o->stochastic_binarize;
         for (unsigned e = 0; e < epochs && !st; e++) {
             bz_rbm_epoch_stats es = {0};
-            if (top)
-                bz_dbn_label_units(d->K);
             st = comm ? bz_rbm_train_epoch_dist(r, data, &lo, e, &es, comm)
                       : bz_rbm_train_epoch(r, data, &lo, e, &es);
             if (!st && cb)
@@ -138,7 +136,7 @@ bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels,
 
 /* ---- fine-tuning ---- */
 
-void bz_dbn_sgd_init(bz_dbn_sgd *o)
+void bz_dbn_finetune_options_init(bz_dbn_finetune_options *o)
 {
     memset(o, 0, sizeof *o);
     o->batch_size = 32;

@@ -259,7 +259,7 @@ static bz_status transform_chunk(bz_rbm *r, size_t rows, const float *in, float 
     (void)in;
     (void)arg;
     CHECK(bz_rbm_up(r, &r->V0, rows, &r->H0));
-    CHECK(r->hid->mean(r->ctx, &r->H0, &r->H0, &r->hb, rows, r->nh));
+    CHECK(r->hid->mean(r->hid, r->ctx, &r->H0, &r->H0, &r->hb, rows, r->nh));
     return bz_buf_read(r->ctx, &r->H0, 0, out, rows * r->nh);
 }
 
@@ -273,9 +273,9 @@ static bz_status recon_chunk(bz_rbm *r, size_t rows, const float *in, float *out
     (void)in;
     (void)arg;
     CHECK(bz_rbm_up(r, &r->V0, rows, &r->H0));
-    CHECK(r->hid->mean(r->ctx, &r->H0, &r->H0, &r->hb, rows, r->nh));
+    CHECK(r->hid->mean(r->hid, r->ctx, &r->H0, &r->H0, &r->hb, rows, r->nh));
     CHECK(bz_rbm_down(r, &r->H0, rows, &r->V1));
-    CHECK(r->vis->mean(r->ctx, &r->V1, &r->V1, &r->vb, rows, r->nv));
+    CHECK(r->vis->mean(r->vis, r->ctx, &r->V1, &r->V1, &r->vb, rows, r->nv));
     return bz_buf_read(r->ctx, &r->V1, 0, out, rows * r->nv);
 }
 
@@ -319,15 +319,15 @@ static bz_status sample_chunk(bz_rbm *r, size_t rows, const float *in, float *ou
         /* Uniform noise in [0,1) for Bernoulli units; standard normal noise
          * around the visible biases would be the Gaussian analogue. */
         CHECK(bz_buf_fill(c, &r->V1, 0.5f, 0, rows * nv));
-        CHECK(r->vis->sample(c, &r->V0, &r->V1, rows * nv,
+        CHECK(r->vis->sample(r->vis, c, &r->V0, &r->V1, rows, nv,
                              (bz_rng_pos){a->seed, bz_rbm_stream(0, 0, 255), vpos}));
     }
     for (unsigned s = 0; s < a->steps; s++) {
         CHECK(bz_rbm_up(r, &r->V0, rows, &r->H0));
-        CHECK(r->hid->mean_sample(c, &r->H0, &r->Hs, &r->H0, &r->hb, rows, nh,
+        CHECK(r->hid->mean_sample(r->hid, c, &r->H0, &r->Hs, &r->H0, &r->hb, rows, nh,
                                   (bz_rng_pos){a->seed, bz_rbm_stream(s + 1, 0, 0), hpos}));
         CHECK(bz_rbm_down(r, &r->Hs, rows, &r->V1));
-        CHECK(r->vis->mean_sample(c, &r->V1, &r->V0, &r->V1, &r->vb, rows, nv,
+        CHECK(r->vis->mean_sample(r->vis, c, &r->V1, &r->V0, &r->V1, &r->vb, rows, nv,
                                   (bz_rng_pos){a->seed, bz_rbm_stream(s + 1, 0, 1), vpos}));
         /* Bounded queue: see the AIS loop in rbm_eval.c. */
         if (s % 16 == 15)

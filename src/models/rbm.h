@@ -29,6 +29,7 @@ struct bz_rbm {
     bz_context *ctx;
     size_t nv, nh;
     const bz_units *vis, *hid;
+    bz_units vis_own; /* units with parameters of this RBM's own, when vis points here */
     bz_buf W, vb, hb;    /* parameters: W is nv x nh */
     bz_buf vW, vvb, vhb; /* velocities */
     bz_buf q;            /* running hidden activation for the sparsity target */

@@ -35,9 +35,9 @@ bz_status bz_rbm_reconstruction_error(bz_rbm *r, bz_data *d, double *mse)
         size_t rows = d->n - first < r->cap ? d->n - first : r->cap;
         CHECK(bz_data_fetch(d, first, rows, &r->V0));
         CHECK(bz_rbm_up(r, &r->V0, rows, &r->H0));
-        CHECK(r->hid->mean(c, &r->H0, &r->H0, &r->hb, rows, r->nh));
+        CHECK(r->hid->mean(r->hid, c, &r->H0, &r->H0, &r->hb, rows, r->nh));
         CHECK(bz_rbm_down(r, &r->H0, rows, &r->V1));
-        CHECK(r->vis->mean(c, &r->V1, &r->V1, &r->vb, rows, r->nv));
+        CHECK(r->vis->mean(r->vis, c, &r->V1, &r->V1, &r->vb, rows, r->nv));
         CHECK(bz_op_row_sq_err_acc(c, &r->err_acc, &r->V0, &r->V1, rows, r->nv));
     }
     float *acc = malloc(r->cap * sizeof *acc);

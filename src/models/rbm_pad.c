@@ -70,7 +70,8 @@ static bz_status twin_create(bz_rbm *r, size_t nvp, size_t nhp)
     p->ctx = r->ctx;
     p->nv = nvp;
     p->nh = nhp;
-    p->vis = r->vis;
+    p->vis_own = r->vis_own;
+    p->vis = r->vis == &r->vis_own ? &p->vis_own : r->vis;
     p->hid = r->hid;
     bz_context *c = r->ctx;
     bz_status st;

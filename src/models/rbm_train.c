@@ -70,7 +70,7 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
 
     /* Positive phase: H0 = P(h | v0), Hs ~ H0. */
     CHECK(bz_rbm_up(r, &r->V0, B, &r->H0));
-    CHECK(r->hid->mean_sample(c, &r->H0, &r->Hs, &r->H0, &r->hb, B, nh,
+    CHECK(r->hid->mean_sample(r->hid, c, &r->H0, &r->Hs, &r->H0, &r->hb, B, nh,
                               (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 0), oh}));
 
     /* Negative phase from the data's hidden sample (CD) or the persistent
@@ -87,14 +87,14 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
     for (unsigned s = 1; s <= o->k; s++) {
         bool last = s == o->k;
         CHECK(bz_rbm_down(r, neg, B, &r->V1));
-        CHECK(r->vis->mean(c, &r->V1, &r->V1, &r->vb, B, nv));
+        CHECK(r->vis->mean(r->vis, c, &r->V1, &r->V1, &r->vb, B, nv));
         /* CD's last step uses the visible means, which lowers the variance
          * of the gradient (Hinton's guide); every other step, and every PCD
          * step, samples them, since a persistent chain must be a true Gibbs
          * chain of the model or it drifts away from it. */
         const bz_buf *up = &r->V1;
         if (!last || o->pcd) {
-            CHECK(r->vis->sample(c, &r->Vs, &r->V1, B * nv,
+            CHECK(r->vis->sample(r->vis, c, &r->Vs, &r->V1, B, nv,
                                  (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 2 * s - 1), ov}));
             up = &r->Vs;
         }
@@ -102,11 +102,11 @@ static bz_status cd_step(bz_rbm *r, const bz_rbm_train_options *o, size_t B, uns
         CHECK(bz_rbm_up(r, up, B, &r->H1));
         if (!last || o->pcd) {
             bz_buf *dst = o->pcd ? &r->chain : &r->Hs;
-            CHECK(r->hid->mean_sample(c, &r->H1, dst, &r->H1, &r->hb, B, nh,
+            CHECK(r->hid->mean_sample(r->hid, c, &r->H1, dst, &r->H1, &r->hb, B, nh,
                                       (bz_rng_pos){seed, bz_rbm_stream(epoch, batch, 2 * s), oh}));
             neg = dst;
         } else {
-            CHECK(r->hid->mean(c, &r->H1, &r->H1, &r->hb, B, nh));
+            CHECK(r->hid->mean(r->hid, c, &r->H1, &r->H1, &r->hb, B, nh));
         }
     }
 

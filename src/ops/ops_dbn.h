@@ -9,7 +9,7 @@
 #include "ops/ops.h"
 
 /* Activations of hidden layers in fine-tuning. Values are stored in files. */
-typedef enum bz_dbn_act { BZ_ACT_SIGMOID = 0, BZ_ACT_RELU = 1 } bz_dbn_act;
+/* bz_dbn_act (sigmoid, ReLU) is public: boltzcl.h */
 
 /* y = max(x + b, 0), rows x cols; y may alias x. */
 bz_status bz_op_bias_relu(bz_context *ctx, bz_buf *y, const bz_buf *x, const bz_buf *b,

@@ -11,25 +11,13 @@
 #ifndef BZ_TUNING_TUNE_H
 #define BZ_TUNING_TUNE_H
 
+#include "boltzcl.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct bz_tune_options {
-    const char *device;   /* selector as for --device; NULL: $BOLTZCL_DEVICE or automatic */
-    double seconds;       /* search budget; the final checks come on top */
-    const char *out;      /* NULL: the user's tuning file */
-    const char *state;    /* NULL: <cache dir>/boltzcl/tune-<device>.state */
-    bool fresh;           /* ignore an existing state file */
-    int reps;             /* timed runs per shape, best kept */
-    unsigned long seed;
-    double candidate_timeout; /* seconds before a candidate counts as hung */
-    size_t batch;         /* 0: the device's entry (batch-100 shapes); N: a batch entry for N */
-} bz_tune_options;
-
-void bz_tune_options_init(bz_tune_options *o);
-
-/* Runs the tuner; returns a process exit code (0 success, 1 failure). */
-int bz_tune_run(const bz_tune_options *o);
+/* bz_tune_options, bz_tune_options_init and bz_tune_run are public
+ * (boltzcl.h). */
 
 /* The GEMM shapes tuned for: the products of a CD step of the models. */
 typedef struct bz_tune_shape {

@@ -9,6 +9,7 @@
  */
 #include "../common/cl_fixture.h"
 #include "models/dbn.h"
+#include "models/model.h"
 #include "ops/ops_dbn.h"
 #include "ref/dbn_ref.h"
 #include "ref/reference.h"

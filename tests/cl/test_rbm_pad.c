@@ -82,7 +82,7 @@ static void plan_follows_the_tiles(void **state)
     /* a DBN's top RBM: its last 10 visible units are a softmax group, which
      * columns added at the end would displace */
     const bz_units *plain = r->vis;
-    r->vis = bz_dbn_label_units(10);
+    bz_dbn_use_label_units(r, 10);
     bz_rbm_pad_plan(r, &o, B, &nv, &nh);
     assert_int_equal(nv, NV);
     assert_int_equal(nh, NH);
