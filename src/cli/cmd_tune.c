@@ -1,7 +1,7 @@
 /* boltzcl tune (also the boltzcl-tune tool): options in, tuner (src/tuning) run. */
 #include "cli/args.h"
 #include "cli/cli.h"
-#include "tuning/tune.h"
+#include "tuner/tune.h"
 
 #include <stdio.h>
 

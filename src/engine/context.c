@@ -2,10 +2,11 @@
  * Context creation: every device check on one path with one exit. Candidate
  * devices are tried best first (GPU, accelerator, CPU); a device that cannot
  * build our kernels or fails the known-answer self-test is skipped with a
- * warning and the next one is tried.
+ * warning and the next one is tried. What set-up and check mean is given by
+ * the layers above (bz_device_hooks; src/api/context.c), so the engine
+ * depends on nothing above it.
  */
 #include "engine/engine.h"
-#include "blas/gemm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +16,6 @@ static const char *const main_kernel_files[] = {
     "common.cl", "philox.cl", "elementwise.cl", "sample.cl", "update.cl", "reduce.cl", "rbm.cl",
     "dbn.cl", "dbm.cl",
 };
-
-unsigned bz_version_number(void)
-{
-    return BOLTZCL_VERSION_NUMBER;
-}
-
-const char *bz_version_string(void)
-{
-    return BOLTZCL_VERSION_STRING;
-}
 
 void bz_context_options_init(bz_context_options *opts)
 {
@@ -47,7 +38,8 @@ static void close_device(bz_context *ctx)
     }
     ctx->queue = NULL;
     if (ctx->cl) {
-        bz_gemm_forget_device(ctx);
+        if (ctx->hooks && ctx->hooks->teardown)
+            ctx->hooks->teardown(ctx);
         clReleaseContext(ctx->cl);
     }
     ctx->cl = NULL;
@@ -80,12 +72,11 @@ static bz_status open_device(bz_context *ctx, const bz_device_info *dev, int cac
                                     &ctx->program);
     if (st != BZ_OK)
         return st;
-    st = bz_gemm_setup(ctx);
-    if (st != BZ_OK)
+    if (ctx->hooks && ctx->hooks->setup && (st = ctx->hooks->setup(ctx)) != BZ_OK)
         return st;
     ctx->ready = true;
-    if (selftest) {
-        st = bz_selftest(ctx);
+    if (selftest && ctx->hooks && ctx->hooks->check) {
+        st = ctx->hooks->check(ctx);
         if (st != BZ_OK) {
             ctx->ready = false;
             return st;
@@ -100,7 +91,8 @@ static void copy_opt(char *dst, size_t size, const char *opt, const char *env)
     snprintf(dst, size, "%s", v ? v : "");
 }
 
-bz_status bz_context_create(const bz_context_options *opts_in, bz_context **out)
+bz_status bz_context_open(const bz_context_options *opts_in, const bz_device_hooks *hooks,
+                          bz_context **out)
 {
     if (!out)
         return BZ_E_INVALID_ARG;
@@ -112,6 +104,7 @@ bz_status bz_context_create(const bz_context_options *opts_in, bz_context **out)
     *out = ctx;
     if (!ctx)
         return BZ_E_NOMEM;
+    ctx->hooks = hooks;
     ctx->log = opts->log;
     ctx->log_user = opts->log_user;
     ctx->log_level = opts->log_level;

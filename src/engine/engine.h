@@ -7,7 +7,7 @@
 #define BZ_ENGINE_ENGINE_H
 
 #include "boltzcl.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <CL/cl.h>
 #include <stdbool.h>
@@ -87,6 +87,7 @@ struct bz_context {
     cl_context cl;
     cl_command_queue queue;
     bool ready; /* device opened, program built, self-test passed */
+    const struct bz_device_hooks *hooks; /* set-up and check from above (bz_context_open) */
 
     int binary_cache; /* resolved: 0 or 1 */
     char cache_dir[1024];
@@ -189,9 +190,24 @@ double bz_prof_begin(bz_context *ctx);
 void bz_prof_end(bz_context *ctx, const char *name, double t0);
 void bz_prof_report(bz_context *ctx);
 
-/* ---- self-test (selftest.c) ------------------------------------------------ */
+/* ---- opening a context ---------------------------------------------------- */
 
-bz_status bz_selftest(bz_context *ctx);
+/* What the layers above the engine do with each candidate device: set up
+ * the GEMM library (blas), then check the device (the known-answer
+ * self-test, which needs ops and ref), and undo the set-up when the device
+ * is closed. The engine calls them without knowing what they are, so it
+ * depends on nothing above it. Any hook may be NULL. */
+typedef struct bz_device_hooks {
+    bz_status (*setup)(bz_context *ctx);
+    bz_status (*check)(bz_context *ctx);
+    void (*teardown)(bz_context *ctx);
+} bz_device_hooks;
+
+/* Opens a context as bz_context_create documents, trying candidate devices
+ * best first and skipping one whose set-up or check fails. hooks must stay
+ * valid for the context's life (a static table). */
+bz_status bz_context_open(const bz_context_options *opts, const bz_device_hooks *hooks,
+                          bz_context **out);
 
 /* ---- pacing a training loop (pace.c) ------------------------------------- */
 

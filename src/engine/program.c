@@ -10,7 +10,7 @@
 #include "engine/engine.h"
 #include "engine/hash.h"
 #include "engine/kernel_sources.h"
-#include "io/atomic_file.h"
+#include "base/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #include "io/csv.h"
 
-#include "io/atomic_file.h"
+#include "base/atomic_file.h"
 #include "io/filebuf.h"
 
 #include <errno.h>

@@ -15,7 +15,7 @@
 #ifndef BZ_IO_CSV_H
 #define BZ_IO_CSV_H
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -11,7 +11,7 @@
 #ifndef BZ_IO_IDX_H
 #define BZ_IO_IDX_H
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <stddef.h>
 

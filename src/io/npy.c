@@ -1,6 +1,6 @@
 #include "io/npy.h"
 
-#include "io/atomic_file.h"
+#include "base/atomic_file.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #ifndef BZ_IO_NPY_H
 #define BZ_IO_NPY_H
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <stddef.h>
 

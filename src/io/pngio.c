@@ -1,6 +1,6 @@
 #include "io/pngio.h"
 
-#include "io/atomic_file.h"
+#include "base/atomic_file.h"
 
 #include <math.h>
 #include <png.h>

@@ -5,7 +5,7 @@
 #ifndef BZ_IO_PNGIO_H
 #define BZ_IO_PNGIO_H
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 #include "io/safetensors.h"
 
-#include "io/atomic_file.h"
+#include "base/atomic_file.h"
 #include "io/filebuf.h"
 
 #include <json-c/json.h>

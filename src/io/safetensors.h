@@ -19,12 +19,12 @@
  * The writer lays tensors out by decreasing dtype size then name, pads the
  * header with spaces to a multiple of 8 bytes (as the reference does), so
  * every tensor is aligned to its dtype size within the file, and writes
- * atomically (io/atomic_file.h).
+ * atomically (base/atomic_file.h).
  */
 #ifndef BZ_IO_SAFETENSORS_H
 #define BZ_IO_SAFETENSORS_H
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <stddef.h>
 #include <stdint.h>

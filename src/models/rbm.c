@@ -363,6 +363,14 @@ const char *bz_rbm_get_meta(const bz_rbm *r, const char *key)
 
 bz_status bz_rbm_set_standardization(bz_rbm *r, const float *mean, const float *std)
 {
+    if (!r || !mean || !std)
+        return BZ_E_INVALID_ARG;
+    for (size_t i = 0; i < r->nv; i++)
+        if (!isfinite(mean[i]) || !isfinite(std[i]) || !(std[i] > 0))
+            return bz_fail(r->ctx, BZ_E_INVALID_ARG, "standardisation of feature %zu: mean %g, "
+                                                     "std %g (a std must be positive and both "
+                                                     "finite)", i, (double)mean[i],
+                           (double)std[i]);
     float *m = malloc(r->nv * sizeof *m), *s = malloc(r->nv * sizeof *s);
     if (!m || !s) {
         free(m);
@@ -376,4 +384,15 @@ bz_status bz_rbm_set_standardization(bz_rbm *r, const float *mean, const float *
     r->data_mean = m;
     r->data_std = s;
     return BZ_OK;
+}
+
+int bz_rbm_get_standardization(const bz_rbm *r, float *mean, float *std)
+{
+    if (!r || !r->data_mean)
+        return 0;
+    if (mean)
+        memcpy(mean, r->data_mean, r->nv * sizeof *mean);
+    if (std)
+        memcpy(std, r->data_std, r->nv * sizeof *std);
+    return 1;
 }

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "io/atomic_file.h"
+#include "base/atomic_file.h"
 #include "io/safetensors.h"
 #include "io_test_util.h"
 

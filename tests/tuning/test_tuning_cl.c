@@ -11,8 +11,8 @@
 #include "engine/engine.h"
 #include "ref/reference.h"
 #include "tuning/apply.h"
-#include "tuning/space.h"
-#include "tuning/tune.h"
+#include "tuner/space.h"
+#include "tuner/tune.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -6,7 +6,7 @@
  */
 #include "tuning/db.h"
 #include "tuning/search.h"
-#include "tuning/tune_output.h"
+#include "tuner/tune_output.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,9 +3,9 @@
  * space staying inside them, the candidate encoding, the result check that
  * rejects wrong products, and the resumable state file.
  */
-#include "tuning/space.h"
-#include "tuning/tune.h"
-#include "tuning/tune_state.h"
+#include "tuner/space.h"
+#include "tuner/tune.h"
+#include "tuner/tune_state.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -1,10 +1,10 @@
-#include "tuning/tune_worker.h"
+#include "tuner/tune_worker.h"
 #include "blas/gemm.h"
 #include "engine/engine.h"
 #include "ops/ops.h"
 #include "ref/reference.h"
 #include "tuning/apply.h"
-#include "tuning/space.h"
+#include "tuner/space.h"
 
 #include <clblast_c.h>
 #include <math.h>

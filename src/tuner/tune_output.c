@@ -1,4 +1,4 @@
-#include "tuning/tune_output.h"
+#include "tuner/tune_output.h"
 
 #include <errno.h>
 #include <json-c/json.h>

@@ -8,8 +8,8 @@
  * never touches OpenCL, so forking stays safe. Every result is appended to a
  * state file, so an interrupted run resumes where it stopped.
  */
-#ifndef BZ_TUNING_TUNE_H
-#define BZ_TUNING_TUNE_H
+#ifndef BZ_TUNER_TUNE_H
+#define BZ_TUNER_TUNE_H
 
 #include "boltzcl.h"
 

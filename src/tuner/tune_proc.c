@@ -1,5 +1,5 @@
-#include "tuning/tune_proc.h"
-#include "tuning/tune_worker.h"
+#include "tuner/tune_proc.h"
+#include "tuner/tune_worker.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -4,6 +4,7 @@
  * driver that miscompiles or a BLAS that returns garbage is caught here,
  * before it can spoil hours of training.
  */
+#include "api/selftest.h"
 #include "blas/gemm.h"
 #include "engine/engine.h"
 #include "ops/ops.h"

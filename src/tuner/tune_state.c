@@ -1,5 +1,5 @@
-#include "tuning/tune_state.h"
-#include "tuning/space.h"
+#include "tuner/tune_state.h"
+#include "tuner/space.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,8 +3,8 @@
  * human-readable message naming the file, offset, OpenCL call or CLBlast
  * status involved; the context keeps one as its "last error".
  */
-#ifndef BZ_ENGINE_ERROR_H
-#define BZ_ENGINE_ERROR_H
+#ifndef BZ_BASE_ERROR_H
+#define BZ_BASE_ERROR_H
 
 #include "boltzcl.h"
 

@@ -5,8 +5,8 @@
  * XgemmDirect kernel alone) or indirect (Xgemm plus its copy, pad and
  * transpose passes).
  */
-#ifndef BZ_TUNING_SPACE_H
-#define BZ_TUNING_SPACE_H
+#ifndef BZ_TUNER_SPACE_H
+#define BZ_TUNER_SPACE_H
 
 #include "tuning/params.h"
 

@@ -5,11 +5,11 @@
  * combined, XGEMM_MIN_INDIRECT_SIZE is set where the faster path changes,
  * and the combination is verified again before it is written.
  */
-#include "tuning/tune.h"
-#include "tuning/space.h"
-#include "tuning/tune_output.h"
-#include "tuning/tune_proc.h"
-#include "tuning/tune_state.h"
+#include "tuner/tune.h"
+#include "tuner/space.h"
+#include "tuner/tune_output.h"
+#include "tuner/tune_proc.h"
+#include "tuner/tune_state.h"
 #include "tuning/search.h"
 
 #include "boltzcl.h"

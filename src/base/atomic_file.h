@@ -1,5 +1,5 @@
 /*
- * Crash-safe file replacement, shared by every writer in the io layer.
+ * Crash-safe file replacement, shared by every writer (the io layer, the engine's binary cache).
  *
  * bz_atomic_open creates "<path>.tmp.<pid>" (O_EXCL, mode 0666 & ~umask) in
  * the target's directory; callers write through af->fp; bz_atomic_commit
@@ -9,10 +9,10 @@
  * new one, never a torn mix. bz_atomic_abort (also called by a failing
  * commit) closes and unlinks the temporary.
  */
-#ifndef BZ_IO_ATOMIC_FILE_H
-#define BZ_IO_ATOMIC_FILE_H
+#ifndef BZ_BASE_ATOMIC_FILE_H
+#define BZ_BASE_ATOMIC_FILE_H
 
-#include "engine/error.h"
+#include "base/error.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -7,8 +7,8 @@
  *   C <mode> <status> <t per shape> | <all parameter values>
  * Times in seconds, 0 where not measured; status ok, slow, bad, fail, crash.
  */
-#ifndef BZ_TUNING_TUNE_STATE_H
-#define BZ_TUNING_TUNE_STATE_H
+#ifndef BZ_TUNER_TUNE_STATE_H
+#define BZ_TUNER_TUNE_STATE_H
 
 #include "tuning/params.h"
 

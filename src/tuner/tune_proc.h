@@ -3,10 +3,10 @@
  * touched OpenCL, talked to with one line per request, killed and restarted
  * when a candidate crashes the driver or runs past its time.
  */
-#ifndef BZ_TUNING_TUNE_PROC_H
-#define BZ_TUNING_TUNE_PROC_H
+#ifndef BZ_TUNER_TUNE_PROC_H
+#define BZ_TUNER_TUNE_PROC_H
 
-#include "tuning/tune.h"
+#include "tuner/tune.h"
 
 #include <sys/types.h>
 

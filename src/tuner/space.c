@@ -1,4 +1,4 @@
-#include "tuning/space.h"
+#include "tuner/space.h"
 
 #include <stdio.h>
 #include <stdlib.h>

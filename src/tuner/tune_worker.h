@@ -9,10 +9,10 @@
  * Replies: "H <fields>" once at start, then "R ok <t per shape>",
  * "R slow", "R bad <why>", "R fail <why>" or "R wg <size> <GB/s>".
  */
-#ifndef BZ_TUNING_TUNE_WORKER_H
-#define BZ_TUNING_TUNE_WORKER_H
+#ifndef BZ_TUNER_TUNE_WORKER_H
+#define BZ_TUNER_TUNE_WORKER_H
 
-#include "tuning/tune.h"
+#include "tuner/tune.h"
 
 /* Never returns: exits the child process. */
 void bz_tune_worker(int in_fd, int out_fd, const bz_tune_options *o) __attribute__((noreturn));

@@ -1,6 +1,6 @@
 /* Writing the tuner's result into a tuning file without losing its others. */
-#ifndef BZ_TUNING_TUNE_OUTPUT_H
-#define BZ_TUNING_TUNE_OUTPUT_H
+#ifndef BZ_TUNER_TUNE_OUTPUT_H
+#define BZ_TUNER_TUNE_OUTPUT_H
 
 #include "tuning/db.h"
 
