@@ -1,0 +1,704 @@
+/*
+ * The public API as a user sees it: this file includes only boltzcl.h and
+ * links only the shared library (tests/api/meson.build), and calls every
+ * function the library exports (check_exports.sh compares the two lists).
+ * Results are checked against plain C arithmetic on the host here, or
+ * against the typed calls they must equal.
+ */
+#include <boltzcl.h>
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static bz_context *ctx;
+static char dir[] = "/tmp/bz-api-XXXXXX";
+
+#define OK(x)                                                                                 \
+    do {                                                                                      \
+        bz_status s_ = (x);                                                                   \
+        if (s_ != BZ_OK)                                                                      \
+            fail_msg("%s failed: %s: %s", #x, bz_strerror(s_), bz_last_error(ctx));           \
+    } while (0)
+
+static void path_in(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static float sigm(double x)
+{
+    return (float)(1.0 / (1.0 + exp(-x)));
+}
+
+/* deterministic values in [lo, hi) */
+static void fill(float *x, size_t n, float lo, float hi, unsigned seed)
+{
+    unsigned s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
+    }
+}
+
+static void test_version_and_status(void **state)
+{
+    (void)state;
+    assert_int_equal(bz_version_number(), BOLTZCL_VERSION_NUMBER);
+    assert_string_equal(bz_version_string(), BOLTZCL_VERSION_STRING);
+    assert_int_equal(bz_abi_version(), BOLTZCL_ABI_VERSION);
+    /* pinned codes */
+    assert_int_equal(BZ_E_FORMAT, 10);
+    assert_int_equal(BZ_E_UNSUPPORTED, 14);
+    assert_string_equal(bz_strerror(BZ_OK), "success");
+    assert_string_equal(bz_strerror(BZ_E_UNSUPPORTED), "not supported");
+    assert_string_equal(bz_strerror(999), "unknown status code");
+    assert_string_equal(bz_last_error(ctx), "");
+    assert_true(strlen(bz_device_name(ctx)) > 0);
+    assert_non_null(bz_device_driver(ctx));
+    OK(bz_finish(ctx));
+}
+
+static void test_layers_parse(void **state)
+{
+    (void)state;
+    size_t s[8], n = 0;
+    assert_int_equal(bz_layers_parse("784,500,500", 2, 8, s, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(s[0], 784);
+    assert_int_equal(s[2], 500);
+    /* one rule everywhere: no empty entries, signs, spaces, zeros or excess */
+    const char *bad[] = {"784,500,", ",500", "784,,500", "784, 500", "-5,3", "0,3", "",
+                         "99999999,3", "1,2,3,4,5,6,7,8,9", "12a"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(bz_layers_parse(bad[i], 2, 8, s, &n), -1);
+    assert_int_equal(bz_layers_parse("500", 2, 8, s, &n), -1); /* too few */
+    assert_int_equal(bz_layers_parse(NULL, 1, 8, s, &n), -1);
+}
+
+static void test_devices(void **state)
+{
+    (void)state;
+    bz_device_desc *d = NULL;
+    size_t n = 0;
+    OK(bz_devices_query(&d, &n));
+    assert_true(n >= 1);
+    long pick = bz_devices_pick(d, n, NULL);
+    assert_true(pick >= 0 && (size_t)pick < n);
+    /* the context runs on a device of the list, by name */
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        found |= strcmp(d[i].name, bz_device_name(ctx)) == 0;
+    assert_true(found);
+    char sel[32];
+    snprintf(sel, sizeof sel, "%u:%u", d[n - 1].platform_index, d[n - 1].device_index);
+    assert_int_equal(bz_devices_pick(d, n, sel), (long)(n - 1));
+    assert_int_equal(bz_devices_pick(d, n, "99:99"), -1);
+    assert_int_equal(bz_devices_pick(d, n, "no-such-device-name-xyz"), -1);
+    assert_int_equal(bz_devices_pick(d, n, "1:"), -1); /* malformed */
+    free(d);
+    assert_int_equal(bz_devices_query(NULL, &n), BZ_E_INVALID_ARG);
+}
+
+static void test_kinds(void **state)
+{
+    (void)state;
+    void *it = NULL;
+    const bz_model_kind *k;
+    const char *names[8];
+    size_t n = 0;
+    while ((k = bz_model_kind_iterate(&it)) && n < 8)
+        names[n++] = bz_model_kind_name(k);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "rbm");
+    assert_string_equal(names[1], "dbn");
+    assert_string_equal(names[2], "dbm");
+    const bz_model_kind *rbm = bz_model_kind_by_name("rbm"), *dbn = bz_model_kind_by_name("dbn");
+    assert_non_null(rbm);
+    assert_null(bz_model_kind_by_name("crbm"));
+    assert_string_equal(bz_model_kind_description(rbm), "restricted Boltzmann machine");
+    assert_true(bz_model_kind_ops(rbm) & BZ_OP_RECONSTRUCT);
+    assert_false(bz_model_kind_ops(rbm) & BZ_OP_PREDICT);
+    assert_true(bz_model_kind_ops(dbn) & BZ_OP_PREDICT);
+    assert_false(bz_model_kind_ops(dbn) & BZ_OP_FREE_ENERGY);
+    assert_true(bz_model_kind_ops(bz_model_kind_by_name("dbm")) & BZ_OP_LOG_Z);
+}
+
+enum { NV = 6, NH = 4, NR = 5 };
+
+/* F(v) = -v.b - sum_j log(1 + exp(c_j + v.W_j)) for Bernoulli units */
+static double host_free_energy(const float *w, const float *b, const float *c, const float *v)
+{
+    double f = 0;
+    for (size_t i = 0; i < NV; i++)
+        f -= v[i] * b[i];
+    for (size_t j = 0; j < NH; j++) {
+        double a = c[j];
+        for (size_t i = 0; i < NV; i++)
+            a += v[i] * w[i * NH + j];
+        f -= log1p(exp(a));
+    }
+    return f;
+}
+
+static void test_rbm_and_generic_model(void **state)
+{
+    (void)state;
+    float w[NV * NH], b[NV], c[NH], v[NR * NV], h[NR * NH], r[NR * NV];
+    fill(w, NV * NH, -1, 1, 1);
+    fill(b, NV, -0.5f, 0.5f, 2);
+    fill(c, NH, -0.5f, 0.5f, 3);
+    fill(v, NR * NV, 0, 1, 4);
+    bz_rbm *rbm = NULL;
+    OK(bz_rbm_create(ctx, NV, NH, BZ_UNIT_BERNOULLI, 7, &rbm));
+    assert_int_equal(bz_rbm_n_visible(rbm), NV);
+    assert_int_equal(bz_rbm_n_hidden(rbm), NH);
+    assert_int_equal(bz_rbm_visible_type(rbm), BZ_UNIT_BERNOULLI);
+    OK(bz_rbm_init_visible_bias(rbm, v, NR));
+    float vb0[NV];
+    OK(bz_rbm_get_params(rbm, NULL, vb0, NULL));
+    for (size_t i = 0; i < NV; i++) { /* log(p / (1 - p)) of the column means */
+        double p = 0;
+        for (size_t k = 0; k < NR; k++)
+            p += v[k * NV + i] / NR;
+        p = p < 0.001 ? 0.001 : p > 0.999 ? 0.999 : p;
+        assert_float_equal(vb0[i], log(p / (1 - p)), 1e-4);
+    }
+    OK(bz_rbm_set_params(rbm, w, b, c));
+    float w2[NV * NH];
+    OK(bz_rbm_get_params(rbm, w2, NULL, NULL));
+    assert_memory_equal(w, w2, sizeof w);
+
+    /* transform: P(h|v) on the host */
+    OK(bz_rbm_transform(rbm, v, NR, h));
+    for (size_t k = 0; k < NR; k++)
+        for (size_t j = 0; j < NH; j++) {
+            double a = c[j];
+            for (size_t i = 0; i < NV; i++)
+                a += v[k * NV + i] * w[i * NH + j];
+            assert_float_equal(h[k * NH + j], sigm(a), 1e-5);
+        }
+    /* reconstruct: sigmoid(h W^T + b) of those probabilities */
+    OK(bz_rbm_reconstruct(rbm, v, NR, r));
+    for (size_t k = 0; k < NR; k++)
+        for (size_t i = 0; i < NV; i++) {
+            double a = b[i];
+            for (size_t j = 0; j < NH; j++)
+                a += h[k * NH + j] * w[i * NH + j];
+            assert_float_equal(r[k * NV + i], sigm(a), 1e-5);
+        }
+    float fe[NR];
+    OK(bz_rbm_free_energy(rbm, v, NR, fe));
+    double mean_fe = 0;
+    for (size_t k = 0; k < NR; k++) {
+        assert_float_equal(fe[k], host_free_energy(w, b, c, v + k * NV), 1e-4);
+        mean_fe += fe[k] / NR;
+    }
+
+    /* data on the device and the scores */
+    bz_data *d = NULL;
+    OK(bz_data_create(ctx, v, NR, NV, &d));
+    assert_int_equal(bz_data_rows(d), NR);
+    assert_true(bz_data_on_device(d));
+    double m = 0, mse = 0, pll = 0;
+    OK(bz_rbm_mean_free_energy(rbm, d, &m));
+    assert_float_equal(m, mean_fe, 1e-4);
+    OK(bz_rbm_reconstruction_error(rbm, d, &mse));
+    double host_mse = 0;
+    for (size_t i = 0; i < NR * NV; i++)
+        host_mse += (r[i] - v[i]) * (r[i] - v[i]) / (NR * NV);
+    assert_float_equal(mse, host_mse, 1e-5);
+    OK(bz_rbm_pseudo_log_likelihood(rbm, d, 3, &pll));
+    assert_true(pll < 0 && isfinite(pll));
+
+    /* exact log Z by enumerating the 4 hidden units, against the host */
+    double lz = 0;
+    OK(bz_rbm_exact_log_z(rbm, &lz));
+    double acc = -INFINITY;
+    for (unsigned s = 0; s < (1u << NV); s++) {
+        float vv[NV];
+        for (size_t i = 0; i < NV; i++)
+            vv[i] = (float)((s >> i) & 1);
+        double t = -host_free_energy(w, b, c, vv);
+        acc = acc > t ? acc + log1p(exp(t - acc)) : t + log1p(exp(acc - t));
+    }
+    assert_float_equal(lz, acc, 1e-4);
+    bz_ais_options ao;
+    bz_ais_options_init(&ao);
+    assert_int_equal(ao.runs, 100);
+    ao.runs = 50;
+    ao.betas = 2000;
+    bz_ais_result ar;
+    OK(bz_rbm_ais(rbm, d, &ao, &ar));
+    assert_float_equal(ar.log_z, acc, 0.1);
+
+    /* one training epoch moves the parameters and reports its figures */
+    bz_rbm_train_options to;
+    bz_rbm_train_options_init(&to);
+    assert_int_equal(to.batch_size, 100);
+    to.batch_size = NR;
+    bz_rbm_epoch_stats es = {0};
+    OK(bz_rbm_train_epoch(rbm, d, &to, 0, &es));
+    assert_int_equal(es.samples, NR);
+    assert_true(es.recon_mse > 0 && es.recon_mse < 1);
+    OK(bz_rbm_get_params(rbm, w2, NULL, NULL));
+    assert_memory_not_equal(w, w2, sizeof w);
+    OK(bz_rbm_set_params(rbm, w, b, c));
+
+    float smp[NR * NV], smp2[NR * NV];
+    OK(bz_rbm_sample(rbm, NULL, NR, 10, 5, smp));
+    OK(bz_rbm_sample(rbm, NULL, NR, 10, 5, smp2));
+    assert_memory_equal(smp, smp2, sizeof smp); /* deterministic for a seed */
+    for (size_t i = 0; i < NR * NV; i++)
+        assert_true(smp[i] >= 0 && smp[i] <= 1);
+
+    /* standardisation: refused when not positive, kept otherwise */
+    float mean[NV], sd[NV], mo[NV], so[NV];
+    fill(mean, NV, 0, 1, 8);
+    fill(sd, NV, 0.5f, 2, 9);
+    assert_int_equal(bz_rbm_get_standardization(rbm, mo, so), 0);
+    sd[2] = 0;
+    assert_int_equal(bz_rbm_set_standardization(rbm, mean, sd), BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "feature 2"));
+    sd[2] = 1;
+    OK(bz_rbm_set_standardization(rbm, mean, sd));
+    assert_int_equal(bz_rbm_get_standardization(rbm, mo, so), 1);
+    assert_memory_equal(mo, mean, sizeof mean);
+    assert_memory_equal(so, sd, sizeof sd);
+    OK(bz_rbm_set_meta(rbm, "note", "api test"));
+    assert_string_equal(bz_rbm_get_meta(rbm, "note"), "api test");
+    assert_null(bz_rbm_get_meta(rbm, "absent"));
+
+    char p1[256];
+    path_in(p1, sizeof p1, "rbm.safetensors");
+    OK(bz_rbm_save(rbm, p1));
+    bz_rbm *back = NULL;
+    OK(bz_rbm_load(ctx, p1, &back));
+    OK(bz_rbm_get_params(back, w2, NULL, NULL));
+    assert_memory_equal(w, w2, sizeof w);
+    assert_int_equal(bz_rbm_get_standardization(back, mo, so), 1);
+    assert_memory_equal(so, sd, sizeof sd);
+    assert_string_equal(bz_rbm_get_meta(back, "note"), "api test");
+    bz_rbm_free(back);
+
+    /* the generic handle: load as any kind, same answers as the typed calls */
+    bz_model *gm = NULL;
+    OK(bz_model_load(ctx, p1, &gm));
+    assert_string_equal(bz_model_kind_name(bz_model_get_kind(gm)), "rbm");
+    assert_ptr_equal(bz_model_context(gm), ctx);
+    assert_int_equal(bz_model_n_inputs(gm), NV);
+    assert_int_equal(bz_model_n_features(gm), NH);
+    assert_int_equal(bz_model_n_classes(gm), 0);
+    assert_int_equal(bz_model_n_layers(gm), 2);
+    assert_int_equal(bz_model_layer_size(gm, 1), NH);
+    assert_int_equal(bz_model_layer_size(gm, 2), 0);
+    assert_string_equal(bz_model_get_meta(gm, "note"), "api test");
+    OK(bz_model_set_meta(gm, "note", "changed"));
+    assert_string_equal(bz_model_get_meta(gm, "note"), "changed");
+    assert_non_null(bz_model_rbm(gm));
+    assert_null(bz_model_dbn(gm));
+    assert_null(bz_model_dbm(gm));
+    float gh[NR * NH], gr[NR * NV], gf[NR];
+    OK(bz_model_transform(gm, v, NR, gh));
+    assert_memory_equal(gh, h, sizeof h);
+    OK(bz_model_reconstruct(gm, v, NR, gr));
+    assert_memory_equal(gr, r, sizeof r);
+    OK(bz_model_free_energy(gm, v, NR, gf));
+    assert_memory_equal(gf, fe, sizeof fe);
+    double gmfe = 0;
+    OK(bz_model_score(gm, BZ_SCORE_FREE_ENERGY, v, NR, 0, &gmfe));
+    assert_float_equal(gmfe, mean_fe, 1e-4);
+    OK(bz_model_score(gm, BZ_SCORE_RECON_MSE, v, NR, 0, &gmfe));
+    assert_float_equal(gmfe, host_mse, 1e-5);
+    bz_ais_result ex;
+    OK(bz_model_log_z(gm, NULL, NULL, 0, &ex));
+    assert_float_equal(ex.log_z, acc, 1e-4);
+    OK(bz_model_sample(gm, NULL, NR, 10, 5, smp2));
+    assert_memory_equal(smp, smp2, sizeof smp);
+    /* what an RBM does not do, said clearly */
+    float prob[NR * 2];
+    int32_t cls[NR];
+    assert_int_equal(bz_model_predict_proba(gm, v, NR, prob), BZ_E_UNSUPPORTED);
+    assert_non_null(strstr(bz_last_error(ctx), "rbm models"));
+    assert_non_null(strstr(bz_last_error(ctx), "predict"));
+    assert_int_equal(bz_model_predict(gm, v, NR, cls), BZ_E_UNSUPPORTED);
+    assert_int_equal(bz_model_score(gm, BZ_SCORE_BOUND, v, NR, 0, &gmfe), BZ_E_UNSUPPORTED);
+    char p2[256];
+    path_in(p2, sizeof p2, "rbm2.safetensors");
+    OK(bz_model_save(gm, p2));
+    bz_model_free(gm);
+    /* wrapping a typed handle takes it over */
+    OK(bz_model_from_rbm(&rbm, &gm));
+    assert_null(rbm);
+    OK(bz_model_score(gm, BZ_SCORE_PSEUDO_LL, v, NR, 3, &gmfe));
+    assert_float_equal(gmfe, pll, 1e-6);
+    bz_model_free(gm);
+    bz_data_free(d);
+    /* the wrong kind and non-models are refused by name */
+    bz_dbn *nd = NULL;
+    assert_int_equal(bz_dbn_load(ctx, p2, &nd), BZ_E_FORMAT);
+    assert_non_null(strstr(bz_last_error(ctx), "not a DBN"));
+    assert_int_equal(bz_model_load(ctx, "/nonexistent/model.safetensors", &gm), BZ_E_IO);
+    assert_null(gm);
+}
+
+enum { DIN = 8, K = 3, DN = 60 };
+
+/* three separable classes: class k lights inputs [k*2, k*2 + 2) */
+static void make_classes(float *x, int32_t *y, size_t n, unsigned seed)
+{
+    fill(x, n * DIN, 0, 0.3f, seed);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int32_t)(i % K);
+        x[i * DIN + 2 * (size_t)y[i]] = 1;
+        x[i * DIN + 2 * (size_t)y[i] + 1] = 1;
+    }
+}
+
+static void test_dbn(void **state)
+{
+    (void)state;
+    float x[DN * DIN];
+    int32_t y[DN];
+    make_classes(x, y, DN, 11);
+    bz_dataset *ds = NULL;
+    OK(bz_dataset_from_memory(ctx, x, y, DN, DIN, &ds));
+    assert_int_equal(bz_dataset_rows(ds), DN);
+    assert_int_equal(bz_dataset_dim(ds), DIN);
+    assert_int_equal(bz_dataset_n_classes(ds), K);
+    size_t hh = 9, ww = 9;
+    bz_dataset_image_shape(ds, &hh, &ww);
+    assert_int_equal(hh, 0);
+    bz_dataset_scale01(ds); /* largest value 1: unchanged */
+    assert_memory_equal(bz_dataset_x(ds), x, sizeof x);
+    assert_memory_equal(bz_dataset_labels(ds), y, sizeof y);
+
+    const size_t sizes[] = {DIN, 12, 10};
+    bz_dbn *d = NULL;
+    OK(bz_dbn_create(ctx, sizes, 2, K, BZ_ACT_SIGMOID, 5, &d));
+    assert_string_equal(bz_dbn_act_name(BZ_ACT_RELU), "relu");
+    bz_dbn_act act;
+    assert_int_equal(bz_dbn_act_parse("relu", &act), 0);
+    assert_int_equal(act, BZ_ACT_RELU);
+    assert_int_not_equal(bz_dbn_act_parse("tanh", &act), 0);
+    bz_rbm_train_options ro;
+    bz_rbm_train_options_init(&ro);
+    ro.batch_size = 10;
+    OK(bz_dbn_pretrain(d, bz_dataset_x(ds), bz_dataset_labels(ds), DN, &ro, 3, NULL, NULL));
+    bz_dbn_finetune_options fo;
+    bz_dbn_finetune_options_init(&fo);
+    assert_int_equal(fo.batch_size, 32);
+    fo.batch_size = 10;
+    fo.epochs = 30;
+    fo.learning_rate = 0.5f;
+    bz_dbn_finetune_result res;
+    OK(bz_dbn_finetune(d, x, y, DN, NULL, NULL, 0, &fo, NULL, NULL, &res));
+    assert_true(res.epochs_run >= 1);
+    OK(bz_dbn_set_meta(d, "task", "three bars"));
+    assert_string_equal(bz_dbn_get_meta(d, "task"), "three bars");
+
+    /* predict_proba against a host forward pass over the layers */
+    float prob[DN * K];
+    OK(bz_dbn_predict_proba(d, x, DN, prob));
+    float w0[DIN * 12], b0[12], w1[12 * 10], b1[10], w2[10 * K], b2[K];
+    OK(bz_dbn_get_layer(d, 0, w0, b0));
+    OK(bz_dbn_get_layer(d, 1, w1, b1));
+    OK(bz_dbn_get_layer(d, 2, w2, b2));
+    int right = 0;
+    for (size_t i = 0; i < DN; i++) {
+        float a1[12], a2[10];
+        double z[K], zmax = -INFINITY, sum = 0;
+        for (size_t j = 0; j < 12; j++) {
+            double a = b0[j];
+            for (size_t k = 0; k < DIN; k++)
+                a += x[i * DIN + k] * w0[k * 12 + j];
+            a1[j] = sigm(a);
+        }
+        for (size_t j = 0; j < 10; j++) {
+            double a = b1[j];
+            for (size_t k = 0; k < 12; k++)
+                a += a1[k] * w1[k * 10 + j];
+            a2[j] = sigm(a);
+        }
+        for (size_t j = 0; j < K; j++) {
+            z[j] = b2[j];
+            for (size_t k = 0; k < 10; k++)
+                z[j] += a2[k] * w2[k * K + j];
+            zmax = z[j] > zmax ? z[j] : zmax;
+        }
+        for (size_t j = 0; j < K; j++)
+            sum += exp(z[j] - zmax);
+        size_t best = 0;
+        for (size_t j = 0; j < K; j++) {
+            assert_float_equal(prob[i * K + j], exp(z[j] - zmax) / sum, 1e-4);
+            best = prob[i * K + j] > prob[i * K + best] ? j : best;
+        }
+        right += (int32_t)best == y[i];
+    }
+    assert_true(right >= DN * 9 / 10); /* separable: learned */
+    float feat[DN * 10];
+    OK(bz_dbn_transform(d, x, DN, feat));
+    OK(bz_dbn_set_layer(d, 2, w2, b2));
+
+    int32_t lab[4] = {0, 1, 2, 0};
+    float gen[4 * DIN];
+    OK(bz_dbn_generate(d, lab, 4, 20, 3, gen));
+    for (size_t i = 0; i < 4 * DIN; i++)
+        assert_true(gen[i] >= 0 && gen[i] <= 1);
+
+    char p[256];
+    path_in(p, sizeof p, "dbn.safetensors");
+    OK(bz_dbn_save(d, p));
+    bz_dbn *back = NULL;
+    OK(bz_dbn_load(ctx, p, &back));
+    float prob2[DN * K];
+    OK(bz_dbn_predict_proba(back, x, DN, prob2));
+    assert_memory_equal(prob, prob2, sizeof prob);
+    bz_dbn_free(back);
+
+    /* through the generic handle */
+    bz_model *m = NULL;
+    OK(bz_model_load(ctx, p, &m));
+    assert_string_equal(bz_model_kind_name(bz_model_get_kind(m)), "dbn");
+    assert_int_equal(bz_model_n_classes(m), K);
+    assert_int_equal(bz_model_n_features(m), 10);
+    assert_int_equal(bz_model_n_layers(m), 4); /* 8-12-10 and 3 classes */
+    assert_int_equal(bz_model_layer_size(m, 3), K);
+    assert_string_equal(bz_model_get_meta(m, "task"), "three bars");
+    OK(bz_model_predict_proba(m, x, DN, prob2));
+    assert_memory_equal(prob, prob2, sizeof prob);
+    int32_t cls[DN];
+    OK(bz_model_predict(m, x, DN, cls));
+    int right2 = 0;
+    for (size_t i = 0; i < DN; i++)
+        right2 += cls[i] == y[i];
+    assert_int_equal(right2, right);
+    float f2[DN * 10];
+    OK(bz_model_transform(m, x, DN, f2));
+    assert_memory_equal(feat, f2, sizeof feat);
+    float g2[4 * DIN];
+    OK(bz_model_sample(m, lab, 4, 20, 3, g2));
+    assert_memory_equal(gen, g2, sizeof gen);
+    int32_t badlab[1] = {K};
+    assert_int_equal(bz_model_sample(m, badlab, 1, 1, 1, g2), BZ_E_INVALID_ARG);
+    float r[DN * DIN];
+    assert_int_equal(bz_model_reconstruct(m, x, DN, r), BZ_E_UNSUPPORTED);
+    assert_non_null(strstr(bz_last_error(ctx), "dbn models"));
+    bz_ais_result ar;
+    assert_int_equal(bz_model_log_z(m, NULL, NULL, 0, &ar), BZ_E_UNSUPPORTED);
+    bz_model_free(m);
+    OK(bz_model_from_dbn(&d, &m));
+    assert_non_null(bz_model_dbn(m));
+    bz_model_free(m);
+    bz_dataset_close(ds);
+}
+
+static void test_dbm(void **state)
+{
+    (void)state;
+    float x[DN * DIN];
+    int32_t y[DN];
+    make_classes(x, y, DN, 12);
+    for (size_t i = 0; i < DN * DIN; i++)
+        x[i] = x[i] > 0.5f ? 1.0f : 0.0f;
+    const size_t sizes[] = {DIN, 6, 4};
+    bz_dbm *d = NULL;
+    OK(bz_dbm_create(ctx, sizes, 2, 9, &d));
+    float w0[DIN * 6], b1[6];
+    OK(bz_dbm_get_layer(d, 0, w0, NULL));
+    OK(bz_dbm_get_layer(d, 1, NULL, b1));
+    OK(bz_dbm_set_layer(d, 0, w0, NULL));
+    bz_rbm_train_options ro;
+    bz_rbm_train_options_init(&ro);
+    ro.batch_size = 10;
+    OK(bz_dbm_pretrain(d, x, DN, &ro, 2, NULL, NULL));
+    bz_dbm_train_options o;
+    bz_dbm_train_options_init(&o);
+    assert_int_equal(o.chains, 100);
+    o.batch_size = 10;
+    o.chains = 10;
+    bz_data *data = NULL;
+    OK(bz_data_create(ctx, x, DN, DIN, &data));
+    bz_dbm_epoch_stats es = {0};
+    OK(bz_dbm_train_epoch(d, data, &o, 0, &es));
+    assert_int_equal(es.samples, DN);
+    bz_data_free(data);
+    OK(bz_dbm_set_meta(d, "mf_iters", "10"));
+    assert_string_equal(bz_dbm_get_meta(d, "mf_iters"), "10");
+
+    float mf[DN * 10];
+    OK(bz_dbm_transform(d, x, DN, 10, 1e-5f, mf));
+    double bound = 0, lz = 0;
+    OK(bz_dbm_mean_bound(d, x, DN, 10, 1e-5f, &bound));
+    OK(bz_dbm_exact_log_z(d, &lz));
+    /* the bound lies below the exact average log-likelihood, which is < 0 */
+    assert_true(bound - lz < 0);
+    bz_ais_options ao;
+    bz_ais_options_init(&ao);
+    ao.runs = 50;
+    ao.betas = 2000;
+    bz_ais_result ar;
+    OK(bz_dbm_ais(d, x, DN, &ao, &ar));
+    assert_float_equal(ar.log_z, lz, 0.2);
+    float smp[3 * DIN];
+    OK(bz_dbm_sample(d, 3, 5, 2, smp));
+    bz_dbn_finetune_options fo;
+    bz_dbn_finetune_options_init(&fo);
+    fo.batch_size = 10;
+    fo.epochs = 5;
+    OK(bz_dbm_finetune(d, x, y, DN, NULL, NULL, 0, K, 10, &fo, NULL, NULL, NULL));
+    float prob[DN * K];
+    OK(bz_dbm_predict_proba(d, x, DN, 10, prob));
+    char p[256];
+    path_in(p, sizeof p, "dbm.safetensors");
+    OK(bz_dbm_save(d, p));
+    bz_dbm *back = NULL;
+    OK(bz_dbm_load(ctx, p, &back));
+    bz_dbm_free(back);
+
+    bz_model *m = NULL;
+    OK(bz_model_load(ctx, p, &m));
+    assert_string_equal(bz_model_kind_name(bz_model_get_kind(m)), "dbm");
+    assert_int_equal(bz_model_n_features(m), 10);
+    assert_int_equal(bz_model_n_classes(m), K);
+    float mf2[DN * 10], prob2[DN * K];
+    OK(bz_model_transform(m, x, DN, mf2));
+    assert_memory_equal(mf, mf2, sizeof mf);
+    OK(bz_model_predict_proba(m, x, DN, prob2));
+    assert_memory_equal(prob, prob2, sizeof prob);
+    double b2 = 0;
+    OK(bz_model_score(m, BZ_SCORE_BOUND, x, DN, 0, &b2));
+    assert_float_equal(b2, bound, 1e-4);
+    bz_ais_result ex;
+    OK(bz_model_log_z(m, NULL, NULL, 0, &ex));
+    assert_float_equal(ex.log_z, lz, 1e-6);
+    assert_int_equal(bz_model_score(m, BZ_SCORE_PSEUDO_LL, x, DN, 0, &b2), BZ_E_UNSUPPORTED);
+    bz_model_free(m);
+    OK(bz_model_from_dbm(&d, &m));
+    assert_non_null(bz_model_dbm(m));
+    bz_model_free(m);
+}
+
+static void test_datasets_from_files(void **state)
+{
+    (void)state;
+    char p[256];
+    path_in(p, sizeof p, "d.csv");
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "label,a,b\n1,0,4\n0,2,1\n2,3,0\n");
+    assert_int_equal(fclose(f), 0);
+    bz_dataset *ds = NULL;
+    OK(bz_dataset_open_csv(ctx, p, 1, &ds));
+    assert_int_equal(bz_dataset_rows(ds), 3);
+    assert_int_equal(bz_dataset_dim(ds), 2);
+    assert_int_equal(bz_dataset_labels(ds)[2], 2);
+    bz_dataset_scale01(ds);
+    assert_float_equal(bz_dataset_x(ds)[1], 1.0, 0);
+    bz_dataset_binarize(ds, 0.5f); /* rows /4: [0 1] [.5 .25] [.75 0] */
+    assert_float_equal(bz_dataset_x(ds)[2], 0.0, 0); /* 0.5 is not above 0.5 */
+    assert_float_equal(bz_dataset_x(ds)[4], 1.0, 0);
+    bz_dataset_close(ds);
+    OK(bz_dataset_open(ctx, p, &ds)); /* by name: .csv */
+    assert_int_equal(bz_dataset_n_classes(ds), 3);
+    bz_dataset_close(ds);
+    /* IDX: 2 images of 2x3 bytes, labels beside */
+    char img[256], lab[256];
+    path_in(img, sizeof img, "t-images-idx3-ubyte");
+    path_in(lab, sizeof lab, "t-labels-idx1-ubyte");
+    const unsigned char ih[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3,
+                                0, 51, 102, 153, 204, 255, 255, 0, 0, 0, 0, 0};
+    const unsigned char lh[] = {0, 0, 8, 1, 0, 0, 0, 2, 7, 3};
+    f = fopen(img, "wb");
+    assert_int_equal(fwrite(ih, 1, sizeof ih, f), sizeof ih);
+    fclose(f);
+    f = fopen(lab, "wb");
+    assert_int_equal(fwrite(lh, 1, sizeof lh, f), sizeof lh);
+    fclose(f);
+    OK(bz_dataset_open_idx(ctx, img, lab, &ds));
+    size_t h, w;
+    bz_dataset_image_shape(ds, &h, &w);
+    assert_int_equal(h, 2);
+    assert_int_equal(w, 3);
+    assert_int_equal(bz_dataset_labels(ds)[0], 7);
+    bz_dataset_scale01(ds);
+    assert_float_equal(bz_dataset_x(ds)[1], 0.2, 1e-6);
+    bz_dataset_close(ds);
+    assert_int_equal(bz_dataset_open(ctx, "/nonexistent/x.csv", &ds), BZ_E_IO);
+    assert_null(ds);
+    assert_non_null(strstr(bz_last_error(ctx), "/nonexistent/x.csv"));
+    float nan_row[2] = {NAN, 1};
+    assert_int_equal(bz_dataset_from_memory(ctx, nan_row, NULL, 1, 2, &ds), BZ_E_FORMAT);
+    unlink(p);
+    unlink(img);
+    unlink(lab);
+}
+
+static void test_tune_refuses(void **state)
+{
+    (void)state;
+    bz_tune_options o;
+    bz_tune_options_init(&o);
+    assert_true(o.seconds > 0);
+    char out[256];
+    path_in(out, sizeof out, "tuning.jsonl");
+    o.device = "no-such-device-xyz";
+    o.out = out;
+    o.seconds = 1;
+    /* a device that does not exist: exit code 1, and no tuning file */
+    assert_int_equal(bz_tune_run(&o), 1);
+    assert_int_not_equal(access(out, F_OK), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    bz_context_options o;
+    bz_context_options_init(&o);
+    assert_int_equal(o.log_level, BZ_LOG_WARN);
+    bz_status st = bz_context_create(&o, &ctx);
+    if (st == BZ_E_NO_PLATFORM || st == BZ_E_NO_DEVICE) {
+        fprintf(stderr, "skipping: no OpenCL device (%s)\n", bz_last_error(ctx));
+        bz_context_free(ctx);
+        exit(77);
+    }
+    if (st) {
+        fprintf(stderr, "no context: %s\n", bz_last_error(ctx));
+        return -1;
+    }
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char p[300];
+    const char *names[] = {"rbm.safetensors", "rbm2.safetensors", "dbn.safetensors",
+                           "dbm.safetensors"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        path_in(p, sizeof p, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    bz_context_free(ctx);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_version_and_status), cmocka_unit_test(test_layers_parse),
+        cmocka_unit_test(test_devices),            cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_rbm_and_generic_model), cmocka_unit_test(test_dbn),
+        cmocka_unit_test(test_dbm),                cmocka_unit_test(test_datasets_from_files),
+        cmocka_unit_test(test_tune_refuses),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
