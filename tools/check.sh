@@ -19,6 +19,9 @@ ninja -C build
 # mpi: mpirun -np 2 against one process (skipped when MPI is absent); not in
 # the sanitizer pass, where Open MPI's own allocations would need suppressing.
 meson test -C build "${suites[@]}" --suite mpi --print-errorlogs --num-processes 2
+# The installed library as a user meets it: meson install into a scratch
+# root, the example built through pkg-config against it.
+bash tools/check_install.sh build
 
 if [ "${1:-}" = "--sanitize" ]; then
   if [ ! -d build-asan ]; then
