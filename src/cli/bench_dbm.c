@@ -12,23 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_sizes(const char *text, size_t *s, size_t *L)
-{
-    size_t n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end = NULL;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || v == 0 || v > (1u << 24) || n == BZ_DBM_MAX_HIDDEN ||
-            (*end && *end != ','))
-            return -1;
-        s[n++] = (size_t)v;
-        p = *end ? end + 1 : end;
-    }
-    *L = n;
-    return n >= 2 ? 0 : -1;
-}
-
 int bz_cmd_bench_dbm(int argc, char **argv)
 {
     const char *data = "fashion-mnist", *device = NULL, *layers = "500,1000";
@@ -53,9 +36,9 @@ int bz_cmd_bench_dbm(int argc, char **argv)
     if (pr)
         return pr > 0 ? 0 : 2;
     size_t sizes[BZ_DBM_MAX_HIDDEN + 1], L;
-    if (parse_sizes(layers, sizes + 1, &L) || batch == 0 || chains == 0 || mf == 0 ||
+    if (bz_layers_parse(layers, 2, BZ_DBM_MAX_HIDDEN, sizes + 1, &L) || batch == 0 || chains == 0 || mf == 0 ||
         mf > 1000 || epochs == 0 || gibbs == 0 || gibbs > 50) {
-        fprintf(stderr, "boltzcl bench dbm: --layers takes 2 or 3 sizes; --batch, --chains, "
+        fprintf(stderr, "boltzcl bench dbm: --layers takes 2 or 3 sizes separated by single commas; --batch, --chains, "
                         "--epochs >= 1, 1 <= --mf-iters <= 1000, 1 <= --gibbs-steps <= 50\n");
         return 2;
     }

@@ -31,25 +31,6 @@ bool bz_cli_model_is_dbm(int argc, char **argv)
     return !strcmp(kind, "dbm");
 }
 
-static int parse_layers(const char *text, size_t *s, size_t *L)
-{
-    size_t n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end = NULL;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || v == 0 || v > (1u << 24) || n == BZ_DBM_MAX_HIDDEN ||
-            (*end && *end != ','))
-            return -1;
-        s[n++] = (size_t)v;
-        p = *end ? end + 1 : end;
-        if (*end && !*p)
-            return -1;
-    }
-    *L = n;
-    return n >= 2 ? 0 : -1;
-}
-
 static bz_dbm *load_dbm(const char *cmd, bz_context *ctx, const char *path)
 {
     bz_dbm *d = NULL;
@@ -182,9 +163,9 @@ int bz_cmd_train_dbm(int argc, char **argv)
     if (pr)
         return pr > 0 ? 0 : 2;
     size_t sizes[BZ_DBM_MAX_HIDDEN + 1], L;
-    if (parse_layers(a.layers, sizes + 1, &L)) {
+    if (bz_layers_parse(a.layers, 2, BZ_DBM_MAX_HIDDEN, sizes + 1, &L)) {
         fprintf(stderr, "boltzcl train dbm: --layers takes 2 or 3 positive sizes separated by "
-                        "commas, e.g. 500,1000; got '%s'\n", a.layers);
+                        "single commas, e.g. 500,1000; got '%s'\n", a.layers);
         return 2;
     }
     if (!(a.lr > 0) || !(a.lr_rbm > 0) || !(a.ft_lr > 0) || !(a.lr_decay >= 0) ||

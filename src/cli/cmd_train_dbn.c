@@ -63,25 +63,6 @@ static void on_finetune(void *user, const bz_dbn_epoch_info *e)
             e->seconds);
 }
 
-static int parse_layers(const char *text, size_t *s, size_t *L)
-{
-    size_t n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end = NULL;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || v == 0 || v > (1u << 24) || n == BZ_DBN_MAX_LAYERS ||
-            (*end && *end != ','))
-            return -1;
-        s[n++] = (size_t)v;
-        p = *end ? end + 1 : end;
-        if (*end && !*p)
-            return -1;
-    }
-    *L = n;
-    return n ? 0 : -1;
-}
-
 static double accuracy_of(bz_dbn *d, const bz_dataset *ds, bz_status *st)
 {
     float *p = malloc(ds->n * d->K * sizeof *p);
@@ -152,9 +133,9 @@ int bz_cmd_train_dbn(int argc, char **argv)
         return pr > 0 ? 0 : 2;
     size_t sizes[BZ_DBN_MAX_LAYERS + 1], L;
     bz_dbn_act act;
-    if (parse_layers(a.layers, sizes + 1, &L)) {
+    if (bz_layers_parse(a.layers, 1, BZ_DBN_MAX_LAYERS, sizes + 1, &L)) {
         fprintf(stderr, "boltzcl train dbn: --layers takes 1 to %d positive sizes separated by "
-                        "commas, e.g. 500,500,2000; got '%s'\n", BZ_DBN_MAX_LAYERS, a.layers);
+                        "single commas, e.g. 500,500,2000; got '%s'\n", BZ_DBN_MAX_LAYERS, a.layers);
         return 2;
     }
     if (bz_dbn_act_parse(a.activation, &act)) {

@@ -7,7 +7,6 @@
  * DBM, pretraining and the classifier on a toy set, save/load round trips,
  * and refusal of foreign or wrong-shaped files in both directions.
  */
-#include "../common/cl_fixture.h"
 #include "io/safetensors.h"
 #include "models/dbm.h"
 #include "ref/dbm_ref.h"
@@ -21,41 +20,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../common/cl_helpers.h"
+
 static bz_context *ctx;
 static char tmpdir[128];
-
-static void fill(float *x, size_t n, float lo, float hi, unsigned long long seed)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * bz_test_rand(&seed);
-}
-
-static void fill_bits(float *x, size_t n, unsigned long long seed)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = bz_test_rand(&seed) < 0.5f ? 1.0f : 0.0f;
-}
-
-static void up(bz_buf *b, const float *x, size_t n)
-{
-    OK(bz_buf_alloc(ctx, b, n));
-    OK(bz_buf_write(ctx, b, 0, x, n));
-}
-
-static void down(const bz_buf *b, float *x, size_t n)
-{
-    OK(bz_buf_read(ctx, b, 0, x, n));
-}
-
-static void near(const float *got, const float *want, size_t n, float abs_tol, float rel_tol,
-                 const char *what)
-{
-    for (size_t i = 0; i < n; i++) {
-        float tol = abs_tol + rel_tol * fabsf(want[i]);
-        if (!(fabsf(got[i] - want[i]) <= tol))
-            fail_msg("%s[%zu] = %.9g, reference %.9g", what, i, (double)got[i], (double)want[i]);
-    }
-}
 
 /* ---- kernels vs references ---- */
 
@@ -65,27 +33,27 @@ static void test_kernels(void **state)
 {
     (void)state;
     float a[R * C], b[R * C], bias[C], base[C], mu[R * C], mu_ref[R * C], d[R * C], d_ref[R * C];
-    fill(a, R * C, -6, 6, 1);
-    fill(b, R * C, -6, 6, 2);
-    fill(bias, C, -2, 2, 3);
-    fill(base, C, -3, 3, 4);
-    fill(mu, R * C, 0, 1, 5);
+    bz_test_fill(a, R * C, -6, 6, 1);
+    bz_test_fill(b, R * C, -6, 6, 2);
+    bz_test_fill(bias, C, -2, 2, 3);
+    bz_test_fill(base, C, -3, 3, 4);
+    bz_test_fill(mu, R * C, 0, 1, 5);
     memcpy(mu_ref, mu, sizeof mu);
     bz_buf ba, bb, bbias, bbase, bmu, bd, bs, bacc;
-    up(&ba, a, R * C);
-    up(&bb, b, R * C);
-    up(&bbias, bias, C);
-    up(&bbase, base, C);
-    up(&bmu, mu, R * C);
-    up(&bd, mu, R * C);
-    up(&bs, mu, R * C);
+    bz_test_up(ctx, &ba, a, R * C);
+    bz_test_up(ctx, &bb, b, R * C);
+    bz_test_up(ctx, &bbias, bias, C);
+    bz_test_up(ctx, &bbase, base, C);
+    bz_test_up(ctx, &bmu, mu, R * C);
+    bz_test_up(ctx, &bd, mu, R * C);
+    bz_test_up(ctx, &bs, mu, R * C);
     for (int with_b = 0; with_b < 2; with_b++) {
         OK(bz_op_dbm_mf_update(ctx, &bmu, &bd, &ba, with_b ? &bb : NULL, &bbias, R, C));
         bz_ref_dbm_mf_update(mu_ref, d_ref, a, with_b ? b : NULL, bias, R, C);
-        down(&bmu, mu, R * C);
-        down(&bd, d, R * C);
-        near(mu, mu_ref, R * C, 2e-7f, 2e-6f, "mf_update mu");
-        near(d, d_ref, R * C, 4e-7f, 2e-6f, "mf_update delta");
+        bz_test_down(ctx, &bmu, mu, R * C);
+        bz_test_down(ctx, &bd, d, R * C);
+        bz_test_near(mu, mu_ref, R * C, 2e-7f, 2e-6f, "mf_update mu");
+        bz_test_near(d, d_ref, R * C, 4e-7f, 2e-6f, "mf_update delta");
     }
     /* Samples: the same bits; a mismatch needs u within an ulp of p. */
     float s[R * C], s_ref[R * C];
@@ -98,22 +66,22 @@ static void test_kernels(void **state)
                                   C, beta, pos));
         bz_ref_dbm_sample_layer(s_ref, a, hb ? b : NULL, bias, hbase ? base : NULL, R, C, beta,
                                 pos.seed, pos.stream, pos.offset);
-        down(&bs, s, R * C);
+        bz_test_down(ctx, &bs, s, R * C);
         size_t ones = 0;
         for (size_t i = 0; i < R * C; i++)
             ones += s[i] == 1.0f;
         assert_true(ones > 0 && ones < R * C);
-        near(s, s_ref, R * C, 0, 0, "sample_layer");
+        bz_test_near(s, s_ref, R * C, 0, 0, "sample_layer");
     }
     assert_int_equal(bz_op_dbm_sample_layer(ctx, &ba, &ba, NULL, &bbias, NULL, R, C, 1, (bz_rng_pos){0}),
                      BZ_E_INVALID_ARG);
     /* Row reductions. */
     float acc0[R], acc[R];
     double accd[R];
-    fill(acc0, R, -1, 1, 6);
+    bz_test_fill(acc0, R, -1, 1, 6);
     for (size_t r = 0; r < R; r++)
         accd[r] = acc0[r];
-    up(&bacc, acc0, R);
+    bz_test_up(ctx, &bacc, acc0, R);
     OK(bz_op_dbm_rows_dot_acc(ctx, &bacc, &ba, &bb, false, R, C, 0.5f));
     OK(bz_op_dbm_rows_dot_acc(ctx, &bacc, &ba, &bbias, true, R, C, -1.5f));
     OK(bz_op_dbm_rows_softplus_diff_acc(ctx, &bacc, &ba, &bbias, R, C, 0.25f, 0.75f));
@@ -122,19 +90,19 @@ static void test_kernels(void **state)
     bz_ref_dbm_rows_dot_acc(accd, a, bias, true, R, C, -1.5);
     bz_ref_dbm_rows_softplus_diff_acc(accd, a, bias, R, C, 0.25f, 0.75f);
     bz_ref_dbm_rows_entropy_acc(accd, mu, R, C);
-    down(&bacc, acc, R);
+    bz_test_down(ctx, &bacc, acc, R);
     float want[R];
     for (size_t r = 0; r < R; r++)
         want[r] = (float)accd[r];
-    near(acc, want, R, 1e-3f, 1e-5f, "row reductions");
+    bz_test_near(acc, want, R, 1e-3f, 1e-5f, "row reductions");
     float mx[R], mx_ref[R];
-    fill(mx, R, 0, 3, 7);
+    bz_test_fill(mx, R, 0, 3, 7);
     memcpy(mx_ref, mx, sizeof mx);
     OK(bz_buf_write(ctx, &bacc, 0, mx, R));
     OK(bz_op_dbm_rows_absmax_acc(ctx, &bacc, &ba, R, C));
     bz_ref_dbm_rows_absmax_acc(mx_ref, a, R, C);
-    down(&bacc, mx, R);
-    near(mx, mx_ref, R, 0, 0, "rows_absmax");
+    bz_test_down(ctx, &bacc, mx, R);
+    bz_test_near(mx, mx_ref, R, 0, 0, "rows_absmax");
     bz_buf *all[] = {&ba, &bb, &bbias, &bbase, &bmu, &bd, &bs, &bacc};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         bz_buf_release(all[i]);
@@ -156,11 +124,11 @@ static void pair_make(pair *p, const size_t *s, size_t L, float wsd, unsigned lo
         p->ref.s[l] = s[l];
         p->ref.b[l] = malloc(s[l] * sizeof(float));
         p->ref.vb[l] = calloc(s[l], sizeof(float));
-        fill(p->ref.b[l], s[l], -1, 1, seed + 10 + l);
+        bz_test_fill(p->ref.b[l], s[l], -1, 1, seed + 10 + l);
         if (l < L) {
             p->ref.W[l] = malloc(s[l] * s[l + 1] * sizeof(float));
             p->ref.vW[l] = calloc(s[l] * s[l + 1], sizeof(float));
-            fill(p->ref.W[l], s[l] * s[l + 1], -wsd, wsd, seed + 20 + l);
+            bz_test_fill(p->ref.W[l], s[l] * s[l + 1], -wsd, wsd, seed + 20 + l);
         }
         OK(bz_dbm_set_layer(p->dev, l, l < L ? p->ref.W[l] : NULL, p->ref.b[l]));
     }
@@ -190,7 +158,7 @@ static void check_mean_field(const size_t *s, size_t L)
     pair_make(&p, s, L, 1.0f, 100 + L);
     enum { B = 9 };
     float v[B * 64];
-    fill_bits(v, B * s[0], 3);
+    bz_test_fill_bits(v, B * s[0], 3);
     OK(bz_dbm_reserve(p.dev, B));
     OK(bz_buf_write(ctx, &p.dev->X0, 0, v, B * s[0]));
     /* A few sweeps: the same as the host reference. */
@@ -202,14 +170,14 @@ static void check_mean_field(const size_t *s, size_t L)
     assert_int_equal(sw, 4);
     assert_int_equal(bz_ref_dbm_mean_field(&p.ref, v, B, 4, 0.0f, mu), 4);
     for (size_t l = 1; l <= L; l++) {
-        down(&p.dev->MU[l], got, B * s[l]);
-        near(got, mu[l], B * s[l], 2e-5f, 0, "mean field after 4 sweeps");
+        bz_test_down(ctx, &p.dev->MU[l], got, B * s[l]);
+        bz_test_near(got, mu[l], B * s[l], 2e-5f, 0, "mean field after 4 sweeps");
     }
     /* Converged: every layer satisfies its fixed-point equation. */
     OK(bz_dbm_mean_field_dev(p.dev, B, 500, 1e-7f, &sw));
     assert_true(sw < 500);
     for (size_t l = 1; l <= L; l++)
-        down(&p.dev->MU[l], mu[l], B * s[l]);
+        bz_test_down(ctx, &p.dev->MU[l], mu[l], B * s[l]);
     mu[0] = v;
     double worst = 0;
     for (size_t l = 1; l <= L; l++)
@@ -245,12 +213,12 @@ static void check_joint_step(const size_t *s, size_t L)
     pair_make(&p, s, L, 0.5f, 200 + L);
     enum { B = 8, M = 6 };
     float v[B * 64];
-    fill_bits(v, B * s[0], 9);
+    bz_test_fill_bits(v, B * s[0], 9);
     float *x[BZ_DBM_MAX_HIDDEN + 1], *xd[BZ_DBM_MAX_HIDDEN + 1];
     for (size_t l = 0; l <= L; l++) {
         x[l] = malloc(M * s[l] * sizeof(float));
         xd[l] = malloc(M * s[l] * sizeof(float));
-        fill_bits(x[l], M * s[l], 30 + l);
+        bz_test_fill_bits(x[l], M * s[l], 30 + l);
     }
     OK(bz_dbm_set_chains(p.dev, x, M));
     bz_dbm_train_options o;
@@ -270,14 +238,14 @@ static void check_joint_step(const size_t *s, size_t L)
                         o.weight_decay, o.seed, 3, step);
         OK(bz_dbm_get_chains(p.dev, xd));
         for (size_t l = 0; l <= L; l++)
-            near(xd[l], x[l], M * s[l], 0, 0, "chains");
+            bz_test_near(xd[l], x[l], M * s[l], 0, 0, "chains");
     }
     float *w = malloc(64 * 64 * sizeof *w);
     for (size_t l = 0; l <= L; l++) {
         OK(bz_dbm_get_layer(p.dev, l, l < L ? w : NULL, xd[0]));
-        near(xd[0], p.ref.b[l], s[l], 2e-6f, 1e-5f, "bias after two steps");
+        bz_test_near(xd[0], p.ref.b[l], s[l], 2e-6f, 1e-5f, "bias after two steps");
         if (l < L)
-            near(w, p.ref.W[l], s[l] * s[l + 1], 2e-6f, 1e-5f, "weights after two steps");
+            bz_test_near(w, p.ref.W[l], s[l] * s[l + 1], 2e-6f, 1e-5f, "weights after two steps");
     }
     free(w);
     for (size_t l = 0; l <= L; l++) {
@@ -525,8 +493,7 @@ static void test_refusals(void **state)
 int main(void)
 {
     ctx = bz_test_open_context();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/bz-dbm-test-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (bz_test_tmpdir(tmpdir, sizeof tmpdir, "dbm-test"))
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernels),
@@ -538,9 +505,7 @@ int main(void)
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bz_context_free(ctx);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0 && rc == 0)
+    if (bz_test_rmdir(tmpdir) != 0 && rc == 0)
         rc = 1;
     return rc;
 }

@@ -7,7 +7,6 @@
  * itself, save/load round trips, and refusal of RBM files by the DBN loader
  * and vice versa.
  */
-#include "../common/cl_fixture.h"
 #include "models/dbn.h"
 #include "models/model.h"
 #include "ops/ops_dbn.h"
@@ -22,35 +21,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../common/cl_helpers.h"
+
 static bz_context *ctx;
 static char tmpdir[128];
-
-static void fill(float *x, size_t n, float lo, float hi, unsigned long long seed)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * bz_test_rand(&seed);
-}
-
-static void up(bz_buf *b, const float *x, size_t n)
-{
-    OK(bz_buf_alloc(ctx, b, n));
-    OK(bz_buf_write(ctx, b, 0, x, n));
-}
-
-static void down(const bz_buf *b, float *x, size_t n)
-{
-    OK(bz_buf_read(ctx, b, 0, x, n));
-}
-
-static void near(const float *got, const float *want, size_t n, float abs_tol, float rel_tol,
-                 const char *what)
-{
-    for (size_t i = 0; i < n; i++) {
-        float tol = abs_tol + rel_tol * fabsf(want[i]);
-        if (!(fabsf(got[i] - want[i]) <= tol))
-            fail_msg("%s[%zu] = %.9g, reference %.9g", what, i, (double)got[i], (double)want[i]);
-    }
-}
 
 /* ---- kernels vs references ---- */
 
@@ -60,22 +34,22 @@ static void test_bias_relu_softmax(void **state)
 {
     (void)state;
     float x[R * C], b[C], y[R * C], ref[R * C];
-    fill(x, R * C, -30, 30, 1);
-    fill(b, C, -2, 2, 2);
+    bz_test_fill(x, R * C, -30, 30, 1);
+    bz_test_fill(b, C, -2, 2, 2);
     bz_buf bx, bb, by;
-    up(&bx, x, R * C);
-    up(&bb, b, C);
-    up(&by, x, R * C);
+    bz_test_up(ctx, &bx, x, R * C);
+    bz_test_up(ctx, &bb, b, C);
+    bz_test_up(ctx, &by, x, R * C);
     OK(bz_op_bias_relu(ctx, &by, &bx, &bb, R, C));
-    down(&by, y, R * C);
+    bz_test_down(ctx, &by, y, R * C);
     bz_ref_bias_relu(ref, x, b, R, C);
-    near(y, ref, R * C, 0, 0, "bias_relu"); /* one rounding, exact */
+    bz_test_near(y, ref, R * C, 0, 0, "bias_relu"); /* one rounding, exact */
     /* Softmax in place, with logits up to 32 apart: 1e-6 absolute on
      * probabilities, 1e-5 relative. */
     OK(bz_op_bias_softmax(ctx, &bx, &bx, &bb, R, C));
-    down(&bx, y, R * C);
+    bz_test_down(ctx, &bx, y, R * C);
     bz_ref_bias_softmax(ref, x, b, R, C);
-    near(y, ref, R * C, 1e-7f, 1e-5f, "bias_softmax");
+    bz_test_near(y, ref, R * C, 1e-7f, 1e-5f, "bias_softmax");
     for (size_t r = 0; r < R; r++) {
         double s = 0;
         for (size_t j = 0; j < C; j++)
@@ -92,8 +66,8 @@ static void test_softmax_xent_grad(void **state)
     (void)state;
     float x[R * C], b[C], lab[R], p[R * C], dl[R * C], loss[R], cor[R];
     float rp[R * C], rd[R * C], rl[R], rc[R];
-    fill(x, R * C, -8, 8, 3);
-    fill(b, C, -1, 1, 4);
+    bz_test_fill(x, R * C, -8, 8, 3);
+    bz_test_fill(b, C, -1, 1, 4);
     for (size_t r = 0; r < R; r++) {
         lab[r] = (float)(r * 7 % C);
         loss[r] = rl[r] = 0.25f; /* accumulates */
@@ -102,29 +76,29 @@ static void test_softmax_xent_grad(void **state)
     x[5 * C + 3] = 200.0f; /* one extreme logit: no overflow, loss stays finite */
     lab[5] = 4;
     bz_buf bx, bb, bl, bp, bd, bloss, bcor;
-    up(&bx, x, R * C);
-    up(&bb, b, C);
-    up(&bl, lab, R);
-    up(&bp, x, R * C);
-    up(&bd, x, R * C);
-    up(&bloss, loss, R);
-    up(&bcor, cor, R);
+    bz_test_up(ctx, &bx, x, R * C);
+    bz_test_up(ctx, &bb, b, C);
+    bz_test_up(ctx, &bl, lab, R);
+    bz_test_up(ctx, &bp, x, R * C);
+    bz_test_up(ctx, &bd, x, R * C);
+    bz_test_up(ctx, &bloss, loss, R);
+    bz_test_up(ctx, &bcor, cor, R);
     const float scale = 1.0f / R;
     OK(bz_op_softmax_xent_grad(ctx, &bp, &bd, &bloss, &bcor, &bx, &bb, &bl, R, C, scale));
-    down(&bp, p, R * C);
-    down(&bd, dl, R * C);
-    down(&bloss, loss, R);
-    down(&bcor, cor, R);
+    bz_test_down(ctx, &bp, p, R * C);
+    bz_test_down(ctx, &bd, dl, R * C);
+    bz_test_down(ctx, &bloss, loss, R);
+    bz_test_down(ctx, &bcor, cor, R);
     bz_ref_softmax_xent_grad(rp, rd, rl, rc, x, b, lab, R, C, scale);
-    near(p, rp, R * C, 1e-7f, 1e-5f, "prob");
-    near(dl, rd, R * C, 1e-8f, 1e-5f, "delta");
-    near(loss, rl, R, 1e-5f, 1e-5f, "loss");
-    near(cor, rc, R, 0, 0, "correct");
+    bz_test_near(p, rp, R * C, 1e-7f, 1e-5f, "prob");
+    bz_test_near(dl, rd, R * C, 1e-8f, 1e-5f, "delta");
+    bz_test_near(loss, rl, R, 1e-5f, 1e-5f, "loss");
+    bz_test_near(cor, rc, R, 0, 0, "correct");
     assert_true(isfinite(loss[5]) && loss[5] > 190);
     /* Aliasing prob with x gives the same. */
     OK(bz_op_softmax_xent_grad(ctx, &bx, &bd, &bloss, &bcor, &bx, &bb, &bl, R, C, scale));
-    down(&bx, p, R * C);
-    near(p, rp, R * C, 1e-7f, 1e-5f, "prob (aliased)");
+    bz_test_down(ctx, &bx, p, R * C);
+    bz_test_near(p, rp, R * C, 1e-7f, 1e-5f, "prob (aliased)");
     bz_buf *bufs[] = {&bx, &bb, &bl, &bp, &bd, &bloss, &bcor};
     for (size_t i = 0; i < 7; i++)
         bz_buf_release(bufs[i]);
@@ -139,40 +113,40 @@ static void test_dropout_and_act_backward(void **state)
     for (int act = 0; act < 2; act++) {
         for (int with_p = 0; with_p < 2; with_p++) {
             float p = with_p ? 0.3f : 0.0f;
-            fill(a, N, act ? -1 : 0.001f, 0.999f, 10 + (unsigned)act);
+            bz_test_fill(a, N, act ? -1 : 0.001f, 0.999f, 10 + (unsigned)act);
             if (act)
                 for (size_t i = 0; i < N; i++)
                     a[i] = a[i] < 0 ? 0 : a[i] * 3;
             float fwd[N];
             memcpy(fwd, a, sizeof a);
             bz_buf ba, bd;
-            up(&ba, a, N);
+            bz_test_up(ctx, &ba, a, N);
             if (p > 0) {
                 OK(bz_op_dropout_fwd(ctx, &ba, N, p, pos));
-                down(&ba, y, N);
+                bz_test_down(ctx, &ba, y, N);
                 bz_ref_dropout_fwd(fwd, N, p, pos.seed, pos.stream, pos.offset);
                 /* OpenCL lets a float division be off by 2.5 ulp (NVIDIA's is), so
                  * 3 ulp relative; a dropped unit must still be exactly 0. */
-                near(y, fwd, N, 0, 3.6e-7f, "dropout_fwd");
+                bz_test_near(y, fwd, N, 0, 3.6e-7f, "dropout_fwd");
                 size_t kept = 0;
                 for (size_t i = 0; i < N; i++)
                     kept += (size_t)bz_ref_dropout_keep(pos.seed, pos.stream, pos.offset + i, p);
                 assert_true(kept > N * 0.6 && kept < N * 0.8);
             }
-            fill(d0, N, -1, 1, 20);
-            up(&bd, d0, N);
+            bz_test_fill(d0, N, -1, 1, 20);
+            bz_test_up(ctx, &bd, d0, N);
             OK(bz_op_act_backward(ctx, &bd, &ba, N, (bz_dbn_act)act, p, pos));
-            down(&bd, y, N);
+            bz_test_down(ctx, &bd, y, N);
             memcpy(ref, d0, sizeof d0);
             bz_ref_act_backward(ref, fwd, N, act, p, pos.seed, pos.stream, pos.offset);
-            near(y, ref, N, 1e-7f, 1e-5f, act ? "act_backward relu" : "act_backward sigmoid");
+            bz_test_near(y, ref, N, 1e-7f, 1e-5f, act ? "act_backward relu" : "act_backward sigmoid");
             bz_buf_release(&ba);
             bz_buf_release(&bd);
         }
     }
     /* Out-of-range probability is refused with a message. */
     bz_buf ba;
-    up(&ba, a, N);
+    bz_test_up(ctx, &ba, a, N);
     assert_int_equal(bz_op_dropout_fwd(ctx, &ba, N, 1.0f, pos), BZ_E_INVALID_ARG);
     assert_non_null(strstr(bz_last_error(ctx), "dropout"));
     bz_buf_release(&ba);
@@ -183,24 +157,24 @@ static void test_label_units(void **state)
     (void)state;
     enum { NR = 29, NC = 17, K = 5 };
     float x[NR * NC], b[NC], y[NR * NC], ref[NR * NC], s[NR * NC], rs[NR * NC];
-    fill(x, NR * NC, -6, 6, 30);
-    fill(b, NC, -1, 1, 31);
+    bz_test_fill(x, NR * NC, -6, 6, 30);
+    bz_test_fill(b, NC, -1, 1, 31);
     bz_buf bx, bb, bs;
-    up(&bx, x, NR * NC);
-    up(&bb, b, NC);
-    up(&bs, x, NR * NC);
+    bz_test_up(ctx, &bx, x, NR * NC);
+    bz_test_up(ctx, &bb, b, NC);
+    bz_test_up(ctx, &bs, x, NR * NC);
     /* In place, as the RBM trainer calls it. */
     OK(bz_op_bias_sigmoid_softmax_tail(ctx, &bx, &bx, &bb, NR, NC, K));
-    down(&bx, y, NR * NC);
+    bz_test_down(ctx, &bx, y, NR * NC);
     bz_ref_bias_sigmoid_softmax_tail(ref, x, b, NR, NC, K);
-    near(y, ref, NR * NC, 1e-7f, 1e-5f, "sigmoid_softmax_tail");
+    bz_test_near(y, ref, NR * NC, 1e-7f, 1e-5f, "sigmoid_softmax_tail");
     /* Sampling from the reference means: the same bits, so exact. */
     const bz_rng_pos pos = {77, 5, 3};
     OK(bz_buf_write(ctx, &bx, 0, ref, NR * NC));
     OK(bz_op_sample_bernoulli_softmax_tail(ctx, &bs, &bx, NR, NC, K, pos));
-    down(&bs, s, NR * NC);
+    bz_test_down(ctx, &bs, s, NR * NC);
     bz_ref_sample_bernoulli_softmax_tail(rs, ref, NR, NC, K, pos.seed, pos.stream, pos.offset);
-    near(s, rs, NR * NC, 0, 0, "sample_bernoulli_softmax_tail");
+    bz_test_near(s, rs, NR * NC, 0, 0, "sample_bernoulli_softmax_tail");
     for (size_t r = 0; r < NR; r++) {
         float ones = 0;
         for (size_t j = NC - K; j < NC; j++)
@@ -216,10 +190,10 @@ static void test_label_units(void **state)
         mm[r * 3 + 2] = 0.3f;
     }
     bz_buf bm, bo;
-    up(&bm, mm, M * 3);
-    up(&bo, mm, M * 3);
+    bz_test_up(ctx, &bm, mm, M * 3);
+    bz_test_up(ctx, &bo, mm, M * 3);
     OK(bz_op_sample_bernoulli_softmax_tail(ctx, &bo, &bm, M, 3, 3, pos));
-    down(&bo, ss, M * 3);
+    bz_test_down(ctx, &bo, ss, M * 3);
     double f[3] = {0};
     for (size_t r = 0; r < M; r++)
         for (size_t j = 0; j < 3; j++)
@@ -285,14 +259,14 @@ static void check_gradient(int act, float p)
     bz_dbn *d;
     OK(bz_dbn_create(ctx, sizes, 2, GK, (bz_dbn_act)act, 11, &d));
     float x[GB * GI], lab[GB];
-    fill(x, GB * GI, 0, 1, 40);
+    bz_test_fill(x, GB * GI, 0, 1, 40);
     for (size_t r = 0; r < GB; r++)
         lab[r] = (float)(r % GK);
     tiny t;
     float wf[3][GI * GH1], bf[3][GH1], wa[3][GI * GH1], ba[3][GH1];
     for (size_t l = 0; l < 3; l++) {
-        fill(wf[l], gs[l] * gs[l + 1], -1, 1, 50 + l);
-        fill(bf[l], gs[l + 1], -0.5f, 0.5f, 60 + l);
+        bz_test_fill(wf[l], gs[l] * gs[l + 1], -1, 1, 50 + l);
+        bz_test_fill(bf[l], gs[l + 1], -0.5f, 0.5f, 60 + l);
         OK(bz_dbn_set_layer(d, l, wf[l], bf[l]));
         for (size_t i = 0; i < gs[l] * gs[l + 1]; i++)
             t.w[l][i] = wf[l][i];
@@ -367,7 +341,7 @@ static void test_lr_decay(void **state)
     OK(bz_dbn_create(ctx, sizes, 2, GK, BZ_ACT_SIGMOID, 5, &a));
     OK(bz_dbn_create(ctx, sizes, 2, GK, BZ_ACT_SIGMOID, 5, &b));
     float x[GB * GI], lab[GB];
-    fill(x, GB * GI, 0, 1, 41);
+    bz_test_fill(x, GB * GI, 0, 1, 41);
     for (size_t r = 0; r < GB; r++)
         lab[r] = (float)(r % GK);
     bz_dbn_sgd o;
@@ -555,8 +529,7 @@ static void test_refusals(void **state)
 int main(void)
 {
     ctx = bz_test_open_context();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/bz-dbn-test-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (bz_test_tmpdir(tmpdir, sizeof tmpdir, "dbn-test"))
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bias_relu_softmax),
@@ -575,9 +548,7 @@ int main(void)
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bz_dbn_free(toy);
     bz_context_free(ctx);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0 && rc == 0)
+    if (bz_test_rmdir(tmpdir) != 0 && rc == 0)
         rc = 1;
     return rc;
 }
