@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 static int setup(void **state)
@@ -145,25 +146,56 @@ static void test_unwritable_or_missing_dir(void **state)
     free(d);
 }
 
-/* Read-only directory: only meaningful where permissions are enforced. */
+/* Writes f as an unprivileged user in a child process: root ignores
+ * directory permissions, and CI runs as root, so the refusal is exercised
+ * there by dropping to nobody (65534) before the attempt. The child's exit
+ * status says what happened: 0 refused with "Permission denied". */
+static int write_as_nobody(const char *dir, const char *f)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        bz_error err = {0};
+        if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        if (geteuid() == 0)
+            _exit(4); /* still privileged: the check would prove nothing */
+        if (access(dir, X_OK) != 0)
+            _exit(6); /* cannot even reach the folder: not the refusal under test */
+        if (access(dir, W_OK) == 0)
+            _exit(7);
+        bz_status st = bz_atomic_write_file(f, "new", 3, &err);
+        _exit(st == BZ_E_IO && tu_has(err.msg, "Permission denied") ? 0 : 5);
+    }
+    assert_true(c > 0);
+    int status = 0;
+    assert_int_equal(waitpid(c, &status, 0), c);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A read-only directory refuses the temporary file and leaves the old file. */
 static void test_read_only_dir(void **state)
 {
     bz_error err = {0};
     char *ro = tu_join(*state, "ro");
-    assert_int_equal(mkdir(ro, 0700), 0);
+    assert_int_equal(mkdir(ro, 0755), 0);
     char *f = tu_join(ro, "f.txt");
     tu_write_file(f, "original", 8);
-    assert_int_equal(chmod(ro, 0500), 0);
-    if (access(ro, W_OK) == 0) {
-        chmod(ro, 0700);
-        free(f);
-        free(ro);
-        skip(); /* running as root: the directory stays writable */
-        return;
+    assert_int_equal(chmod(f, 0644), 0);
+    assert_int_equal(chmod(ro, 0555), 0);
+    if (geteuid() != 0) {
+        assert_int_equal(bz_atomic_write_file(f, "new", 3, &err), BZ_E_IO);
+        assert_true(tu_has(err.msg, "Permission denied"));
+    } else {
+        /* nobody must reach ro: open the scratch folder for the child */
+        struct stat sb;
+        assert_int_equal(stat(*state, &sb), 0);
+        assert_int_equal(chmod(*state, 0755), 0);
+        int rc = write_as_nobody(ro, f);
+        assert_int_equal(chmod(*state, sb.st_mode & 07777), 0);
+        assert_int_equal(rc, 0);
     }
-    assert_int_equal(bz_atomic_write_file(f, "new", 3, &err), BZ_E_IO);
-    assert_true(tu_has(err.msg, "Permission denied"));
     assert_content(f, "original");
+    assert_int_equal(tu_count_temp_files(ro), 0);
     chmod(ro, 0700);
     free(f);
     free(ro);
