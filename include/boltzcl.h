@@ -489,6 +489,11 @@ BZ_API const bz_model_kind *bz_model_kind_by_name(const char *name);
 BZ_API const char *bz_model_kind_name(const bz_model_kind *kind);
 BZ_API const char *bz_model_kind_description(const bz_model_kind *kind);
 
+/* The kind of the model in a boltzcl file, read from its header alone (the
+ * tensors are not loaded); NULL when the file cannot be read, is not a
+ * boltzcl model or holds a kind this library does not know. */
+BZ_API const bz_model_kind *bz_model_kind_of_file(const char *path);
+
 /* Operations, as bits of bz_model_kind_ops. Pinned values. */
 enum {
     BZ_OP_TRANSFORM = 1 << 0,

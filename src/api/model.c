@@ -21,6 +21,13 @@ const bz_model_kind *bz_model_kind_by_name(const char *name)
     return bz_model_kind_find(name);
 }
 
+const bz_model_kind *bz_model_kind_of_file(const char *path)
+{
+    char name[64];
+    bz_model_file_kind(path, name, sizeof name);
+    return name[0] ? bz_model_kind_find(name) : NULL;
+}
+
 const char *bz_model_kind_name(const bz_model_kind *k)
 {
     return k ? k->name : "";

@@ -9,17 +9,23 @@ int bz_cmd_devices(int argc, char **argv);
 int bz_cmd_bench(int argc, char **argv);
 int bz_cmd_bench_rbm(int argc, char **argv);
 int bz_cmd_train(int argc, char **argv);
+int bz_cmd_tune(int argc, char **argv);
+/* The per-model commands: dispatch.c picks the implementation for the kind
+ * of the --model file (bz_model_kind_of_file), or says which commands the
+ * kind has. */
 int bz_cmd_eval(int argc, char **argv);
 int bz_cmd_sample(int argc, char **argv);
 int bz_cmd_transform(int argc, char **argv);
-int bz_cmd_tune(int argc, char **argv);
+int bz_cmd_predict(int argc, char **argv);
+/* RBMs (cmd_eval.c, cmd_sample.c, cmd_transform.c). */
+int bz_cmd_eval_rbm(int argc, char **argv);
+int bz_cmd_sample_rbm(int argc, char **argv);
+int bz_cmd_transform_rbm(int argc, char **argv);
 /* Deep belief networks (cmd_train_dbn.c, cmd_predict.c). */
 int bz_cmd_train_dbn(int argc, char **argv);
-int bz_cmd_predict(int argc, char **argv);
+int bz_cmd_predict_dbn(int argc, char **argv);
 int bz_cmd_sample_dbn(int argc, char **argv);
 int bz_cmd_transform_dbn(int argc, char **argv);
-/* True when the --model FILE among the arguments is a boltzcl DBN file. */
-bool bz_cli_model_is_dbn(int argc, char **argv);
 /* Deep Boltzmann machines (cmd_train_dbm.c, bench_dbm.c). */
 int bz_cmd_train_dbm(int argc, char **argv);
 int bz_cmd_eval_dbm(int argc, char **argv);
@@ -27,7 +33,6 @@ int bz_cmd_sample_dbm(int argc, char **argv);
 int bz_cmd_transform_dbm(int argc, char **argv);
 int bz_cmd_predict_dbm(int argc, char **argv);
 int bz_cmd_bench_dbm(int argc, char **argv);
-bool bz_cli_model_is_dbm(int argc, char **argv);
 
 /* Opens a context on `device` (NULL: $BOLTZCL_DEVICE or automatic). On
  * failure prints the detailed error and returns NULL. */

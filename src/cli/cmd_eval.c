@@ -14,11 +14,8 @@
 
 #define EXACT_LIMIT 20
 
-int bz_cmd_eval(int argc, char **argv)
+int bz_cmd_eval_rbm(int argc, char **argv)
 {
-    if (bz_cli_model_is_dbn(argc, argv)) /* DBN files: see cmd_predict.c */
-        return bz_cmd_predict(argc, argv);
-    if (bz_cli_model_is_dbm(argc, argv)) return bz_cmd_eval_dbm(argc, argv);
     const char *model = NULL, *data = NULL, *device = NULL, *base = NULL;
     bool json = false, ais = false;
     size_t runs = 100, betas = 10000, limit = 0;

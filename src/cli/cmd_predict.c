@@ -9,26 +9,11 @@
 #include "io/npy.h"
 #include "io/pngio.h"
 #include "models/dbn.h"
-#include "models/model.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool bz_cli_model_is_dbn(int argc, char **argv)
-{
-    const char *path = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc)
-            path = argv[i + 1];
-        else if (!strncmp(argv[i], "--model=", 8))
-            path = argv[i] + 8;
-    }
-    char kind[32];
-    bz_model_file_kind(path, kind, sizeof kind);
-    return !strcmp(kind, "dbn");
-}
 
 /* Loads a DBN, refusing other files with the loader's message. */
 static bz_dbn *load_dbn(const char *cmd, bz_context *ctx, const char *path)
@@ -110,9 +95,8 @@ static int write_confusion_png(const char *path, const size_t *cm, size_t K, bz_
     return rc;
 }
 
-int bz_cmd_predict(int argc, char **argv)
+int bz_cmd_predict_dbn(int argc, char **argv)
 {
-    if (bz_cli_model_is_dbm(argc, argv)) return bz_cmd_predict_dbm(argc, argv);
     const char *model = NULL, *data = NULL, *out = NULL, *confusion = NULL, *device = NULL;
     bool json = false;
     const bz_opt opts[] = {

@@ -15,11 +15,8 @@ static void model_tiles(bz_rbm *rbm, size_t *th, size_t *tw)
     bz_cli_tile_shape(rbm->nv, h ? strtoul(h, NULL, 10) : 0, w ? strtoul(w, NULL, 10) : 0, th, tw);
 }
 
-int bz_cmd_sample(int argc, char **argv)
+int bz_cmd_sample_rbm(int argc, char **argv)
 {
-    if (bz_cli_model_is_dbn(argc, argv)) /* DBN files: see cmd_predict.c */
-        return bz_cmd_sample_dbn(argc, argv);
-    if (bz_cli_model_is_dbm(argc, argv)) return bz_cmd_sample_dbm(argc, argv);
     const char *model = NULL, *out = NULL, *from = NULL, *filters = NULL, *recon = NULL,
                *device = NULL;
     size_t n = 100, steps = 1000;

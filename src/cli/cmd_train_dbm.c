@@ -10,26 +10,11 @@
 #include "io/npy.h"
 #include "io/pngio.h"
 #include "models/dbm.h"
-#include "models/model.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool bz_cli_model_is_dbm(int argc, char **argv)
-{
-    const char *path = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc)
-            path = argv[i + 1];
-        else if (!strncmp(argv[i], "--model=", 8))
-            path = argv[i] + 8;
-    }
-    char kind[32];
-    bz_model_file_kind(path, kind, sizeof kind);
-    return !strcmp(kind, "dbm");
-}
 
 static bz_dbm *load_dbm(const char *cmd, bz_context *ctx, const char *path)
 {

@@ -14,11 +14,8 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-int bz_cmd_transform(int argc, char **argv)
+int bz_cmd_transform_rbm(int argc, char **argv)
 {
-    if (bz_cli_model_is_dbn(argc, argv)) /* DBN files: see cmd_predict.c */
-        return bz_cmd_transform_dbn(argc, argv);
-    if (bz_cli_model_is_dbm(argc, argv)) return bz_cmd_transform_dbm(argc, argv);
     const char *model = NULL, *data = NULL, *out = NULL, *device = NULL;
     const bz_opt opts[] = {
         {"model", BZ_OPT_STRING, &model, "FILE", "the RBM"},

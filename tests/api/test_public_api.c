@@ -345,6 +345,8 @@ static void test_rbm_and_generic_model(void **state)
     bz_dbn *nd = NULL;
     assert_int_equal(bz_dbn_load(ctx, p2, &nd), BZ_E_FORMAT);
     assert_non_null(strstr(bz_last_error(ctx), "not a DBN"));
+    assert_ptr_equal(bz_model_kind_of_file(p2), bz_model_kind_by_name("rbm"));
+    assert_null(bz_model_kind_of_file("/nonexistent/model.safetensors"));
     assert_int_equal(bz_model_load(ctx, "/nonexistent/model.safetensors", &gm), BZ_E_IO);
     assert_null(gm);
 }
