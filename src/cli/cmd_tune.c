@@ -1,7 +1,8 @@
-/* boltzcl tune (also the boltzcl-tune tool): options in, tuner (src/tuning) run. */
+/* boltzcl tune (also the boltzcl-tune tool): options in, the library's tuner
+ * (bz_tune_run) run. Public API only, so boltzcl-tune links just the shared
+ * library. */
 #include "cli/args.h"
 #include "cli/cli.h"
-#include "tuner/tune.h"
 
 #include <stdio.h>
 
@@ -41,7 +42,6 @@ int bz_cmd_tune(int argc, char **argv)
                         "--batch 1..65536\n");
         return 2;
     }
-    bz_tune_set_batch(batch > 0 ? (size_t)batch : 100);
     o.batch = batch > 0 ? (size_t)batch : 0;
     o.device = device;
     o.seconds = seconds;

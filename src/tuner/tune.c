@@ -495,6 +495,8 @@ int bz_tune_run(const bz_tune_options *o)
     memset(&t, 0, sizeof t);
     t.o = o;
     t.rng = o->seed ? o->seed : 1;
+    /* the shapes follow the batch; set before the worker forks */
+    bz_tune_set_batch(o->batch ? o->batch : 100);
     char why[512];
     if (!bz_tune_proc_start(&t.w, o, why, sizeof why)) {
         fprintf(stderr, "boltzcl-tune: cannot open the device: %s\n", why);
