@@ -15,37 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Loads a DBN, refusing other files with the loader's message. */
-static bz_dbn *load_dbn(const char *cmd, bz_context *ctx, const char *path)
-{
-    bz_dbn *d = NULL;
-    bz_status st = bz_dbn_load(ctx, path, &d);
-    if (st) {
-        bz_cli_fail(cmd, ctx, st);
-        return NULL;
-    }
-    return d;
-}
-
-/* Data prepared as the model's training data was. */
-static int load_for_dbn(const char *cmd, const char *spec, const bz_dbn *d, bz_dataset *ds)
-{
-    const char *scale = bz_dbn_get_meta(d, "preprocess_scale");
-    const char *bin = bz_dbn_get_meta(d, "preprocess_binarize");
-    bz_prep p = {.scale = !scale || strcmp(scale, "no") != 0};
-    if (bin && strcmp(bin, "none") != 0 && bz_cli_parse_binarize(cmd, bin, &p))
-        return -1;
-    if (bz_cli_load(cmd, spec, &p, ds))
-        return -1;
-    if (ds->dim != d->s[0]) {
-        fprintf(stderr, "boltzcl %s: %s has %zu values per row but the DBN takes %zu inputs\n",
-                cmd, ds->name, ds->dim, d->s[0]);
-        bz_dataset_free(ds);
-        return -1;
-    }
-    return 0;
-}
-
 static void model_tiles(const bz_dbn *d, size_t *th, size_t *tw)
 {
     const char *h = bz_dbn_get_meta(d, "image_height"), *w = bz_dbn_get_meta(d, "image_width");
@@ -125,8 +94,9 @@ int bz_cmd_predict_dbn(int argc, char **argv)
     bz_dataset ds = {0};
     float *p = NULL;
     size_t *cls = NULL, *cm = NULL;
-    bz_dbn *d = load_dbn("predict", ctx, model);
-    if (!d || load_for_dbn("predict", data, d, &ds))
+    bz_model *mh = bz_cli_load_model("predict", ctx, model, "dbn");
+    bz_dbn *d = bz_model_dbn(mh);
+    if (!d || bz_cli_load_for("predict", data, mh, &ds))
         goto out;
     size_t K = d->K, n = ds.n;
     p = malloc(n * K * sizeof *p);
@@ -236,7 +206,7 @@ out:
     free(cls);
     free(cm);
     bz_dataset_free(&ds);
-    bz_dbn_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }
@@ -276,7 +246,8 @@ int bz_cmd_sample_dbn(int argc, char **argv)
     int rc = 1;
     int32_t *labels = NULL;
     float *x = NULL;
-    bz_dbn *d = load_dbn("sample", ctx, model);
+    bz_model *mh = bz_cli_load_model("sample", ctx, model, "dbn");
+    bz_dbn *d = bz_model_dbn(mh);
     if (!d)
         goto out;
     if (label >= (long)d->K) {
@@ -312,7 +283,7 @@ int bz_cmd_sample_dbn(int argc, char **argv)
 out:
     free(labels);
     free(x);
-    bz_dbn_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }
@@ -350,8 +321,9 @@ int bz_cmd_transform_dbn(int argc, char **argv)
     int rc = 1;
     bz_dataset ds = {0};
     float *h = NULL;
-    bz_dbn *d = load_dbn("transform", ctx, model);
-    if (!d || load_for_dbn("transform", data, d, &ds))
+    bz_model *mh = bz_cli_load_model("transform", ctx, model, "dbn");
+    bz_dbn *d = bz_model_dbn(mh);
+    if (!d || bz_cli_load_for("transform", data, mh, &ds))
         goto out;
     size_t nh = d->s[d->L];
     if (!(h = malloc(ds.n * nh * sizeof *h))) {
@@ -375,7 +347,7 @@ int bz_cmd_transform_dbn(int argc, char **argv)
 out:
     free(h);
     bz_dataset_free(&ds);
-    bz_dbn_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }

@@ -16,37 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bz_dbm *load_dbm(const char *cmd, bz_context *ctx, const char *path)
-{
-    bz_dbm *d = NULL;
-    bz_status st = bz_dbm_load(ctx, path, &d);
-    if (st) {
-        bz_cli_fail(cmd, ctx, st);
-        return NULL;
-    }
-    return d;
-}
-
-/* Data prepared as the model's training data was. */
-static int load_for_dbm(const char *cmd, const char *spec, const bz_dbm *d, bz_dataset *ds)
-{
-    const char *scale = bz_dbm_get_meta(d, "preprocess_scale");
-    const char *bin = bz_dbm_get_meta(d, "preprocess_binarize");
-    bz_prep p = {.scale = !scale || strcmp(scale, "no") != 0};
-    if (bin && strcmp(bin, "none") != 0 && strcmp(bin, "stochastic") != 0 &&
-        bz_cli_parse_binarize(cmd, bin, &p))
-        return -1;
-    if (bz_cli_load(cmd, spec, &p, ds))
-        return -1;
-    if (ds->dim != d->s[0]) {
-        fprintf(stderr, "boltzcl %s: %s has %zu values per row but the DBM has %zu visible "
-                        "units\n", cmd, ds->name, ds->dim, d->s[0]);
-        bz_dataset_free(ds);
-        return -1;
-    }
-    return 0;
-}
-
 static unsigned model_mf_iters(const bz_dbm *d)
 {
     const char *m = bz_dbm_get_meta(d, "mf_iters");
@@ -359,7 +328,8 @@ int bz_cmd_eval_dbm(int argc, char **argv)
     int rc = 1;
     bz_dataset ds = {0}, bs = {0};
     json_object *o = json_object_new_object();
-    bz_dbm *d = load_dbm("eval", ctx, model);
+    bz_model *mh = bz_cli_load_model("eval", ctx, model, "dbm");
+    bz_dbm *d = bz_model_dbm(mh);
     if (!d)
         goto out;
     if (!data) {
@@ -370,7 +340,7 @@ int bz_cmd_eval_dbm(int argc, char **argv)
             goto out;
         }
     }
-    if (load_for_dbm("eval", data, d, &ds))
+    if (bz_cli_load_for("eval", data, mh, &ds))
         goto out;
     size_t n = limit && limit < ds.n ? limit : ds.n;
     unsigned it = iters ? (unsigned)iters : model_mf_iters(d);
@@ -397,7 +367,7 @@ int bz_cmd_eval_dbm(int argc, char **argv)
     if (ais) {
         const bz_dataset *bd = &ds;
         if (base) {
-            if (load_for_dbm("eval", base, d, &bs))
+            if (bz_cli_load_for("eval", base, mh, &bs))
                 goto out;
             bd = &bs;
         }
@@ -430,7 +400,7 @@ out:
     json_object_put(o);
     bz_dataset_free(&ds);
     bz_dataset_free(&bs);
-    bz_dbm_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }
@@ -467,7 +437,8 @@ int bz_cmd_sample_dbm(int argc, char **argv)
         return 1;
     int rc = 1;
     float *x = NULL;
-    bz_dbm *d = load_dbm("sample", ctx, model);
+    bz_model *mh = bz_cli_load_model("sample", ctx, model, "dbm");
+    bz_dbm *d = bz_model_dbm(mh);
     if (!d)
         goto out;
     if (!(x = malloc(n * d->s[0] * sizeof *x))) {
@@ -492,7 +463,7 @@ int bz_cmd_sample_dbm(int argc, char **argv)
     rc = 0;
 out:
     free(x);
-    bz_dbm_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }
@@ -534,8 +505,9 @@ int bz_cmd_transform_dbm(int argc, char **argv)
     int rc = 1;
     bz_dataset ds = {0};
     float *h = NULL;
-    bz_dbm *d = load_dbm("transform", ctx, model);
-    if (!d || load_for_dbm("transform", data, d, &ds))
+    bz_model *mh = bz_cli_load_model("transform", ctx, model, "dbm");
+    bz_dbm *d = bz_model_dbm(mh);
+    if (!d || bz_cli_load_for("transform", data, mh, &ds))
         goto out;
     if (layer > d->L) {
         fprintf(stderr, "boltzcl transform: --layer %zu, but the DBM has %zu hidden layers\n",
@@ -568,7 +540,7 @@ int bz_cmd_transform_dbm(int argc, char **argv)
 out:
     free(h);
     bz_dataset_free(&ds);
-    bz_dbm_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }
@@ -601,8 +573,9 @@ int bz_cmd_predict_dbm(int argc, char **argv)
     int rc = 1;
     bz_dataset ds = {0};
     float *p = NULL;
-    bz_dbm *d = load_dbm("predict", ctx, model);
-    if (!d || load_for_dbm("predict", data, d, &ds))
+    bz_model *mh = bz_cli_load_model("predict", ctx, model, "dbm");
+    bz_dbm *d = bz_model_dbm(mh);
+    if (!d || bz_cli_load_for("predict", data, mh, &ds))
         goto out;
     if (!d->clf) {
         fprintf(stderr, "boltzcl predict: %s is a DBM without a classifier; train it with "
@@ -657,7 +630,7 @@ int bz_cmd_predict_dbm(int argc, char **argv)
 out:
     free(p);
     bz_dataset_free(&ds);
-    bz_dbm_free(d);
+    bz_model_free(mh);
     bz_context_free(ctx);
     return rc;
 }

@@ -43,10 +43,12 @@ static int dispatch(int cmd, int argc, char **argv)
 {
     const char *path = model_arg(argc, argv);
     const bz_model_kind *k = path ? bz_model_kind_of_file(path) : NULL;
-    /* No model, an unreadable file or not a boltzcl model: the RBM command
-     * parses the options and the loader names the problem. */
-    if (!k)
-        return table[0].fn[cmd](argc, argv);
+    /* No model, an unreadable file or not a boltzcl model: the first kind
+     * with the command parses the options and its loader names the
+     * problem. */
+    for (size_t i = 0; !k && i < N_KINDS; i++)
+        if (table[i].fn[cmd])
+            return table[i].fn[cmd](argc, argv);
     for (size_t i = 0; i < N_KINDS; i++) {
         if (strcmp(table[i].kind, bz_model_kind_name(k)) != 0)
             continue;

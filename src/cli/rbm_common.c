@@ -65,11 +65,13 @@ int bz_cli_load(const char *cmd, const char *spec, const bz_prep *p, bz_dataset 
     return 0;
 }
 
-int bz_cli_load_for_model(const char *cmd, const char *spec, bz_rbm *rbm, bz_dataset *ds)
+/* Data prepared as a model's training data was: the scaling and
+ * binarisation of its preprocess_* metadata, its input width, and the
+ * standardisation an RBM may carry (mean/std NULL when none). */
+static int load_prepared(const char *cmd, const char *spec, const char *scale, const char *bin,
+                         size_t n_inputs, const float *mean, const float *std, bz_dataset *ds)
 {
     bz_prep p = {0};
-    const char *scale = bz_rbm_get_meta(rbm, "preprocess_scale");
-    const char *bin = bz_rbm_get_meta(rbm, "preprocess_binarize");
     p.scale = !scale || strcmp(scale, "no") != 0;
     /* Stochastic binarisation is a training-time augmentation; evaluation
      * uses the scaled values, as scikit-learn does. */
@@ -78,15 +80,49 @@ int bz_cli_load_for_model(const char *cmd, const char *spec, bz_rbm *rbm, bz_dat
         return -1;
     if (bz_cli_load(cmd, spec, &p, ds))
         return -1;
-    if (ds->dim != rbm->nv) {
-        fprintf(stderr, "boltzcl %s: %s has %zu values per row but the model has %zu visible "
-                        "units\n", cmd, ds->name, ds->dim, rbm->nv);
+    if (ds->dim != n_inputs) {
+        fprintf(stderr, "boltzcl %s: %s has %zu values per row but the model takes %zu "
+                        "inputs\n", cmd, ds->name, ds->dim, n_inputs);
         bz_dataset_free(ds);
         return -1;
     }
-    if (rbm->data_mean)
-        bz_dataset_apply_standardization(ds, rbm->data_mean, rbm->data_std);
+    if (mean)
+        bz_dataset_apply_standardization(ds, mean, std);
     return 0;
+}
+
+int bz_cli_load_for_model(const char *cmd, const char *spec, bz_rbm *rbm, bz_dataset *ds)
+{
+    return load_prepared(cmd, spec, bz_rbm_get_meta(rbm, "preprocess_scale"),
+                         bz_rbm_get_meta(rbm, "preprocess_binarize"), rbm->nv, rbm->data_mean,
+                         rbm->data_std, ds);
+}
+
+int bz_cli_load_for(const char *cmd, const char *spec, bz_model *m, bz_dataset *ds)
+{
+    bz_rbm *rbm = bz_model_rbm(m);
+    return load_prepared(cmd, spec, bz_model_get_meta(m, "preprocess_scale"),
+                         bz_model_get_meta(m, "preprocess_binarize"), bz_model_n_inputs(m),
+                         rbm ? rbm->data_mean : NULL, rbm ? rbm->data_std : NULL, ds);
+}
+
+bz_model *bz_cli_load_model(const char *cmd, bz_context *ctx, const char *path,
+                            const char *kind)
+{
+    bz_model *m = NULL;
+    bz_status st = bz_model_load(ctx, path, &m);
+    if (st) {
+        bz_cli_fail(cmd, ctx, st);
+        return NULL;
+    }
+    const bz_model_kind *k = bz_model_get_kind(m);
+    if (kind && strcmp(bz_model_kind_name(k), kind) != 0) {
+        fprintf(stderr, "boltzcl %s: %s holds %s model (%s), not %s\n", cmd, path,
+                bz_model_kind_name(k), bz_model_kind_description(k), kind);
+        bz_model_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 void bz_cli_tile_shape(size_t dim, size_t height, size_t width, size_t *th, size_t *tw)

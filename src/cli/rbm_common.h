@@ -27,6 +27,13 @@ int bz_cli_load(const char *cmd, const char *spec, const bz_prep *p, bz_dataset 
 /* Prepares data for an existing model: the scaling and binarisation recorded
  * in its metadata, and its standardisation when it has one. */
 int bz_cli_load_for_model(const char *cmd, const char *spec, bz_rbm *rbm, bz_dataset *ds);
+/* The same for a model of any kind. */
+int bz_cli_load_for(const char *cmd, const char *spec, bz_model *m, bz_dataset *ds);
+
+/* Loads a model file through the registry, of `kind` when not NULL
+ * ("dbn"); prints the loader's message and returns NULL on failure. */
+bz_model *bz_cli_load_model(const char *cmd, bz_context *ctx, const char *path,
+                            const char *kind);
 
 /* Tile shape for pictures of rows of `dim` values: the image shape when the
  * model or data knows it, a square when dim is one, else a strip. */

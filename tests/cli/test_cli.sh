@@ -58,9 +58,15 @@ run "$B" transform --model "$tmp/dbm.safetensors" --data "$D" --out "$tmp/mf.npy
 run "$B" predict --model "$tmp/dbm.safetensors" --data "$D"
 refuse "layers takes" "$B" train dbm --data "$D" --layers 8,6, --out "$tmp/x.safetensors"
 
-# not a model at all
+# not a model at all, or no file: every per-model command names the file
 printf 'not a model' >"$tmp/junk.safetensors"
-refuse "$tmp/junk.safetensors" "$B" eval --model "$tmp/junk.safetensors" --data "$D"
+for f in junk none; do
+    refuse "$tmp/$f.safetensors" "$B" eval --model "$tmp/$f.safetensors" --data "$D"
+    refuse "$tmp/$f.safetensors" "$B" sample --model "$tmp/$f.safetensors" --out "$tmp/o.png"
+    refuse "$tmp/$f.safetensors" "$B" transform --model "$tmp/$f.safetensors" --data "$D" \
+        --out "$tmp/o.npy"
+    refuse "$tmp/$f.safetensors" "$B" predict --model "$tmp/$f.safetensors" --data "$D"
+done
 
 # bench and tune, tiny
 run "$B" bench gemm --reps 1
