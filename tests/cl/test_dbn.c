@@ -152,6 +152,49 @@ static void test_dropout_and_act_backward(void **state)
     bz_buf_release(&ba);
 }
 
+/* The top RBM's label units carry their group size with them: two RBMs
+ * with 3 and 5 classes keep their own, and the units sample with the row
+ * shape (what PCD and CD-k's intermediate steps call), exactly as the
+ * reference does. */
+static void test_label_units_per_instance(void **state)
+{
+    (void)state;
+    enum { NR = 7, NC = 12 };
+    bz_rbm *r3 = NULL, *r5 = NULL;
+    OK(bz_rbm_create(ctx, NC, 4, BZ_UNIT_BERNOULLI, 1, &r3));
+    OK(bz_rbm_create(ctx, NC, 4, BZ_UNIT_BERNOULLI, 1, &r5));
+    bz_dbn_use_label_units(r3, 3);
+    bz_dbn_use_label_units(r5, 5);
+    assert_int_equal(r3->vis->group, 3);
+    assert_int_equal(r5->vis->group, 5);
+    float x[NR * NC], b[NC], y[NR * NC], ref[NR * NC], s[NR * NC], rs[NR * NC];
+    bz_test_fill(x, NR * NC, -4, 4, 40);
+    bz_test_fill(b, NC, -1, 1, 41);
+    bz_buf bx = {0}, bb = {0}, bs = {0};
+    bz_test_up(ctx, &bb, b, NC);
+    bz_test_up(ctx, &bs, x, NR * NC);
+    const bz_rbm *rr[2] = {r3, r5};
+    const size_t kk[2] = {3, 5};
+    for (int i = 0; i < 2; i++) {
+        bz_test_up(ctx, &bx, x, NR * NC);
+        OK(rr[i]->vis->mean(rr[i]->vis, ctx, &bx, &bx, &bb, NR, NC));
+        bz_test_down(ctx, &bx, y, NR * NC);
+        bz_ref_bias_sigmoid_softmax_tail(ref, x, b, NR, NC, kk[i]);
+        bz_test_near(y, ref, NR * NC, 1e-7f, 1e-5f, "label mean");
+        const bz_rng_pos pos = {9, 2, 0};
+        OK(rr[i]->vis->sample(rr[i]->vis, ctx, &bs, &bx, NR, NC, pos));
+        bz_test_down(ctx, &bs, s, NR * NC);
+        bz_ref_sample_bernoulli_softmax_tail(rs, y, NR, NC, kk[i], pos.seed, pos.stream,
+                                             pos.offset);
+        bz_test_near(s, rs, NR * NC, 0, 0, "label sample");
+        bz_buf_release(&bx);
+    }
+    bz_buf_release(&bb);
+    bz_buf_release(&bs);
+    bz_rbm_free(r3);
+    bz_rbm_free(r5);
+}
+
 static void test_label_units(void **state)
 {
     (void)state;
@@ -536,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_softmax_xent_grad),
         cmocka_unit_test(test_dropout_and_act_backward),
         cmocka_unit_test(test_label_units),
+        cmocka_unit_test(test_label_units_per_instance),
         cmocka_unit_test(test_gradient_sigmoid),
         cmocka_unit_test(test_gradient_relu),
         cmocka_unit_test(test_gradient_dropout),
