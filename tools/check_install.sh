@@ -33,7 +33,15 @@ libs=$(pkg-config --libs boltzcl)
 cc -std=c11 -Wall -Wextra -Werror examples/dbn_classify.c $cflags $libs -o "$scratch/dbn_classify"
 LD_LIBRARY_PATH=$lib ldd "$scratch/dbn_classify" | grep -q "$lib/libboltzcl.so.1" ||
   fail "the example does not resolve libboltzcl from the installed copy"
-# every bz_ symbol of the installed command comes from the installed library
+# boltzcl-tune: every bz_ symbol it imports is an export of the installed
+# library, and it defines none of the library's own (only its option parser)
+nm -D --defined-only "$lib/libboltzcl.so" | awk '$3 ~ /^bz_/ { print $3 }' | sort -u >"$scratch/exports"
+nm -D --undefined-only "$root/bin/boltzcl-tune" | awk '$2 ~ /^bz_/ { print $2 }' | sort -u >"$scratch/tune_imports"
+[ -s "$scratch/tune_imports" ] || fail "boltzcl-tune imports nothing from libboltzcl"
+extra=$(comm -23 "$scratch/tune_imports" "$scratch/exports")
+[ -z "$extra" ] || fail "boltzcl-tune needs bz_ symbols the library does not export: $extra"
+own=$(nm --defined-only "$root/bin/boltzcl-tune" | awk '$3 ~ /^bz_/ && $3 !~ /^bz_(cmd|args)_/ { print $3 }')
+[ -z "$own" ] || fail "boltzcl-tune carries library code: $own"
 undefined=$(nm -D --undefined-only "$root/bin/boltzcl" | awk '$2 ~ /^bz_/' | wc -l)
 echo "check_install: installed under $root; example built with: $cflags $libs"
-echo "check_install: soname $soname; the boltzcl command imports $undefined bz_ symbols"
+echo "check_install: soname $soname; boltzcl-tune imports $(wc -l <"$scratch/tune_imports") bz_ symbols, all from libboltzcl.so.1; the boltzcl command still links the static core ($undefined bz_ imports)"

@@ -10,12 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bz_status finish(bz_context *ctx, bz_status st, bz_dataset *ds, const bz_error *err,
-                        bz_dataset **out)
+/* The three file loaders behind one opener: a closure over their arguments. */
+typedef struct source {
+    enum { BY_NAME, IDX, CSV } how;
+    const char *path, *labels;
+    int with_labels;
+} source;
+
+static bz_status open_source(bz_context *ctx, const source *src, bz_dataset **out)
 {
+    if (!src->path || !out)
+        return BZ_E_INVALID_ARG;
+    *out = NULL;
+    bz_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return ctx ? bz_fail(ctx, BZ_E_NOMEM, "out of memory") : BZ_E_NOMEM;
+    bz_error err = {0};
+    bz_status st = src->how == IDX   ? bz_dataset_load_idx(src->path, src->labels, ds, &err)
+                   : src->how == CSV ? bz_dataset_load_csv(src->path, src->with_labels, ds, &err)
+                                     : bz_dataset_load(src->path, ds, &err);
     if (st) {
         free(ds);
-        return ctx ? bz_fail(ctx, st, "%s", err->msg) : st;
+        return ctx ? bz_fail(ctx, st, "%s", err.msg) : st;
     }
     *out = ds;
     return BZ_OK;
@@ -23,40 +39,19 @@ static bz_status finish(bz_context *ctx, bz_status st, bz_dataset *ds, const bz_
 
 bz_status bz_dataset_open(bz_context *ctx, const char *spec, bz_dataset **out)
 {
-    if (!spec || !out)
-        return BZ_E_INVALID_ARG;
-    *out = NULL;
-    bz_dataset *ds = calloc(1, sizeof *ds);
-    bz_error err = {0};
-    if (!ds)
-        return BZ_E_NOMEM;
-    return finish(ctx, bz_dataset_load(spec, ds, &err), ds, &err, out);
+    return open_source(ctx, &(source){.how = BY_NAME, .path = spec}, out);
 }
 
 bz_status bz_dataset_open_idx(bz_context *ctx, const char *images, const char *labels,
                               bz_dataset **out)
 {
-    if (!images || !out)
-        return BZ_E_INVALID_ARG;
-    *out = NULL;
-    bz_dataset *ds = calloc(1, sizeof *ds);
-    bz_error err = {0};
-    if (!ds)
-        return BZ_E_NOMEM;
-    return finish(ctx, bz_dataset_load_idx(images, labels, ds, &err), ds, &err, out);
+    return open_source(ctx, &(source){.how = IDX, .path = images, .labels = labels}, out);
 }
 
 bz_status bz_dataset_open_csv(bz_context *ctx, const char *path, int with_labels,
                               bz_dataset **out)
 {
-    if (!path || !out)
-        return BZ_E_INVALID_ARG;
-    *out = NULL;
-    bz_dataset *ds = calloc(1, sizeof *ds);
-    bz_error err = {0};
-    if (!ds)
-        return BZ_E_NOMEM;
-    return finish(ctx, bz_dataset_load_csv(path, with_labels, ds, &err), ds, &err, out);
+    return open_source(ctx, &(source){.how = CSV, .path = path, .with_labels = with_labels}, out);
 }
 
 bz_status bz_dataset_from_memory(bz_context *ctx, const float *x, const int32_t *labels,
@@ -94,9 +89,13 @@ bz_status bz_dataset_from_memory(bz_context *ctx, const float *x, const int32_t 
     }
     if (!st)
         st = bz_dataset_check_finite(ds, &err);
-    if (st)
+    if (st) {
         bz_dataset_free(ds);
-    return finish(ctx, st, ds, &err, out);
+        free(ds);
+        return ctx ? bz_fail(ctx, st, "%s", err.msg) : st;
+    }
+    *out = ds;
+    return BZ_OK;
 }
 
 void bz_dataset_close(bz_dataset *ds)
