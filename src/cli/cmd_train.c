@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "cli/cli_dist.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 
 #include <signal.h>
@@ -184,6 +185,16 @@ static int train_rbm_with(void *args, bz_comm *comm)
         snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", a.out);
         a.checkpoint = ckpt_default;
     }
+    /* Rank 0 alone writes: it checks every path and locks --out. */
+    int files_rc = root ? bz_cli_check_files(
+                        cmd_name, (const bz_file_arg[]){{"--data", a.data}, {0}},
+                        (const bz_file_arg[]){{"--out", a.out}, {"--checkpoint", a.checkpoint},
+                                              {"--samples", a.samples}, {"--filters", a.filters},
+                                              {"--recon", a.recon}, {"--log", a.log}, {0}},
+                        true)
+                  : 0;
+    if (files_rc)
+        return files_rc;
 
     bz_dataset all = {0}, tr = {0}, va = {0};
     if (bz_cli_load("train", a.data, &prep, &all))

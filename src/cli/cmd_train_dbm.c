@@ -5,6 +5,8 @@
  * file (they dispatch here).
  */
 #include "cli/cli.h"
+#include "cli/files.h"
+#include "io/atomic_file.h"
 #include "cli/rbm_common.h"
 #include "io/csv.h"
 #include "io/npy.h"
@@ -205,6 +207,11 @@ int bz_cmd_train_dbm(int argc, char **argv)
                         "use threshold or none\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("train dbm",
+                                (const bz_file_arg[]){{"--data", a.data}, {"--test", a.test}, {0}},
+                                (const bz_file_arg[]){{"--out", a.out}, {0}}, true);
+    if (files_rc)
+        return files_rc;
     bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
     bz_context *ctx = NULL;
     bz_dbm *d = NULL;
@@ -395,12 +402,9 @@ int bz_cmd_eval_dbm(int argc, char **argv)
     if (!d)
         goto out;
     if (!data) {
-        const char *m = bz_dbm_get_meta(d, "data");
-        data = m && !strcmp(m, "fashion-mnist") ? "fashion-mnist:test" : m;
-        if (!data) {
-            fprintf(stderr, "boltzcl eval: --data is required (the model does not name its data)\n");
+        data = bz_cli_default_eval_data("eval", bz_dbm_get_meta(d, "data"));
+        if (!data)
             goto out;
-        }
     }
     if (load_for_dbm("eval", data, d, &ds))
         goto out;
@@ -494,6 +498,10 @@ int bz_cmd_sample_dbm(int argc, char **argv)
                         "1 <= --n <= 10000, 1 <= --steps <= 10^6, --seed >= 0\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("sample", (const bz_file_arg[]){{"--model", model}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;
@@ -560,6 +568,11 @@ int bz_cmd_transform_dbm(int argc, char **argv)
                         "required; --mf-iters <= 1000\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("transform",
+                                (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;
@@ -627,6 +640,11 @@ int bz_cmd_predict_dbm(int argc, char **argv)
         fprintf(stderr, "boltzcl predict: --model and --data are required\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("predict",
+                                (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, json);
     if (!ctx)
         return 1;
@@ -651,11 +669,15 @@ int bz_cmd_predict_dbm(int argc, char **argv)
         bz_cli_fail("predict", ctx, st);
         goto out;
     }
-    FILE *f = out ? fopen(out, "w") : NULL;
-    if (out && !f) {
-        fprintf(stderr, "boltzcl predict: cannot write %s\n", out);
+    /* Written beside and renamed over, like every output: a failure leaves
+     * an earlier file of predictions as it was. */
+    bz_atomic_file af = {0};
+    bz_error aerr = {0};
+    if (out && bz_atomic_open(&af, out, &aerr)) {
+        fprintf(stderr, "boltzcl predict: %s\n", aerr.msg);
         goto out;
     }
+    FILE *f = out ? af.fp : NULL;
     if (f)
         fprintf(f, "class\n");
     for (size_t i = 0; i < n; i++) {
@@ -669,8 +691,8 @@ int bz_cmd_predict_dbm(int argc, char **argv)
             printf("%zu\n", arg);
         hit += ds.labels && (size_t)ds.labels[i] == arg;
     }
-    if (f && fclose(f) != 0) {
-        fprintf(stderr, "boltzcl predict: cannot write %s\n", out);
+    if (f && bz_atomic_commit(&af, &aerr)) {
+        fprintf(stderr, "boltzcl predict: %s\n", aerr.msg);
         goto out;
     }
     double acc = ds.labels ? (double)hit / (double)n : NAN;

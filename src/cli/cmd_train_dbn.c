@@ -5,6 +5,7 @@
  * softmax output, early stopping on a validation split; saves one file.
  */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/cli_dist.h"
 #include "cli/rbm_common.h"
 #include "models/dbn_dist.h"
@@ -200,6 +201,12 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_dbn *d = NULL;
     cb_state cs = {&a, NULL, NULL, 0, 0};
     int rc = 1;
+    /* Rank 0 alone writes: it checks every path and locks --out. */
+    const bz_file_arg in[] = {{"--data", a.data}, {"--test", a.test}, {0}};
+    const bz_file_arg outs[] = {{"--out", a.out}, {0}};
+    int files_rc = root ? bz_cli_check_files(cmd, in, outs, true) : 0;
+    if (files_rc)
+        return files_rc;
     if (bz_cli_load("train dbn", a.data, &prep, &all))
         return 1;
     if (!all.labels || all.n_classes < 2) {

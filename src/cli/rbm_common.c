@@ -1,5 +1,6 @@
 #include "cli/rbm_common.h"
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "io/pngio.h"
 
 #include <math.h>
@@ -32,7 +33,7 @@ int bz_cli_parse_binarize(const char *cmd, const char *text, bz_prep *p)
     fprintf(stderr,
             "boltzcl %s: --binarize takes none, threshold, stochastic or a threshold in (0, 1); "
             "got '%s'\n",
-            cmd, text);
+            cmd, bz_cli_safe(text));
     return -1;
 }
 
