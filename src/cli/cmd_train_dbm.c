@@ -188,17 +188,25 @@ int bz_cmd_train_dbm(int argc, char **argv)
                         "commas, e.g. 500,1000; got '%s'\n", a.layers);
         return 2;
     }
-    if (!(a.lr > 0) || !(a.lr_rbm > 0) || !(a.ft_lr > 0) || !(a.lr_decay >= 0) ||
-        !(a.weight_decay >= 0) || a.batch == 0 || a.chains == 0 || a.chains > (1u << 20) ||
-        a.mf_iters == 0 || a.mf_iters > 1000 || a.gibbs == 0 || a.gibbs > 50 ||
-        a.ft_batch == 0 || a.seed < 0 || !(a.val_split >= 0 && a.val_split < 1) ||
-        a.epochs > (1u << 20) || a.pretrain_epochs > (1u << 20) ||
-        a.finetune_epochs > (1u << 20) || (a.epochs == 0 && a.pretrain_epochs == 0)) {
-        fprintf(stderr, "boltzcl train dbm: need positive learning rates, batch sizes and "
-                        "chains, 1 <= --mf-iters <= 1000, 1 <= --gibbs-steps <= 50, "
-                        "0 <= --val-split < 1, --seed >= 0, and some epochs\n");
+    const char *c = "train dbm";
+    if (bz_args_bad(c, !(a.lr > 0), "--lr", "> 0") ||
+        bz_args_bad(c, !(a.lr_rbm > 0), "--lr-rbm", "> 0") ||
+        bz_args_bad(c, !(a.ft_lr > 0), "--ft-lr", "> 0") ||
+        bz_args_bad(c, !(a.lr_decay >= 0), "--lr-decay", ">= 0") ||
+        bz_args_bad(c, !(a.weight_decay >= 0), "--weight-decay", ">= 0") ||
+        bz_args_bad(c, a.batch == 0, "--batch", ">= 1") ||
+        bz_args_bad(c, a.chains == 0 || a.chains > (1u << 20), "--chains", "between 1 and 2^20") ||
+        bz_args_bad(c, a.mf_iters == 0 || a.mf_iters > 1000, "--mf-iters", "between 1 and 1000") ||
+        bz_args_bad(c, a.gibbs == 0 || a.gibbs > 50, "--gibbs-steps", "between 1 and 50") ||
+        bz_args_bad(c, a.ft_batch == 0, "--ft-batch", ">= 1") ||
+        bz_args_bad(c, a.seed < 0, "--seed", ">= 0") ||
+        bz_args_bad(c, !(a.val_split >= 0 && a.val_split < 1), "--val-split", "in [0, 1)") ||
+        bz_args_bad(c, a.epochs > (1u << 20), "--epochs", "at most 2^20") ||
+        bz_args_bad(c, a.pretrain_epochs > (1u << 20), "--pretrain-epochs", "at most 2^20") ||
+        bz_args_bad(c, a.finetune_epochs > (1u << 20), "--finetune-epochs", "at most 2^20") ||
+        bz_args_bad(c, a.epochs == 0 && a.pretrain_epochs == 0, "--epochs or --pretrain-epochs",
+                    ">= 1"))
         return 2;
-    }
     bz_prep prep = {.scale = true};
     if (bz_cli_parse_binarize("train dbm", a.binarize, &prep))
         return 2;
