@@ -226,12 +226,12 @@ int bz_cli_check_files(const char *cmd, const bz_file_arg *inputs, const bz_file
         if (!is_out[i])
             continue;
         bz_error err = {0};
+        if (check_folder(cmd, opt[i], path[i]))
+            return 1;
         if (bz_atomic_check_target(path[i], NULL, NULL, &err) != BZ_OK) {
             fprintf(stderr, "boltzcl %s: %s %s\n", cmd, opt[i], err.msg);
             return 1;
         }
-        if (check_folder(cmd, opt[i], path[i]))
-            return 1;
         if (bz_atomic_probe(path[i], &err) != BZ_OK) {
             fprintf(stderr, "boltzcl %s: %s cannot be written: %s\n", cmd, opt[i], err.msg);
             return 1;

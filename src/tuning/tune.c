@@ -140,18 +140,6 @@ static void progress(const tuner *t, bool final)
     fflush(stderr);
 }
 
-static bool restart(tuner *t)
-{
-    char why[512];
-    if (t->w.pid > 0)
-        return true;
-    if (!bz_tune_proc_start(&t->w, t->o, why, sizeof why)) {
-        fprintf(stderr, "boltzcl-tune: %s\n", why);
-        return false;
-    }
-    return true;
-}
-
 /* --seconds covers the whole run: starting the worker, the first timing of
  * CLBlast's own parameters, the search, the verification and the final
  * timings. The search stops at this share of it, leaving the rest for what
@@ -161,6 +149,21 @@ static bool restart(tuner *t)
 static double budget_left(const tuner *t)
 {
     return t->t0 + t->o->seconds - now();
+}
+
+static bool restart(tuner *t)
+{
+    char why[512];
+    if (t->w.pid > 0)
+        return true;
+    double wait = fmin(300, budget_left(t));
+    if (wait <= 0 || !bz_tune_proc_start(&t->w, t->o, wait, why, sizeof why)) {
+        if (wait <= 0)
+            snprintf(why, sizeof why, "the --seconds budget has ended");
+        fprintf(stderr, "boltzcl-tune: %s\n", why);
+        return false;
+    }
+    return true;
 }
 
 /* Times one candidate (or the built-in set with cmd "B"); fills r. Status
@@ -545,7 +548,7 @@ int bz_tune_run(const bz_tune_options *o)
         fprintf(stderr, "boltzcl-tune: %s\n", why);
         return 1;
     }
-    if (!bz_tune_proc_start(&t.w, o, why, sizeof why)) {
+    if (!bz_tune_proc_start(&t.w, o, fmin(300, budget_left(&t)), why, sizeof why)) {
         fprintf(stderr, "boltzcl-tune: cannot open the device: %s\n", why);
         return 1;
     }
