@@ -177,7 +177,8 @@ static void non_regular_outputs(void **state)
     assert_int_equal(symlink(target, link_), 0);
     const char *a2[] = {"train", "rbm", "--data", f->data, "--out", link_, "--quiet", NULL};
     expect_msg(a2, 1, "symbolic link");
-    const char *a3[] = {"train", "rbm", "--data", f->data, "--out", P(f, "ok.st"), "--log", link_,
+    char *ok = P(f, "ok.st");
+    const char *a3[] = {"train", "rbm", "--data", f->data, "--out", ok, "--log", link_,
                         "--quiet", NULL};
     expect_msg(a3, 1, "symbolic link");
     assert_int_equal(lstat(link_, &st), 0);
@@ -195,7 +196,7 @@ static void non_regular_outputs(void **state)
         printf("mknod not permitted: device cases skipped\n");
     }
     alarm(0);
-    free(fifo), free(link_), free(target), free(dev), free(ckpt), free(fckpt);
+    free(fifo), free(link_), free(target), free(dev), free(ckpt), free(fckpt), free(ok);
 }
 
 /* Finding 1: a replaced file keeps its mode and (as root) its owner. */
