@@ -9,7 +9,7 @@
 #   engine  devices, context, programs, buffers  base
 #   ref     host reference arithmetic            (nothing)
 #   ops     kernels                              engine base
-#   tuning  tuning files and their application   engine base
+#   tuning  tuning files and their application   io engine base
 #   blas    CLBlast products                     ops tuning engine base
 #   dist    MPI communicator                     engine base
 #   tuner   the GEMM tuner                       blas ops ref tuning engine base
@@ -28,7 +28,7 @@ allowed() {
     engine) echo "engine base" ;;
     ref) echo "ref" ;;
     ops) echo "ops engine base" ;;
-    tuning) echo "tuning engine base" ;;
+    tuning) echo "tuning io engine base" ;;
     blas) echo "blas ops tuning engine base" ;;
     dist) echo "dist engine base" ;;
     tuner) echo "tuner blas ops ref tuning engine base" ;;

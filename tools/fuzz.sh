@@ -60,7 +60,7 @@ if [ -z "${FUZZ_SECONDS:-}" ] && [ -n "${FUZZ_BUDGET:-}" ]; then
   [ "$seconds" -ge 10 ] || seconds=10
 fi
 
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0" # see check.sh
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +32,12 @@ static void release(bz_atomic_file *af)
     af->fp = NULL;
 }
 
+/* Temporaries are named "<path>.boltzcl-tmp.<pid>.<8 hex digits>": a name no
+ * user picks by chance, so the sweep below can never mistake a user's file
+ * (say "model.safetensors.tmp.20241201") for one of ours. */
+#define TMP_TAG ".boltzcl-tmp."
+#define TMP_RAND_DIGITS 8
+
 /* A temporary file is stale when the process that wrote it is gone from this
  * host and it has not been touched for a while (the age guards a writer on
  * another host sharing the folder, whose pid means nothing here). */
@@ -36,22 +45,23 @@ static void release(bz_atomic_file *af)
 
 static bool is_stale_temp(const char *full, const char *name, const char *base, time_t now)
 {
-    size_t bl = strlen(base);
-    if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".tmp.", 5) != 0)
+    size_t bl = strlen(base), tl = strlen(TMP_TAG);
+    if (strncmp(name, base, bl) != 0 || strncmp(name + bl, TMP_TAG, tl) != 0)
         return false;
-    const char *p = name + bl + 5;
-    char *end;
-    errno = 0;
-    long pid = strtol(p, &end, 10);
-    if (end == p || errno || pid <= 0 || (*end && *end != '.'))
+    const char *p = name + bl + tl;
+    const char *q = p;
+    while (*q >= '0' && *q <= '9')
+        q++;
+    if (q == p || q - p > 10 || *p == '0' || *q != '.')
         return false;
-    if (*end == '.') {
-        const char *q = end + 1;
-        strtoul(q, &end, 10);
-        if (end == q || *end)
+    long pid = strtol(p, NULL, 10);
+    q++;
+    for (int i = 0; i < TMP_RAND_DIGITS; i++, q++)
+        if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f')))
             return false;
-    }
-    if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    if (*q)
+        return false;
+    if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
         return false;
     struct stat st;
     if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
@@ -59,8 +69,8 @@ static bool is_stale_temp(const char *full, const char *name, const char *base, 
     return now - st.st_mtime >= STALE_AGE_S;
 }
 
-/* Removes what a killed writer of `path` left behind (path.tmp.PID[.N]), so
- * that a run resumed after SIGKILL does not leave the folder to fill up. */
+/* Removes what a killed writer of `path` left behind, so that a run resumed
+ * after SIGKILL does not leave the folder to fill up. */
 static void sweep_stale_temps(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -91,6 +101,51 @@ static void sweep_stale_temps(const char *path)
     closedir(d);
 }
 
+static const char *kind_of(mode_t m)
+{
+    if (S_ISLNK(m)) return "a symbolic link";
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+bz_status bz_atomic_check_target(const char *path, struct stat *st, bool *exists, bz_error *err)
+{
+    struct stat s;
+    if (lstat(path, &s) != 0) {
+        if (errno != ENOENT)
+            return bz_error_set(err, BZ_E_IO, "%s: cannot inspect the output path: %s", path,
+                                strerror(errno));
+        if (exists)
+            *exists = false;
+        return BZ_OK;
+    }
+    if (!S_ISREG(s.st_mode))
+        return bz_error_set(err, BZ_E_IO,
+                            "%s: output exists and is %s; boltzcl writes only regular files "
+                            "and never replaces anything else (name a regular file)",
+                            path, kind_of(s.st_mode));
+    if (st)
+        *st = s;
+    if (exists)
+        *exists = true;
+    return BZ_OK;
+}
+
+static void random_tag(char out[TMP_RAND_DIGITS + 1])
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() * 2654435761u;
+    }
+    snprintf(out, TMP_RAND_DIGITS + 1, "%08x", (unsigned)r);
+}
+
 bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
 {
     if (!af)
@@ -103,6 +158,11 @@ bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
     size_t plen = strlen(path);
     if (path[plen - 1] == '/')
         return bz_error_set(err, BZ_E_INVALID_ARG, "%s: output path names a directory", path);
+    struct stat old;
+    bool had_old = false;
+    bz_status cst = bz_atomic_check_target(path, &old, &had_old, err);
+    if (cst != BZ_OK)
+        return cst;
 
     af->path = dup_str(path);
     size_t cap = plen + 64;
@@ -116,10 +176,9 @@ bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
     int fd = -1;
     long pid = (long)getpid();
     for (unsigned attempt = 0; attempt < 100; attempt++) {
-        if (attempt == 0)
-            snprintf(af->tmp_path, cap, "%s.tmp.%ld", path, pid);
-        else
-            snprintf(af->tmp_path, cap, "%s.tmp.%ld.%u", path, pid, attempt);
+        char tag[TMP_RAND_DIGITS + 1];
+        random_tag(tag);
+        snprintf(af->tmp_path, cap, "%s" TMP_TAG "%ld.%s", path, pid, tag);
         fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST)
             break;
@@ -131,6 +190,28 @@ bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
         release(af);
         return BZ_E_IO;
     }
+    /* The new file takes the place of the old one, so it takes its mode and
+     * owner too: a model kept 0600 must not come back world-readable. */
+    if (had_old) {
+        struct stat now;
+        const char *what = NULL;
+        if (fchmod(fd, old.st_mode & 07777) != 0)
+            what = "mode";
+        else if (fstat(fd, &now) == 0 && (now.st_uid != old.st_uid || now.st_gid != old.st_gid) &&
+                 fchown(fd, old.st_uid, old.st_gid) != 0)
+            what = "owner";
+        if (what) {
+            int e = errno;
+            close(fd);
+            unlink(af->tmp_path);
+            bz_error_set(err, BZ_E_IO,
+                         "%s: cannot give the new file the %s of the one it replaces (%s); "
+                         "the old file is left as it was",
+                         path, what, strerror(e));
+            release(af);
+            return BZ_E_IO;
+        }
+    }
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int e = errno;
@@ -141,6 +222,15 @@ bz_status bz_atomic_open(bz_atomic_file *af, const char *path, bz_error *err)
         return BZ_E_IO;
     }
     return BZ_OK;
+}
+
+bz_status bz_atomic_probe(const char *path, bz_error *err)
+{
+    bz_atomic_file af;
+    bz_status st = bz_atomic_open(&af, path, err);
+    if (st == BZ_OK)
+        bz_atomic_abort(&af);
+    return st;
 }
 
 bz_status bz_atomic_write(bz_atomic_file *af, const void *data, size_t n, bz_error *err)
@@ -224,6 +314,12 @@ bz_status bz_atomic_commit(bz_atomic_file *af, bz_error *err)
     if (fclose(fp) != 0) {
         int e = errno;
         bz_error_set(err, BZ_E_IO, "%s: close failed: %s", af->path, strerror(e));
+        bz_atomic_abort(af);
+        return BZ_E_IO;
+    }
+    /* Something may have been put at the path while we wrote (a FIFO, a
+     * link): check again right before the rename, which would replace it. */
+    if (bz_atomic_check_target(af->path, NULL, NULL, err) != BZ_OK) {
         bz_atomic_abort(af);
         return BZ_E_IO;
     }

@@ -1,4 +1,5 @@
 #include "base/error.h"
+#include "base/text.h"
 
 #include <CL/cl.h>
 #include <stdio.h>
@@ -9,6 +10,12 @@ bz_status bz_error_vset(bz_error *err, bz_status status, const char *fmt, va_lis
     if (err) {
         err->status = status;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        /* Messages quote file names, file contents and model metadata; a
+         * control character there must not reach a terminal as itself. A
+         * compiler log keeps its lines. */
+        bz_text_escape_inplace(err->msg, sizeof err->msg,
+                               BZ_ESC_CONTROL |
+                                   (status == BZ_E_BUILD ? BZ_ESC_KEEP_LINES : 0));
     }
     return status;
 }
@@ -31,6 +38,7 @@ void bz_error_prefix(bz_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
+    bz_text_escape_inplace(prefix, sizeof prefix, BZ_ESC_CONTROL);
     /* Shift the old message right and put the prefix in front, truncating
      * the tail if the whole no longer fits. */
     size_t pl = strlen(prefix), ol = strlen(err->msg);

@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool bz_args_bad(const char *cmd, bool bad, const char *opt, const char *rule)
+{
+    if (bad)
+        fprintf(stderr, "boltzcl %s: out-of-range option: %s must be %s\n", cmd, opt, rule);
+    return bad;
+}
+
 void bz_args_usage(const char *cmd, const char *synopsis, const bz_opt *opts)
 {
     printf("usage: boltzcl %s %s\n\noptions:\n", cmd, synopsis);

@@ -32,6 +32,11 @@ typedef struct bz_opt {
 int bz_args_parse(const char *cmd, const char *synopsis, const bz_opt *opts, int argc,
                   char **argv, const char **pos, size_t max_pos, size_t *n_pos);
 
+/* Range checks after parsing, one option at a time, so that the message
+ * names the option at fault: when bad, prints "boltzcl CMD: OPT must be
+ * RULE" and returns true. Chain them with ||. */
+bool bz_args_bad(const char *cmd, bool bad, const char *opt, const char *rule);
+
 void bz_args_usage(const char *cmd, const char *synopsis, const bz_opt *opts);
 
 #endif

@@ -19,6 +19,7 @@ int bz_cmd_transform(int argc, char **argv);
 int bz_cmd_predict(int argc, char **argv);
 /* RBMs (cmd_eval.c, cmd_sample.c, cmd_transform.c). */
 int bz_cmd_eval_rbm(int argc, char **argv);
+int bz_cmd_eval_dbn(int argc, char **argv); /* the classifier report, eval's options only */
 int bz_cmd_sample_rbm(int argc, char **argv);
 int bz_cmd_transform_rbm(int argc, char **argv);
 /* Deep belief networks (cmd_train_dbn.c, cmd_predict.c). */

@@ -5,6 +5,7 @@
  */
 #include "blas/gemm.h"
 #include "cli/cli.h"
+#include "cli/rbm_common.h"
 #include "engine/engine.h"
 #include "ops/ops.h"
 #include "tuning/apply.h"
@@ -371,7 +372,7 @@ int bz_cmd_bench(int argc, char **argv)
         json_object_object_add(out, "elementwise", arr);
     }
     if (json && rc == 0)
-        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+        printf("%s\n", bz_cli_json_text(out));
     json_object_put(out);
     bz_context_free(ctx);
     return rc;

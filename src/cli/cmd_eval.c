@@ -5,6 +5,7 @@
  * log-likelihood it implies, plus the exact value when a layer is small.
  */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 
 #include <math.h>
@@ -13,6 +14,34 @@
 #include <string.h>
 
 #define EXACT_LIMIT 20
+
+/* eval on a DBN scores its classifier, as predict does, and takes only the
+ * options both share; anything else is refused here under eval's name,
+ * rather than by predict's parser as "boltzcl predict: unknown option". */
+int bz_cmd_eval_dbn(int argc, char **argv)
+{
+    static const char *const shared[] = {"--model", "--data", "--json", "--device"};
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        size_t len = strcspn(argv[i], "=");
+        bool known = false;
+        for (size_t k = 0; k < sizeof shared / sizeof *shared; k++)
+            known = known || (strlen(shared[k]) == len && !strncmp(argv[i], shared[k], len));
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            known = true;
+        if (!known) {
+            fprintf(stderr, "boltzcl eval: %.*s does not apply to a DBN: eval on a DBN scores its "
+                            "classifier (accuracy, as predict does) and takes --model, --data, "
+                            "--json and --device; --ais and its options are for RBM and DBM "
+                            "files\n", (int)len, argv[i]);
+            return 2;
+        }
+        if (strcmp(argv[i], "--json") != 0 && !argv[i][len] && i + 1 < argc)
+            i++; /* its value */
+    }
+    return bz_cmd_predict_dbn(argc, argv);
+}
 
 int bz_cmd_eval_rbm(int argc, char **argv)
 {
@@ -61,12 +90,9 @@ int bz_cmd_eval_rbm(int argc, char **argv)
         goto out;
     }
     if (!data) {
-        const char *m = bz_rbm_get_meta(rbm, "data");
-        data = m && !strcmp(m, "fashion-mnist") ? "fashion-mnist:test" : m;
-        if (!data) {
-            fprintf(stderr, "boltzcl eval: --data is required (the model does not name its data)\n");
+        data = bz_cli_default_eval_data("eval", bz_rbm_get_meta(rbm, "data"));
+        if (!data)
             goto out;
-        }
     }
     if (bz_cli_load_for_model("eval", data, rbm, &ds))
         goto out;
@@ -87,8 +113,8 @@ int bz_cmd_eval_rbm(int argc, char **argv)
         goto out;
     }
     FILE *txt = json ? stderr : stdout;
-    fprintf(txt, "model %s: %zu-%zu RBM (%s visible), %zu rows of %s\n", model, rbm->nv, rbm->nh,
-            rbm->vis->name, n, data);
+    fprintf(txt, "model %s: %zu-%zu RBM (%s visible), %zu rows of %s\n", bz_cli_safe(model),
+            rbm->nv, rbm->nh, rbm->vis->name, n, bz_cli_safe(data));
     fprintf(txt, "  recon_mse          %.6f\n  mean_free_energy   %.4f\n", mse, fe);
     if (binary)
         fprintf(txt, "  pseudo_ll          %.4f\n", pll);

@@ -4,12 +4,15 @@
  * `transform` do when --model names a DBN file (they dispatch here).
  */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
+#include "base/atomic_file.h"
 #include "io/csv.h"
 #include "io/npy.h"
 #include "io/pngio.h"
 #include "models/dbn.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +27,15 @@ static void model_tiles(const bz_dbn *d, size_t *th, size_t *tw)
 
 static int write_preds(const char *path, const float *p, const size_t *cls, size_t n, size_t K)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
+    /* Written beside and renamed over, like every output: a failure leaves
+     * an earlier file of predictions as it was. */
+    bz_atomic_file af;
+    bz_error err = {0};
+    if (bz_atomic_open(&af, path, &err)) {
+        fprintf(stderr, "boltzcl predict: %s\n", err.msg);
         return -1;
+    }
+    FILE *f = af.fp;
     fprintf(f, "class");
     for (size_t j = 0; j < K; j++)
         fprintf(f, ",p%zu", j);
@@ -37,8 +46,11 @@ static int write_preds(const char *path, const float *p, const size_t *cls, size
             fprintf(f, ",%.6g", (double)p[i * K + j]);
         fprintf(f, "\n");
     }
-    int bad = ferror(f);
-    return fclose(f) == 0 && !bad ? 0 : -1;
+    if (bz_atomic_commit(&af, &err)) {
+        fprintf(stderr, "boltzcl predict: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 static int write_confusion_png(const char *path, const size_t *cm, size_t K, bz_error *err)
@@ -87,6 +99,11 @@ int bz_cmd_predict_dbn(int argc, char **argv)
         fprintf(stderr, "boltzcl predict: --model and --data are required\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files(
+        "predict", (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+        (const bz_file_arg[]){{"--out", out}, {"--confusion", confusion}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, json);
     if (!ctx)
         return 1;
@@ -215,7 +232,7 @@ int bz_cmd_sample_dbn(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *device = NULL;
     size_t n = 10, steps = 1000;
-    long label = -1, seed = 1;
+    long label = LONG_MIN, seed = 1; /* LONG_MIN: no --label, a row per class */
     const bz_opt opts[] = {
         {"model", BZ_OPT_STRING, &model, "FILE", "the DBN"},
         {"out", BZ_OPT_STRING, &out, "PNG", "grid of samples"},
@@ -240,6 +257,15 @@ int bz_cmd_sample_dbn(int argc, char **argv)
         fprintf(stderr, "boltzcl sample: 1 <= --n <= 10000, 1 <= --steps <= 10^6, --seed >= 0\n");
         return 2;
     }
+    if (label != LONG_MIN && label < 0) {
+        fprintf(stderr, "boltzcl sample: --label must be a class number, 0 or more; got %ld "
+                        "(leave --label out for one row per class)\n", label);
+        return 2;
+    }
+    int files_rc = bz_cli_check_files("sample", (const bz_file_arg[]){{"--model", model}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;
@@ -315,6 +341,11 @@ int bz_cmd_transform_dbn(int argc, char **argv)
                         "required\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("transform",
+                                (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;

@@ -3,6 +3,7 @@
  * (from noise, or from data with --from), reconstructions and filters.
  */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 
 #include <stdio.h>
@@ -52,6 +53,12 @@ int bz_cmd_sample_rbm(int argc, char **argv)
         fprintf(stderr, "boltzcl sample: --recon needs --from DATA\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files(
+        "sample", (const bz_file_arg[]){{"--model", model}, {"--from", from}, {0}},
+        (const bz_file_arg[]){{"--out", out}, {"--filters", filters}, {"--recon", recon}, {0}},
+        false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;

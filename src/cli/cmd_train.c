@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "cli/cli_dist.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 
 #include <signal.h>
@@ -87,7 +88,7 @@ static int train_rbm(int argc, char **argv)
     train_args a = {
         .data = "fashion-mnist", .out = "rbm.safetensors", .visible = "bernoulli",
         .binarize = "none", .hidden = 500, .epochs = 10, .batch = 100, .k = 1,
-        .pll_rows = 2000, .lr = -1, .momentum = NAN, .final_momentum = NAN,
+        .pll_rows = 2000, .lr = NAN, .momentum = NAN, .final_momentum = NAN,
         .weight_decay = 2e-4, .sparsity_cost = 0.01, .val_split = 0.05, .seed = 1,
         .momentum_epochs = 5,
     };
@@ -152,7 +153,7 @@ static int train_rbm_with(void *args, bz_comm *comm)
                 a.visible);
         return 2;
     }
-    if (a.lr < 0)
+    if (isnan(a.lr)) /* not given; a negative one is refused below, not replaced */
         a.lr = vis->binary ? 0.05 : 0.001;
     /* Persistent chains track the model only while the weights move slowly:
      * with momentum 0.9 they fell behind (all of Fashion-MNIST, 25 epochs:
@@ -162,16 +163,24 @@ static int train_rbm_with(void *args, bz_comm *comm)
         a.momentum = a.pcd ? 0.0 : 0.5;
     if (isnan(a.final_momentum))
         a.final_momentum = a.pcd ? 0.0 : 0.9;
-    if (a.hidden == 0 || a.epochs == 0 || a.batch == 0 || a.k == 0 || a.k > 100 || !(a.lr > 0) ||
-        a.val_split < 0 || a.val_split >= 1 || a.momentum < 0 || a.momentum >= 1 ||
-        a.final_momentum < 0 || a.final_momentum >= 1 || a.weight_decay < 0 ||
-        a.sparsity_target < 0 || a.sparsity_target >= 1 || a.lr_decay < 0 || a.seed < 0 ||
-        a.momentum_epochs < 0) {
-        fprintf(stderr, "boltzcl train: out-of-range option: --hidden, --epochs, --batch >= 1; "
-                        "1 <= --k <= 100; --lr > 0; 0 <= --val-split, momenta, "
-                        "--sparsity-target < 1; decays and --seed >= 0\n");
+    const char *c = "train";
+    if (bz_args_bad(c, a.hidden == 0, "--hidden", ">= 1") ||
+        bz_args_bad(c, a.epochs == 0, "--epochs", ">= 1") ||
+        bz_args_bad(c, a.batch == 0, "--batch", ">= 1") ||
+        bz_args_bad(c, a.k == 0 || a.k > 100, "--k", "between 1 and 100") ||
+        bz_args_bad(c, !(a.lr > 0), "--lr", "> 0") ||
+        bz_args_bad(c, a.val_split < 0 || a.val_split >= 1, "--val-split", "in [0, 1)") ||
+        bz_args_bad(c, a.momentum < 0 || a.momentum >= 1, "--momentum", "in [0, 1)") ||
+        bz_args_bad(c, a.final_momentum < 0 || a.final_momentum >= 1, "--final-momentum",
+                    "in [0, 1)") ||
+        bz_args_bad(c, a.momentum_epochs < 0, "--momentum-epochs", ">= 0") ||
+        bz_args_bad(c, a.weight_decay < 0, "--weight-decay", ">= 0") ||
+        bz_args_bad(c, a.sparsity_target < 0 || a.sparsity_target >= 1, "--sparsity-target",
+                    "in [0, 1)") ||
+        bz_args_bad(c, a.sparsity_cost < 0, "--sparsity-cost", ">= 0") ||
+        bz_args_bad(c, a.lr_decay < 0, "--lr-decay", ">= 0") ||
+        bz_args_bad(c, a.seed < 0, "--seed", ">= 0"))
         return 2;
-    }
     bz_prep prep = {.scale = !a.no_scale};
     if (bz_cli_parse_binarize("train", a.binarize, &prep))
         return 2;
@@ -184,6 +193,16 @@ static int train_rbm_with(void *args, bz_comm *comm)
         snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", a.out);
         a.checkpoint = ckpt_default;
     }
+    /* Rank 0 alone writes: it checks every path and locks --out. */
+    int files_rc = root ? bz_cli_check_files(
+                        cmd_name, (const bz_file_arg[]){{"--data", a.data}, {0}},
+                        (const bz_file_arg[]){{"--out", a.out}, {"--checkpoint", a.checkpoint},
+                                              {"--samples", a.samples}, {"--filters", a.filters},
+                                              {"--recon", a.recon}, {"--log", a.log}, {0}},
+                        true)
+                  : 0;
+    if (files_rc)
+        return files_rc;
 
     bz_dataset all = {0}, tr = {0}, va = {0};
     if (bz_cli_load("train", a.data, &prep, &all))
@@ -437,7 +456,7 @@ static int train_rbm_with(void *args, bz_comm *comm)
             fprintf(stderr, "  %.2f s  %.0f samples/s\n", es.seconds, es.samples_per_s);
         }
         if (logf) {
-            fprintf(logf, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
+            fprintf(logf, "%s\n", bz_cli_json_text(line));
             fflush(logf);
         }
         json_object_put(line);

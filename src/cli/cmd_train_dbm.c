@@ -5,6 +5,8 @@
  * file (they dispatch here).
  */
 #include "cli/cli.h"
+#include "cli/files.h"
+#include "base/atomic_file.h"
 #include "cli/rbm_common.h"
 #include "io/csv.h"
 #include "io/npy.h"
@@ -122,17 +124,25 @@ int bz_cmd_train_dbm(int argc, char **argv)
                         "single commas, e.g. 500,1000; got '%s'\n", a.layers);
         return 2;
     }
-    if (!(a.lr > 0) || !(a.lr_rbm > 0) || !(a.ft_lr > 0) || !(a.lr_decay >= 0) ||
-        !(a.weight_decay >= 0) || a.batch == 0 || a.chains == 0 || a.chains > (1u << 20) ||
-        a.mf_iters == 0 || a.mf_iters > 1000 || a.gibbs == 0 || a.gibbs > 50 ||
-        a.ft_batch == 0 || a.seed < 0 || !(a.val_split >= 0 && a.val_split < 1) ||
-        a.epochs > (1u << 20) || a.pretrain_epochs > (1u << 20) ||
-        a.finetune_epochs > (1u << 20) || (a.epochs == 0 && a.pretrain_epochs == 0)) {
-        fprintf(stderr, "boltzcl train dbm: need positive learning rates, batch sizes and "
-                        "chains, 1 <= --mf-iters <= 1000, 1 <= --gibbs-steps <= 50, "
-                        "0 <= --val-split < 1, --seed >= 0, and some epochs\n");
+    const char *c = "train dbm";
+    if (bz_args_bad(c, !(a.lr > 0), "--lr", "> 0") ||
+        bz_args_bad(c, !(a.lr_rbm > 0), "--lr-rbm", "> 0") ||
+        bz_args_bad(c, !(a.ft_lr > 0), "--ft-lr", "> 0") ||
+        bz_args_bad(c, !(a.lr_decay >= 0), "--lr-decay", ">= 0") ||
+        bz_args_bad(c, !(a.weight_decay >= 0), "--weight-decay", ">= 0") ||
+        bz_args_bad(c, a.batch == 0, "--batch", ">= 1") ||
+        bz_args_bad(c, a.chains == 0 || a.chains > (1u << 20), "--chains", "between 1 and 2^20") ||
+        bz_args_bad(c, a.mf_iters == 0 || a.mf_iters > 1000, "--mf-iters", "between 1 and 1000") ||
+        bz_args_bad(c, a.gibbs == 0 || a.gibbs > 50, "--gibbs-steps", "between 1 and 50") ||
+        bz_args_bad(c, a.ft_batch == 0, "--ft-batch", ">= 1") ||
+        bz_args_bad(c, a.seed < 0, "--seed", ">= 0") ||
+        bz_args_bad(c, !(a.val_split >= 0 && a.val_split < 1), "--val-split", "in [0, 1)") ||
+        bz_args_bad(c, a.epochs > (1u << 20), "--epochs", "at most 2^20") ||
+        bz_args_bad(c, a.pretrain_epochs > (1u << 20), "--pretrain-epochs", "at most 2^20") ||
+        bz_args_bad(c, a.finetune_epochs > (1u << 20), "--finetune-epochs", "at most 2^20") ||
+        bz_args_bad(c, a.epochs == 0 && a.pretrain_epochs == 0, "--epochs or --pretrain-epochs",
+                    ">= 1"))
         return 2;
-    }
     bz_prep prep = {.scale = true};
     if (bz_cli_parse_binarize("train dbm", a.binarize, &prep))
         return 2;
@@ -141,6 +151,11 @@ int bz_cmd_train_dbm(int argc, char **argv)
                         "use threshold or none\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("train dbm",
+                                (const bz_file_arg[]){{"--data", a.data}, {"--test", a.test}, {0}},
+                                (const bz_file_arg[]){{"--out", a.out}, {0}}, true);
+    if (files_rc)
+        return files_rc;
     bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
     bz_context *ctx = NULL;
     bz_dbm *d = NULL;
@@ -333,12 +348,9 @@ int bz_cmd_eval_dbm(int argc, char **argv)
     if (!d)
         goto out;
     if (!data) {
-        const char *m = bz_dbm_get_meta(d, "data");
-        data = m && !strcmp(m, "fashion-mnist") ? "fashion-mnist:test" : m;
-        if (!data) {
-            fprintf(stderr, "boltzcl eval: --data is required (the model does not name its data)\n");
+        data = bz_cli_default_eval_data("eval", bz_dbm_get_meta(d, "data"));
+        if (!data)
             goto out;
-        }
     }
     if (bz_cli_load_for("eval", data, mh, &ds))
         goto out;
@@ -432,6 +444,10 @@ int bz_cmd_sample_dbm(int argc, char **argv)
                         "1 <= --n <= 10000, 1 <= --steps <= 10^6, --seed >= 0\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("sample", (const bz_file_arg[]){{"--model", model}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;
@@ -499,6 +515,11 @@ int bz_cmd_transform_dbm(int argc, char **argv)
                         "required; --mf-iters <= 1000\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("transform",
+                                (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;
@@ -567,6 +588,11 @@ int bz_cmd_predict_dbm(int argc, char **argv)
         fprintf(stderr, "boltzcl predict: --model and --data are required\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("predict",
+                                (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, json);
     if (!ctx)
         return 1;
@@ -592,11 +618,15 @@ int bz_cmd_predict_dbm(int argc, char **argv)
         bz_cli_fail("predict", ctx, st);
         goto out;
     }
-    FILE *f = out ? fopen(out, "w") : NULL;
-    if (out && !f) {
-        fprintf(stderr, "boltzcl predict: cannot write %s\n", out);
+    /* Written beside and renamed over, like every output: a failure leaves
+     * an earlier file of predictions as it was. */
+    bz_atomic_file af = {0};
+    bz_error aerr = {0};
+    if (out && bz_atomic_open(&af, out, &aerr)) {
+        fprintf(stderr, "boltzcl predict: %s\n", aerr.msg);
         goto out;
     }
+    FILE *f = out ? af.fp : NULL;
     if (f)
         fprintf(f, "class\n");
     for (size_t i = 0; i < n; i++) {
@@ -610,8 +640,8 @@ int bz_cmd_predict_dbm(int argc, char **argv)
             printf("%zu\n", arg);
         hit += ds.labels && (size_t)ds.labels[i] == arg;
     }
-    if (f && fclose(f) != 0) {
-        fprintf(stderr, "boltzcl predict: cannot write %s\n", out);
+    if (f && bz_atomic_commit(&af, &aerr)) {
+        fprintf(stderr, "boltzcl predict: %s\n", aerr.msg);
         goto out;
     }
     double acc = ds.labels ? (double)hit / (double)n : NAN;

@@ -5,6 +5,7 @@
  * softmax output, early stopping on a validation split; saves one file.
  */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/cli_dist.h"
 #include "cli/rbm_common.h"
 #include "models/dbn_dist.h"
@@ -143,17 +144,23 @@ int bz_cmd_train_dbn(int argc, char **argv)
                 a.activation);
         return 2;
     }
-    if (!(a.dropout >= 0 && a.dropout < 1) || !(a.val_split >= 0 && a.val_split < 1) ||
-        !(a.lr > 0) || !(a.lr_rbm > 0) || !(a.lr_decay >= 0) || a.batch == 0 ||
-        a.rbm_batch == 0 || a.seed < 0 ||
-        !(a.momentum >= 0 && a.momentum < 1) || a.finetune_epochs == 0 ||
-        (!a.no_pretrain && a.pretrain_epochs == 0) || a.pretrain_epochs > (1u << 20) ||
-        a.finetune_epochs > (1u << 20)) {
-        fprintf(stderr, "boltzcl train dbn: need 0 <= --dropout < 1, 0 <= --val-split < 1, "
-                        "--lr and --lr-rbm > 0, --lr-decay >= 0, 0 <= --momentum < 1, batch "
-                        "sizes and epochs >= 1, --seed >= 0\n");
+    const char *c = "train dbn";
+    if (bz_args_bad(c, !(a.dropout >= 0 && a.dropout < 1), "--dropout", "in [0, 1)") ||
+        bz_args_bad(c, !(a.val_split >= 0 && a.val_split < 1), "--val-split", "in [0, 1)") ||
+        bz_args_bad(c, !(a.lr > 0), "--lr", "> 0") ||
+        bz_args_bad(c, !(a.lr_rbm > 0), "--lr-rbm", "> 0") ||
+        bz_args_bad(c, !(a.lr_decay >= 0), "--lr-decay", ">= 0") ||
+        bz_args_bad(c, !(a.weight_decay >= 0), "--weight-decay", ">= 0") ||
+        bz_args_bad(c, a.batch == 0, "--batch", ">= 1") ||
+        bz_args_bad(c, a.rbm_batch == 0, "--rbm-batch", ">= 1") ||
+        bz_args_bad(c, a.seed < 0, "--seed", ">= 0") ||
+        bz_args_bad(c, !(a.momentum >= 0 && a.momentum < 1), "--momentum", "in [0, 1)") ||
+        bz_args_bad(c, a.finetune_epochs == 0 || a.finetune_epochs > (1u << 20),
+                    "--finetune-epochs", "between 1 and 2^20") ||
+        bz_args_bad(c, (!a.no_pretrain && a.pretrain_epochs == 0) ||
+                           a.pretrain_epochs > (1u << 20),
+                    "--pretrain-epochs", "between 1 and 2^20 (or give --no-pretrain)"))
         return 2;
-    }
     memcpy(a.sizes, sizes, sizeof sizes);
     a.L = L;
     a.act = act;
@@ -181,6 +188,12 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_dbn *d = NULL;
     cb_state cs = {&a, NULL, NULL, 0, 0};
     int rc = 1;
+    /* Rank 0 alone writes: it checks every path and locks --out. */
+    const bz_file_arg in[] = {{"--data", a.data}, {"--test", a.test}, {0}};
+    const bz_file_arg outs[] = {{"--out", a.out}, {0}};
+    int files_rc = root ? bz_cli_check_files(cmd, in, outs, true) : 0;
+    if (files_rc)
+        return files_rc;
     if (bz_cli_load("train dbn", a.data, &prep, &all))
         return 1;
     if (!all.labels || all.n_classes < 2) {

@@ -1,5 +1,6 @@
 /* boltzcl transform: hidden-unit probabilities as features, as .npy or CSV. */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 #include "io/csv.h"
 #include "io/npy.h"
@@ -40,6 +41,11 @@ int bz_cmd_transform_rbm(int argc, char **argv)
         fprintf(stderr, "boltzcl transform: --out must end in .npy or .csv\n");
         return 2;
     }
+    int files_rc = bz_cli_check_files("transform",
+                                (const bz_file_arg[]){{"--model", model}, {"--data", data}, {0}},
+                                (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     bz_context *ctx = bz_cli_open(device, false);
     if (!ctx)
         return 1;

@@ -4,6 +4,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 int bz_cmd_tune(int argc, char **argv)
@@ -12,7 +13,7 @@ int bz_cmd_tune(int argc, char **argv)
     bz_tune_options_init(&o);
     const char *device = NULL, *out = NULL, *state = NULL;
     double seconds = o.seconds, timeout = o.candidate_timeout;
-    long reps = o.reps, seed = (long)o.seed, batch = -1; /* -1: not given */
+    long reps = o.reps, seed = (long)o.seed, batch = LONG_MIN; /* LONG_MIN: not given */
     bool fresh = false;
     const bz_opt opts[] = {
         {"device", BZ_OPT_STRING, &device, "SEL", "device to tune (P:D, gpu, cpu, or name part)"},
@@ -36,12 +37,14 @@ int bz_cmd_tune(int argc, char **argv)
     int r = bz_args_parse("tune", "[options]", opts, argc, argv, pos, 0, &npos);
     if (r)
         return r > 0 ? 0 : 2;
-    if (!(seconds >= 0) || reps < 1 || reps > 1000 || !(timeout > 0) ||
-        (batch != -1 && (batch < 1 || batch > 65536))) {
-        fprintf(stderr, "boltzcl tune: --seconds >= 0, --reps 1..1000, --timeout > 0 and "
-                        "--batch 1..65536\n");
+    const char *c = "tune";
+    if (bz_args_bad(c, !(seconds >= 0), "--seconds", ">= 0") ||
+        bz_args_bad(c, reps < 1 || reps > 1000, "--reps", "between 1 and 1000") ||
+        bz_args_bad(c, !(timeout > 0), "--timeout", "> 0") ||
+        bz_args_bad(c, seed < 0, "--seed", ">= 0") ||
+        bz_args_bad(c, batch != LONG_MIN && (batch < 1 || batch > 65536), "--batch",
+                    "between 1 and 65536"))
         return 2;
-    }
     o.batch = batch > 0 ? (size_t)batch : 0;
     o.device = device;
     o.seconds = seconds;

@@ -21,7 +21,7 @@ static const struct {
     cmd_fn fn[N_CMDS];
 } table[] = {
     {"rbm", {bz_cmd_eval_rbm, bz_cmd_sample_rbm, bz_cmd_transform_rbm, NULL}},
-    {"dbn", {bz_cmd_predict_dbn, bz_cmd_sample_dbn, bz_cmd_transform_dbn, bz_cmd_predict_dbn}},
+    {"dbn", {bz_cmd_eval_dbn, bz_cmd_sample_dbn, bz_cmd_transform_dbn, bz_cmd_predict_dbn}},
     {"dbm", {bz_cmd_eval_dbm, bz_cmd_sample_dbm, bz_cmd_transform_dbm, bz_cmd_predict_dbm}},
 };
 #define N_KINDS (sizeof table / sizeof *table)

@@ -1,5 +1,6 @@
 #include "cli/rbm_common.h"
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "io/pngio.h"
 
 #include <math.h>
@@ -32,7 +33,7 @@ int bz_cli_parse_binarize(const char *cmd, const char *text, bz_prep *p)
     fprintf(stderr,
             "boltzcl %s: --binarize takes none, threshold, stochastic or a threshold in (0, 1); "
             "got '%s'\n",
-            cmd, text);
+            cmd, bz_cli_safe(text));
     return -1;
 }
 
@@ -257,10 +258,4 @@ int bz_cli_write_recon(const char *cmd, bz_rbm *rbm, const bz_dataset *ds, size_
     free(rec);
     free(tiles);
     return rc;
-}
-
-void bz_cli_print_json(json_object *o)
-{
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-    fflush(stdout);
 }

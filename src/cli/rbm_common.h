@@ -48,7 +48,10 @@ int bz_cli_write_recon(const char *cmd, bz_rbm *rbm, const bz_dataset *ds, size_
 /* Undoes standardisation so pictures show pixels, in place. */
 void bz_cli_unstandardize(const bz_rbm *rbm, float *x, size_t rows);
 
-/* Prints a JSON object on stdout, one line. */
+/* o as one line of JSON text (owned by o), non-finite numbers as null. */
+const char *bz_cli_json_text(json_object *o);
+
+/* Prints a JSON object on stdout, one line (bz_cli_json_text). */
 void bz_cli_print_json(json_object *o);
 
 #endif

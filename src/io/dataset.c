@@ -289,6 +289,26 @@ static bz_status load_named(const char *spec, const char *dataset, const char *s
     return BZ_OK;
 }
 
+static const char *const named_sets[] = {"fashion-mnist"};
+
+bool bz_dataset_is_named(const char *spec)
+{
+    for (size_t i = 0; spec && i < sizeof named_sets / sizeof named_sets[0]; i++) {
+        size_t n = strlen(named_sets[i]);
+        if (strncmp(spec, named_sets[i], n) == 0 && (spec[n] == 0 || spec[n] == ':'))
+            return true;
+    }
+    return false;
+}
+
+bool bz_dataset_labels_path(const char *spec, char *buf, size_t cap)
+{
+    if (!spec || bz_dataset_is_named(spec) || ends_with(spec, ".csv") ||
+        ends_with(spec, ".csv.gz") || ends_with(spec, ".CSV"))
+        return false;
+    return find_labels(spec, buf, cap);
+}
+
 bz_status bz_dataset_load(const char *spec, bz_dataset *out, bz_error *err)
 {
     if (!out)
@@ -297,11 +317,10 @@ bz_status bz_dataset_load(const char *spec, bz_dataset *out, bz_error *err)
     if (!spec || !*spec)
         return bz_error_set(err, BZ_E_INVALID_ARG, "bz_dataset_load: empty dataset name");
 
-    static const char *const named[] = {"fashion-mnist"};
-    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
-        size_t n = strlen(named[i]);
-        if (strncmp(spec, named[i], n) == 0 && (spec[n] == 0 || spec[n] == ':'))
-            return load_named(spec, named[i], spec[n] ? spec + n + 1 : NULL, out, err);
+    for (size_t i = 0; i < sizeof named_sets / sizeof named_sets[0]; i++) {
+        size_t n = strlen(named_sets[i]);
+        if (strncmp(spec, named_sets[i], n) == 0 && (spec[n] == 0 || spec[n] == ':'))
+            return load_named(spec, named_sets[i], spec[n] ? spec + n + 1 : NULL, out, err);
     }
 
     if (ends_with(spec, ".csv") || ends_with(spec, ".csv.gz") || ends_with(spec, ".CSV"))

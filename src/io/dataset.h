@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,14 @@ typedef struct bz_dataset {
  * zeroed on failure.
  */
 bz_status bz_dataset_load(const char *spec, bz_dataset *out, bz_error *err);
+
+/* True for the names of installed data sets ("fashion-mnist",
+ * "fashion-mnist:test"), which name no file of the user's. */
+bool bz_dataset_is_named(const char *spec);
+
+/* The labels file bz_dataset_load would read beside the IDX images `spec`,
+ * when there is one (written into buf). */
+bool bz_dataset_labels_path(const char *spec, char *buf, size_t cap);
 
 /* IDX images with an explicit labels file (NULL: none). */
 bz_status bz_dataset_load_idx(const char *images_path, const char *labels_path,

@@ -3,6 +3,7 @@
 #include "io/filebuf.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -185,9 +186,41 @@ bz_status bz_idx_parse(const void *buf, size_t len, const char *name, bz_idx *ou
     if (!bz_is_gzip(buf, len))
         return parse_raw(buf, len, name, out, err);
 
+    /* The IDX header says how much data follows: inflate the header alone
+     * first, check its claim against memory, then inflate exactly that much
+     * and no more, so a gzip bomb stops after the declared size. */
+    uint8_t head[4 + 4 * BZ_IDX_MAX_DIMS];
+    size_t got = 0;
+    bz_status st = bz_gunzip_prefix(buf, len, name, head, sizeof head, &got, err);
+    if (st != BZ_OK)
+        return st;
+    size_t declared = 0;
+    if (got >= 4 && head[0] == 0 && head[1] == 0 && type_size(head[2]) && head[3] &&
+        head[3] <= BZ_IDX_MAX_DIMS && got >= 4 + 4 * (size_t)head[3]) {
+        size_t hdr = 4 + 4 * (size_t)head[3], count = 1;
+        bool overflow = false;
+        for (int i = 0; i < head[3]; i++) {
+            uint32_t d = be32(head + 4 + 4 * (size_t)i);
+            if (d && count > SIZE_MAX / d)
+                overflow = true;
+            else
+                count *= d;
+        }
+        size_t es = type_size(head[2]);
+        if (!overflow && count <= (SIZE_MAX - hdr) / (es + sizeof(float))) {
+            declared = hdr + count * es;
+            /* The inflated file and the floats made from it live together. */
+            st = bz_mem_check(name, declared + count * sizeof(float),
+                              "the data its IDX header declares", err);
+            if (st != BZ_OK)
+                return st;
+        }
+    }
+    if (!declared) /* a header parse_raw refuses, naming the offset */
+        return parse_raw(head, got, name, out, err);
     uint8_t *raw = NULL;
     size_t raw_len = 0;
-    bz_status st = bz_gunzip(buf, len, name, BZ_IO_MAX_BYTES, &raw, &raw_len, err);
+    st = bz_gunzip_declared(buf, len, name, declared, "its IDX header", &raw, &raw_len, err);
     if (st != BZ_OK)
         return st;
     st = parse_raw(raw, raw_len, name, out, err);

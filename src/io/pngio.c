@@ -1,11 +1,15 @@
 #include "io/pngio.h"
 
 #include "base/atomic_file.h"
+#include "io/filebuf.h"
 
+#include <errno.h>
 #include <math.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static bz_status write_png(const char *path, const uint8_t *pix, size_t w, size_t h,
                            int channels, bz_error *err)
@@ -138,23 +142,42 @@ bz_status bz_png_read(const char *path, uint8_t **pix, size_t *w, size_t *h, int
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&img, path))
+    /* Regular files only, and the size the header declares checked against
+     * memory before it is allocated, as for every other input. */
+    struct stat sb;
+    int fd = bz_open_input(path, &sb, err);
+    if (fd < 0)
+        return err ? err->status : BZ_E_IO;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return bz_error_set(err, BZ_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    if (!png_image_begin_read_from_stdio(&img, fp)) {
+        fclose(fp);
         return bz_error_set(err, BZ_E_FORMAT, "%s: cannot read PNG: %s", path, img.message);
+    }
     int ch = (img.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
     img.format = ch == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
     size_t size = PNG_IMAGE_SIZE(img);
-    uint8_t *buf = malloc(size ? size : 1);
+    bz_status mst = bz_mem_check(path, size, "the image its header declares", err);
+    uint8_t *buf = mst == BZ_OK ? malloc(size ? size : 1) : NULL;
     if (!buf) {
         png_image_free(&img);
-        return bz_error_set(err, BZ_E_NOMEM, "%s: cannot allocate %zu bytes", path, size);
+        fclose(fp);
+        return mst != BZ_OK ? mst
+                            : bz_error_set(err, BZ_E_NOMEM, "%s: cannot allocate %zu bytes", path,
+                                           size);
     }
     if (!png_image_finish_read(&img, NULL, buf, 0, NULL)) {
         free(buf);
         bz_status st = bz_error_set(err, BZ_E_FORMAT, "%s: cannot decode PNG: %s", path,
                                     img.message);
         png_image_free(&img);
+        fclose(fp);
         return st;
     }
+    fclose(fp);
     *pix = buf;
     *w = img.width;
     *h = img.height;

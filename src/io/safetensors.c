@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include "base/atomic_file.h"
+#include "base/text.h"
 #include "io/filebuf.h"
 
 #include <json-c/json.h>
@@ -709,10 +710,21 @@ bz_status bz_st_writer_set_meta(bz_st_writer *w, const char *key, const char *va
 {
     if (!w || !key || !value)
         return bz_error_set(err, BZ_E_INVALID_ARG, "bz_st_writer_set_meta: NULL argument");
-    if (!valid_utf8(key) || !valid_utf8(value))
+    if (!valid_utf8(key))
         return bz_error_set(err, BZ_E_INVALID_ARG,
-                            "safetensors writer: metadata '%.200s' is not valid UTF-8", key);
-    char *v = dup_str(value);
+                            "safetensors writer: metadata key '%.200s' is not valid UTF-8", key);
+    /* Values record what the user gave (a data path, say) and a path need not
+     * be UTF-8: such bytes are stored escaped (\xNN) rather than failing a
+     * save at the end of a run. */
+    char *v;
+    if (valid_utf8(value)) {
+        v = dup_str(value);
+    } else {
+        size_t need = bz_text_escape(NULL, 0, value, BZ_ESC_UTF8) + 1;
+        v = malloc(need);
+        if (v)
+            bz_text_escape(v, need, value, BZ_ESC_UTF8);
+    }
     if (!v)
         return bz_error_set(err, BZ_E_NOMEM, "safetensors writer: out of memory");
     for (size_t i = 0; i < w->nmeta; i++) {

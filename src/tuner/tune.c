@@ -140,26 +140,53 @@ static void progress(const tuner *t, bool final)
     fflush(stderr);
 }
 
+/* --seconds covers the whole run: starting the worker, the first timing of
+ * CLBlast's own parameters, the search, the verification and the final
+ * timings. The search stops at this share of it, leaving the rest for what
+ * follows; every wait on the worker is cut at the end of the budget. */
+#define SEARCH_SHARE 0.75
+
+static double budget_left(const tuner *t)
+{
+    return t->t0 + t->o->seconds - now();
+}
+
 static bool restart(tuner *t)
 {
     char why[512];
     if (t->w.pid > 0)
         return true;
-    if (!bz_tune_proc_start(&t->w, t->o, why, sizeof why)) {
+    double wait = fmin(300, budget_left(t));
+    if (wait <= 0 || !bz_tune_proc_start(&t->w, t->o, wait, why, sizeof why)) {
+        if (wait <= 0)
+            snprintf(why, sizeof why, "the --seconds budget has ended");
         fprintf(stderr, "boltzcl-tune: %s\n", why);
         return false;
     }
     return true;
 }
 
-/* Times one candidate (or the built-in set with cmd "B"); fills r. */
+/* Times one candidate (or the built-in set with cmd "B"); fills r. Status
+ * "budget" when the --seconds budget ended first. */
 static bool measure(tuner *t, const char *cmd, bz_tune_result *r, double timeout)
 {
     char reply[2048], why[512];
     r->total = INFINITY;
+    double left = budget_left(t);
+    if (left <= 0) {
+        snprintf(r->status, sizeof r->status, "budget");
+        return true;
+    }
+    bool capped = left < timeout;
+    if (capped)
+        timeout = left;
     if (!restart(t))
         return false;
     if (!bz_tune_proc_ask(&t->w, cmd, timeout, reply, sizeof reply, why, sizeof why)) {
+        if (capped && budget_left(t) <= 0) {
+            snprintf(r->status, sizeof r->status, "budget");
+            return true;
+        }
         snprintf(r->status, sizeof r->status, "crash");
         fprintf(stderr, "%sboltzcl-tune: candidate skipped: %s\n",
                 isatty(STDERR_FILENO) ? "\n" : "", why);
@@ -225,7 +252,7 @@ static void search(tuner *t)
     int dupes = 0, seed = 0;
     bz_tune_params tmp[8];
     size_t n_seeds = bz_space_seeds(BZ_MODE_DIRECT, tmp, 8) + bz_space_seeds(BZ_MODE_INDIRECT, tmp, 8);
-    while (!stop_requested && now() - t->t0 < t->o->seconds && dupes < 200) {
+    while (!stop_requested && now() - t->t0 < SEARCH_SHARE * t->o->seconds && dupes < 200) {
         double el = now() - t->t0;
         const bz_tune_result *bd = best_of(t, BZ_MODE_DIRECT), *bi = best_of(t, BZ_MODE_INDIRECT);
         int mode;
@@ -261,8 +288,8 @@ static void search(tuner *t)
         char cmd[1024];
         /* a candidate twice as slow as the best is not worth timing in full */
         snprintf(cmd, sizeof cmd, "E %.6f %s", own ? 2.0 * own->total : 0.0, r.key);
-        if (!measure(t, cmd, &r, t->o->candidate_timeout))
-            break;
+        if (!measure(t, cmd, &r, t->o->candidate_timeout) || !strcmp(r.status, "budget"))
+            break; /* a candidate cut short by the budget is not recorded */
         count[mode]++;
         t->tried++;
         if (strcmp(r.status, "ok") != 0 && strcmp(r.status, "slow") != 0)
@@ -350,7 +377,13 @@ static int finish(tuner *t)
 {
     const bz_tune_result *d = best_of(t, BZ_MODE_DIRECT), *i = best_of(t, BZ_MODE_INDIRECT);
     if (!d && !i) {
-        fprintf(stderr, "boltzcl-tune: no candidate produced correct results; nothing written\n");
+        if (budget_left(t) <= 0 || t->tried == 0)
+            fprintf(stderr, "boltzcl-tune: the %.0f s budget ended before any candidate was "
+                            "timed; nothing written (give more --seconds; a rerun resumes "
+                            "from the state file)\n", t->o->seconds);
+        else
+            fprintf(stderr, "boltzcl-tune: no candidate produced correct results; nothing "
+                            "written\n");
         return 1;
     }
     /* the combination first, then each path alone with the other at safe values */
@@ -368,6 +401,12 @@ static int finish(tuner *t)
         fprintf(stderr, "boltzcl-tune: verifying the result at odd shapes, all transposes...\n");
         if (!measure(t, cmd, &fin, 3 * t->o->candidate_timeout))
             return 1;
+        if (!strcmp(fin.status, "budget")) {
+            fprintf(stderr, "boltzcl-tune: the %.0f s budget ended before the result was "
+                            "verified; nothing written (give more --seconds; a rerun resumes "
+                            "from the state file)\n", t->o->seconds);
+            return 1;
+        }
         ok = strcmp(fin.status, "ok") == 0;
     }
     if (!ok) {
@@ -377,8 +416,9 @@ static int finish(tuner *t)
     char reply[256], why[256];
     size_t wg = 0;
     double gbs = 0;
-    if (restart(t) && bz_tune_proc_ask(&t->w, "W", t->o->candidate_timeout, reply, sizeof reply,
-                                       why, sizeof why))
+    double wait = fmin(t->o->candidate_timeout, budget_left(t));
+    if (wait > 0 && restart(t) &&
+        bz_tune_proc_ask(&t->w, "W", wait, reply, sizeof reply, why, sizeof why))
         sscanf(reply, "R wg %zu %lf", &wg, &gbs);
     fin.p.wg_elementwise = wg;
 
@@ -397,7 +437,7 @@ static int finish(tuner *t)
     else
         bz_tuning_user_file(path, sizeof path);
 
-    if (t->st.have_baseline) {
+    if (t->st.have_baseline && budget_left(t) > 0) {
         /* The built-in rates were taken at the start, on a device that may
          * not have reached its clocks yet; a fresh worker times them again
          * and the faster of the two is what the tuned set must beat (on an
@@ -497,8 +537,20 @@ int bz_tune_run(const bz_tune_options *o)
     t.rng = o->seed ? o->seed : 1;
     /* the shapes follow the batch; set before the worker forks */
     bz_tune_set_batch(o->batch ? o->batch : 100);
+    t.t0 = now(); /* the budget starts now, worker start-up included */
     char why[512];
-    if (!bz_tune_proc_start(&t.w, o, why, sizeof why)) {
+    /* Where the result goes must be writable before the search, not found
+     * unwritable at its end. */
+    char opath[1100];
+    if (o->out)
+        snprintf(opath, sizeof opath, "%s", o->out);
+    else
+        bz_tuning_user_file(opath, sizeof opath);
+    if (!bz_tuning_file_check(opath, why, sizeof why)) {
+        fprintf(stderr, "boltzcl-tune: %s\n", why);
+        return 1;
+    }
+    if (!bz_tune_proc_start(&t.w, o, fmin(300, budget_left(&t)), why, sizeof why)) {
         fprintf(stderr, "boltzcl-tune: cannot open the device: %s\n", why);
         return 1;
     }
@@ -526,7 +578,6 @@ int bz_tune_run(const bz_tune_options *o)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
-    t.t0 = now();
     search(&t);
     stop_requested = 0;
     int rc = finish(&t);

@@ -1,5 +1,7 @@
 #include "tuner/tune_output.h"
 
+#include "base/atomic_file.h"
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -48,21 +50,32 @@ static void make_parents(const char *path)
     }
 }
 
+bool bz_tuning_file_check(const char *path, char *why, size_t size)
+{
+    make_parents(path);
+    bz_error err = {0};
+    if (bz_atomic_probe(path, &err) != BZ_OK) {
+        snprintf(why, size, "the tuning file cannot be written: %s", err.msg);
+        return false;
+    }
+    return true;
+}
+
 bool bz_tuning_file_put(const char *path, const bz_tuning_entry *e, const char *measured,
                         char *why, size_t size)
 {
     char *entry = bz_tuning_entry_format(e, measured);
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     make_parents(path);
-    FILE *in = fopen(path, "r"), *out = entry ? fopen(tmp, "w") : NULL;
-    if (!out) {
-        snprintf(why, size, "cannot write %s: %s", tmp, entry ? strerror(errno) : "out of memory");
-        if (in)
-            fclose(in);
+    /* The shared atomic writer: a link or device at path is refused, and the
+     * file keeps its mode and owner. */
+    bz_atomic_file af = {0};
+    bz_error err = {0};
+    if (!entry || bz_atomic_open(&af, path, &err) != BZ_OK) {
+        snprintf(why, size, "%s", entry ? err.msg : "out of memory");
         free(entry);
         return false;
     }
+    FILE *in = fopen(path, "r"), *out = af.fp;
     if (!in)
         fprintf(out, "# boltzcl tuning file: one JSON object per line (written by boltzcl-tune)\n");
     char *line = NULL;
@@ -78,11 +91,8 @@ bool bz_tuning_file_put(const char *path, const bz_tuning_entry *e, const char *
         fclose(in);
     fprintf(out, "%s\n", entry);
     free(entry);
-    bool ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
-    ok = fclose(out) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(why, size, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (bz_atomic_commit(&af, &err) != BZ_OK) {
+        snprintf(why, size, "%s", err.msg);
         return false;
     }
     return true;

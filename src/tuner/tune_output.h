@@ -13,4 +13,9 @@
 bool bz_tuning_file_put(const char *path, const bz_tuning_entry *e, const char *measured,
                         char *why, size_t size);
 
+/* Creates the folders of path and checks a file can be written there (a
+ * temporary is made and removed), so that an unwritable place is found
+ * before a search, not after it. */
+bool bz_tuning_file_check(const char *path, char *why, size_t size);
+
 #endif

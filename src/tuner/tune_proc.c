@@ -67,7 +67,8 @@ static int read_line(bz_tune_proc *w, double deadline, char *line, size_t size)
     }
 }
 
-bool bz_tune_proc_start(bz_tune_proc *w, const bz_tune_options *o, char *why, size_t size)
+bool bz_tune_proc_start(bz_tune_proc *w, const bz_tune_options *o, double wait_s, char *why,
+                        size_t size)
 {
     int down[2], up[2];
     memset(w, 0, sizeof *w);
@@ -95,13 +96,17 @@ bool bz_tune_proc_start(bz_tune_proc *w, const bz_tune_options *o, char *why, si
     w->from_fd = up[0];
     /* opening the device builds boltzcl's kernels: slow on a cold cache */
     int r;
+    double deadline = now() + wait_s;
     do
-        r = read_line(w, now() + 300, w->hello, sizeof w->hello);
+        r = read_line(w, deadline, w->hello, sizeof w->hello);
     while (r == -3);
     if (r == 0 && w->hello[0] == 'H')
         return true;
     if (r == 0)
         snprintf(why, size, "%s", w->hello[0] == 'X' ? w->hello + 2 : w->hello);
+    else if (r == -2)
+        snprintf(why, size, "the device did not open within %.0f s (building kernels on a "
+                            "cold cache?)", wait_s);
     else
         snprintf(why, size, "the worker did not start");
     reap(w, true, NULL, 0);

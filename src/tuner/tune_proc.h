@@ -18,9 +18,10 @@ typedef struct bz_tune_proc {
     char hello[1024]; /* the worker's "H ..." line */
 } bz_tune_proc;
 
-/* Starts a worker and waits for its hello; false with why when the device
- * cannot be opened. */
-bool bz_tune_proc_start(bz_tune_proc *w, const bz_tune_options *o, char *why, size_t size);
+/* Starts a worker and waits up to wait_s seconds for its hello; false with
+ * why when the device cannot be opened in that time. */
+bool bz_tune_proc_start(bz_tune_proc *w, const bz_tune_options *o, double wait_s, char *why,
+                        size_t size);
 
 /* Sends one command line and reads one reply line within timeout seconds.
  * On a crash or timeout the worker is gone (pid 0) and why says which. */

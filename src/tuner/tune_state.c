@@ -85,6 +85,13 @@ bool bz_tune_state_open(bz_tune_state *s, const char *path, const char *key, boo
 {
     memset(s, 0, sizeof *s);
     char line[4096];
+    /* A FIFO or device named as the state file would block the open or feed
+     * the tuner for ever: regular files only. */
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        snprintf(why, size, "the state file %s is not a regular file", path);
+        return false;
+    }
     FILE *f = fresh ? NULL : fopen(path, "r");
     bool same = false;
     if (f) {

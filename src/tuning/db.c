@@ -1,4 +1,7 @@
 #include "tuning/db.h"
+#include "io/filebuf.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -240,10 +243,17 @@ int bz_tuning_db_parse(bz_tuning_db *db, const char *text, const char *name, int
 int bz_tuning_db_load(bz_tuning_db *db, const char *path, int precedence, bz_tuning_warn_fn warn,
                       void *user)
 {
-    FILE *f = fopen(path, "rb");
+    /* A FIFO or device named as a tuning file must not block or feed us
+     * forever: regular files only, opened without waiting. */
+    struct stat sb;
+    bz_error oerr = {0};
+    int fd = bz_open_input(path, &sb, &oerr);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        if (errno != ENOENT)
-            warnf(warn, user, "tuning file %s cannot be read: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (stat(path, &sb) == 0 || errno != ENOENT)
+            warnf(warn, user, "tuning file %s", oerr.msg);
         return 0;
     }
     char *text = NULL;

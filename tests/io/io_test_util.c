@@ -114,7 +114,7 @@ int tu_count_temp_files(const char *dir)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp."))
+        if (strstr(e->d_name, ".boltzcl-tmp."))
             n++;
     closedir(d);
     return n;

@@ -16,7 +16,7 @@ void tu_write_file(const char *path, const void *data, size_t n);
 /* Whole file, NUL-terminated; NULL if it cannot be read. */
 uint8_t *tu_read_file(const char *path, size_t *len);
 int tu_file_exists(const char *path);
-/* Number of entries in dir whose name contains ".tmp." */
+/* Number of entries in dir whose name contains ".boltzcl-tmp." */
 int tu_count_temp_files(const char *dir);
 
 /* gzip (RFC 1952) of data, malloc()ed. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -201,17 +202,20 @@ static void test_read_only_dir(void **state)
     free(ro);
 }
 
-/* Renaming over a directory fails after the data was written: the
- * temporary must still be cleaned up. */
+/* A directory appears at the path after the data was written: the commit
+ * refuses to rename over it and the temporary is still cleaned up. */
 static void test_rename_failure_cleans_up(void **state)
 {
     char *d = tu_join(*state, "target");
+    bz_atomic_file af;
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_open(&af, d, &err), BZ_OK);
+    assert_int_equal(bz_atomic_write(&af, "data", 4, &err), BZ_OK);
     assert_int_equal(mkdir(d, 0700), 0);
     char *inner = tu_join(d, "x");
     tu_write_file(inner, "keep", 4);
-    bz_error err = {0};
-    assert_int_equal(bz_atomic_write_file(d, "data", 4, &err), BZ_E_IO);
-    assert_true(tu_has(err.msg, "cannot rename"));
+    assert_int_equal(bz_atomic_commit(&af, &err), BZ_E_IO);
+    assert_true(tu_has(err.msg, "is a directory"));
     assert_int_equal(tu_count_temp_files(*state), 0);
     assert_content(inner, "keep");
     free(inner);
@@ -230,10 +234,8 @@ static long dead_pid(void)
     return (long)c;
 }
 
-static char *temp_of(const char *dir, const char *suffix, long age_s)
+static char *temp_named(const char *dir, const char *name, long age_s)
 {
-    char name[128];
-    snprintf(name, sizeof name, "m.st.tmp.%s", suffix);
     char *p = tu_join(dir, name);
     tu_write_file(p, "half", 4);
     struct timeval tv[2];
@@ -244,6 +246,13 @@ static char *temp_of(const char *dir, const char *suffix, long age_s)
     return p;
 }
 
+static char *temp_of(const char *dir, const char *suffix, long age_s)
+{
+    char name[128];
+    snprintf(name, sizeof name, "m.st.boltzcl-tmp.%s", suffix);
+    return temp_named(dir, name, age_s);
+}
+
 /* What a SIGKILLed writer left behind is swept by the next write of the
  * same file; a temporary of a live process, or one touched recently (maybe
  * by a writer on another host), and other files stay. */
@@ -251,15 +260,24 @@ static void test_stale_temporaries_swept(void **state)
 {
     char buf[64];
     long dead = dead_pid();
-    snprintf(buf, sizeof buf, "%ld", dead);
+    snprintf(buf, sizeof buf, "%ld.0123abcd", dead);
     char *stale = temp_of(*state, buf, 3600);
-    snprintf(buf, sizeof buf, "%ld.3", dead);
+    snprintf(buf, sizeof buf, "%ld.ffffffff", dead);
     char *stale2 = temp_of(*state, buf, 3600);
-    snprintf(buf, sizeof buf, "%ld", dead);
+    /* Names a user may give their own files, which the old sweep (any
+     * "<name>.tmp.<digits>" of a dead pid) deleted: never touched now. */
+    char *user1 = temp_named(*state, "m.st.tmp.20241201", 3600);
+    snprintf(buf, sizeof buf, "m.st.tmp.%ld", dead);
+    char *user2 = temp_named(*state, buf, 3600);
+    snprintf(buf, sizeof buf, "%ld.0123abcd.bak", dead);
+    char *user3 = temp_of(*state, buf, 3600);
+    snprintf(buf, sizeof buf, "%ld.0123ABCD", dead);
+    char *user4 = temp_of(*state, buf, 3600);
+    snprintf(buf, sizeof buf, "%ld.0123abcd", dead);
     char *fresh_dir = tu_join(*state, "sub");
     assert_int_equal(mkdir(fresh_dir, 0700), 0);
     char *fresh = temp_of(fresh_dir, buf, 0);
-    snprintf(buf, sizeof buf, "%ld", (long)getppid());
+    snprintf(buf, sizeof buf, "%ld.0123abcd", (long)getppid());
     char *live = temp_of(*state, buf, 3600);
     char *other = temp_of(*state, "notapid", 3600);
     char *f = tu_join(*state, "m.st"), *g = tu_join(fresh_dir, "m.st");
@@ -272,8 +290,94 @@ static void test_stale_temporaries_swept(void **state)
     assert_int_equal(access(fresh, F_OK), 0);
     assert_int_equal(access(live, F_OK), 0);
     assert_int_equal(access(other, F_OK), 0);
+    assert_int_equal(access(user1, F_OK), 0);
+    assert_int_equal(access(user2, F_OK), 0);
+    assert_int_equal(access(user3, F_OK), 0);
+    assert_int_equal(access(user4, F_OK), 0);
+    free(user1), free(user2), free(user3), free(user4);
     free(stale), free(stale2), free(fresh), free(live), free(other), free(f), free(g);
     free(fresh_dir);
+}
+
+/* Whatever is at the path that is not a regular file is refused, before
+ * and at the rename, and left exactly as it was. */
+static void assert_refused_kept(const char *p, mode_t kind, const char *what)
+{
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_write_file(p, "model", 5, &err), BZ_E_IO);
+    assert_true(tu_has(err.msg, what));
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & S_IFMT, kind);
+}
+
+static void test_non_regular_targets_refused(void **state)
+{
+    char *target = tu_join(*state, "real");
+    tu_write_file(target, "keep", 4);
+    char *link = tu_join(*state, "link");
+    assert_int_equal(symlink(target, link), 0);
+    assert_refused_kept(link, S_IFLNK, "symbolic link");
+    assert_content(target, "keep");
+    char *dangling = tu_join(*state, "dangling");
+    assert_int_equal(symlink("nowhere", dangling), 0);
+    assert_refused_kept(dangling, S_IFLNK, "symbolic link");
+    char *fifo = tu_join(*state, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_refused_kept(fifo, S_IFIFO, "FIFO");
+    char *sub = tu_join(*state, "sub");
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_refused_kept(sub, S_IFDIR, "directory");
+    assert_int_equal(tu_count_temp_files(*state), 0);
+
+    /* A FIFO put at the path while the file is written is not replaced. */
+    char *late = tu_join(*state, "late");
+    bz_atomic_file af;
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_open(&af, late, &err), BZ_OK);
+    assert_int_equal(bz_atomic_write(&af, "x", 1, &err), BZ_OK);
+    assert_int_equal(mkfifo(late, 0600), 0);
+    assert_int_equal(bz_atomic_commit(&af, &err), BZ_E_IO);
+    struct stat st;
+    assert_int_equal(lstat(late, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(tu_count_temp_files(*state), 0);
+
+    /* A device node made here (never the system's own /dev/null). */
+    char *dev = tu_join(*state, "null");
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+        assert_refused_kept(dev, S_IFCHR, "character device");
+    } else {
+        print_message("mknod not permitted here: device case not run\n");
+    }
+    free(target), free(link), free(dangling), free(fifo), free(sub), free(late), free(dev);
+}
+
+/* A replaced file keeps its mode, and (as root, who can give files away)
+ * its owner. */
+static void test_mode_and_owner_kept(void **state)
+{
+    char *p = tu_join(*state, "m.st");
+    tu_write_file(p, "old", 3);
+    assert_int_equal(chmod(p, 0600), 0);
+    bool root = geteuid() == 0;
+    if (root)
+        assert_int_equal(chown(p, 1234, 1235), 0);
+    bz_error err = {0};
+    assert_int_equal(bz_atomic_write_file(p, "new", 3, &err), BZ_OK);
+    assert_content(p, "new");
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    if (root) {
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 1235);
+    }
+    assert_int_equal(chmod(p, 0640), 0);
+    assert_int_equal(bz_atomic_write_file(p, "newer", 5, &err), BZ_OK);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    free(p);
 }
 
 int main(void)
@@ -286,6 +390,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_failure_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporaries_swept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_non_regular_targets_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_and_owner_kept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,7 +370,18 @@ static void test_writer_rejects(void **state)
                      BZ_E_INVALID_ARG);
     assert_int_equal(bz_st_writer_add(wr, "x", (bz_st_dtype)99, 1, s, v, 0, &err),
                      BZ_E_INVALID_ARG);
-    assert_int_equal(bz_st_writer_set_meta(wr, "k", "\xed\xa0\x80", &err), BZ_E_INVALID_ARG);
+    assert_int_equal(bz_st_writer_set_meta(wr, "\xed\xa0\x80", "v", &err), BZ_E_INVALID_ARG);
+    /* A value that is not UTF-8 (a data path, say) is stored escaped: a save
+     * at the end of a run must not fail over it. */
+    assert_int_equal(bz_st_writer_set_meta(wr, "k", "d\xed\xa0\x80\xff.csv", &err), BZ_OK);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(bz_st_writer_to_memory(wr, &buf, &len, &err), BZ_OK);
+    bz_st_file *f;
+    assert_int_equal(bz_st_parse(buf, len, "m", &f, &err), BZ_OK);
+    assert_string_equal(bz_st_meta(f, "k"), "d\\xed\\xa0\\x80\\xff.csv");
+    bz_st_close(f);
+    free(buf);
     bz_st_writer_free(wr);
 }
 

@@ -40,7 +40,7 @@ static bool has_temp_files(const char *dir)
     struct dirent *e;
     bool found = false;
     while (d && (e = readdir(d)))
-        found = found || strstr(e->d_name, ".tmp.") != NULL;
+        found = found || strstr(e->d_name, ".boltzcl-tmp.") != NULL;
     if (d)
         closedir(d);
     return found;
