@@ -346,6 +346,7 @@ typedef struct bz_anneal_result {
     unsigned anneals;        /* anneals completed per replica */
     size_t replicas;
     double beta_min, beta_max;
+    size_t temperatures;     /* parallel tempering: the ladder's size; 0 for annealing */
 } bz_anneal_result;
 
 BZ_API void bz_anneal_options_init(bz_anneal_options *opts);
@@ -356,7 +357,7 @@ BZ_API bz_status bz_anneal(bz_ising *p, const bz_anneal_options *opts, int8_t *b
                            bz_anneal_result *res);
 
 typedef struct bz_pt_options {
-    size_t temperatures;     /* ladder size: 16 */
+    size_t temperatures;     /* ladder size; 0: bz_pt_ladder_size */
     size_t ladders;          /* independent ladders run at once; 0: chosen for the device */
     unsigned sweeps;         /* sweeps per replica: 10000 */
     unsigned exchange_every; /* sweeps between exchange attempts: 10 */
@@ -379,8 +380,13 @@ typedef struct bz_pt_level {
 } bz_pt_level;
 
 BZ_API void bz_pt_options_init(bz_pt_options *opts);
+/* The ladder size a run with these options uses: opts->temperatures, or
+ * when 0, enough geometric steps for exchanges to pass on the problem's
+ * scale: ceil(sqrt(n) ln(beta_max / beta_min) / 2), 4..1024 (a step of
+ * beta then moves the energy by about one standard deviation). */
+BZ_API size_t bz_pt_ladder_size(const bz_ising *p, const bz_pt_options *opts);
 /* Parallel tempering (replica exchange between neighbouring temperatures);
- * levels (NULL or opts->temperatures entries) gets the statistics. */
+ * levels (NULL or bz_pt_ladder_size entries) gets the statistics. */
 BZ_API bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *opts, int8_t *best,
                               bz_anneal_result *res, bz_pt_level *levels);
 

@@ -47,7 +47,7 @@ int bz_cmd_anneal(int argc, char **argv)
 {
     const char *problem = NULL, *out = NULL, *device = NULL, *schedule = "geometric";
     bool maxcut = false, qubo = false, ising = false, pt = false, json = false, quiet = false;
-    size_t replicas = 0, sweeps = 0, spb = 1, restarts = 0, temps = 16, exchange = 10;
+    size_t replicas = 0, sweeps = 0, spb = 1, restarts = 0, temps = 0, exchange = 10;
     long seed = 1;
     double target = NAN, seconds = 0, beta_min = 0, beta_max = 0;
     const bz_opt opts[] = {
@@ -69,7 +69,8 @@ int bz_cmd_anneal(int argc, char **argv)
                                                    "problem's scale)"},
         {"beta-max", BZ_OPT_FLOAT, &beta_max, "B", "coldest inverse temperature (idem)"},
         {"pt", BZ_OPT_FLAG, &pt, NULL, "parallel tempering instead of annealing"},
-        {"temps", BZ_OPT_SIZE, &temps, "K", "temperatures of the --pt ladder (16)"},
+        {"temps", BZ_OPT_SIZE, &temps, "K", "temperatures of the --pt ladder (from the "
+                                                "problem's size and scale)"},
         {"exchange-every", BZ_OPT_SIZE, &exchange, "N", "sweeps between --pt exchanges (10)"},
         {"target", BZ_OPT_FLOAT, &target, "V", "stop at this objective (cut for Max-Cut, "
                                                "else energy) and report the time to it"},
@@ -106,7 +107,7 @@ int bz_cmd_anneal(int argc, char **argv)
     }
     if (!(seconds >= 0) || !isfinite(seconds) || sweeps > UINT32_MAX || spb == 0 ||
         spb > UINT32_MAX || restarts > UINT32_MAX || exchange == 0 || exchange > UINT32_MAX ||
-        seed < 0 || beta_min < 0 || beta_max < 0 || (pt && (temps < 2 || temps > 4096))) {
+        seed < 0 || beta_min < 0 || beta_max < 0 || (pt && temps && (temps < 2 || temps > 4096))) {
         fprintf(stderr, "boltzcl anneal: out-of-range option (--seconds >= 0, --sweeps and "
                         "--restarts below 2^32, --temps 2..4096, betas >= 0, --seed >= 0)\n");
         return 2;
@@ -171,11 +172,12 @@ int bz_cmd_anneal(int argc, char **argv)
         bz_pt_options o;
         bz_pt_options_init(&o);
         o.temperatures = temps;
+        o.beta_min = beta_min;
+        o.beta_max = beta_max;
+        temps = o.temperatures = bz_pt_ladder_size(p, &o);
         o.ladders = replicas ? (replicas + temps - 1) / temps : 0;
         o.sweeps = sweeps ? (unsigned)sweeps : seconds > 0 || has_target ? UINT32_MAX : 10000;
         o.exchange_every = (unsigned)exchange;
-        o.beta_min = beta_min;
-        o.beta_max = beta_max;
         o.seed = (uint64_t)seed;
         o.limits = lim;
         levels = calloc(temps, sizeof *levels);
@@ -216,7 +218,7 @@ int bz_cmd_anneal(int argc, char **argv)
         goto done;
     }
     double obj = bz_ising_objective(p, res.best_energy);
-    if (!quiet) {
+    {
         fprintf(info, "best %s %.10g after %.3f s; %llu sweeps x %zu replicas, %.3g spin "
                       "updates/s; beta %.4g..%.4g\n",
                 kind == BZ_PROBLEM_MAXCUT ? "cut" : "energy", obj, res.seconds,
@@ -226,7 +228,7 @@ int bz_cmd_anneal(int argc, char **argv)
             fprintf(info, res.time_to_target >= 0 ? "target %.10g reached after %.3f s\n"
                                                   : "target %.10g not reached\n",
                     target, res.time_to_target);
-        if (levels) {
+        if (levels && !quiet) {
             fprintf(info, "%6s %10s %14s %12s %10s %14s\n", "level", "beta", "mean energy", "sd",
                     "swap rate", "free energy");
             for (size_t k = 0; k < temps; k++)

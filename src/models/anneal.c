@@ -481,11 +481,31 @@ bz_status bz_anneal(bz_ising *p, const bz_anneal_options *o, int8_t *best, bz_an
 void bz_pt_options_init(bz_pt_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->temperatures = 16;
+    o->temperatures = 0;
     o->sweeps = 10000;
     o->exchange_every = 10;
     o->burn_in = UINT32_MAX; /* sweeps / 4 */
     o->seed = 1;
+}
+
+static void pt_range(const bz_ising *p, const bz_pt_options *o, double *lo, double *hi)
+{
+    double alo, ahi;
+    bz_ising_beta_range(p, &alo, &ahi);
+    *lo = o->beta_min == 0 ? alo : o->beta_min;
+    *hi = o->beta_max == 0 ? (ahi > *lo ? ahi : *lo) : o->beta_max;
+}
+
+size_t bz_pt_ladder_size(const bz_ising *p, const bz_pt_options *o)
+{
+    if (!p || !o)
+        return 0;
+    if (o->temperatures)
+        return o->temperatures;
+    double lo, hi;
+    pt_range(p, o, &lo, &hi);
+    double k = ceil(sqrt((double)p->n) * log(hi > lo && lo > 0 ? hi / lo : 1.0) / 2);
+    return k < 4 ? 4 : k > 1024 ? 1024 : (size_t)k;
 }
 
 /* ln Z along the ladder by the trapezoid rule on d ln Z / d beta = -<E>,
@@ -510,7 +530,7 @@ bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *o, int8_t *best, bz_ann
     bz_context *ctx = p->ctx;
     memset(res, 0, sizeof *res);
     CHECK(check_limits(ctx, &o->limits));
-    size_t K = o->temperatures;
+    size_t K = bz_pt_ladder_size(p, o);
     if (K < 2 || K > 4096 || o->sweeps == 0 || o->exchange_every == 0)
         return bz_fail(ctx, BZ_E_INVALID_ARG, "parallel tempering needs 2..4096 temperatures and "
                                               "positive sweeps and exchange interval");
@@ -527,10 +547,8 @@ bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *o, int8_t *best, bz_ann
                                "the ladder must be finite, positive and increasing (beta %zu)", k);
             }
     } else {
-        double lo = o->beta_min, hi = o->beta_max, alo, ahi;
-        bz_ising_beta_range(p, &alo, &ahi);
-        lo = lo == 0 ? alo : lo;
-        hi = hi == 0 ? (ahi > lo ? ahi : lo) : hi;
+        double lo, hi;
+        pt_range(p, o, &lo, &hi);
         bz_status st = check_range(ctx, lo, hi);
         if (st) {
             free(ladder);
@@ -620,6 +638,7 @@ bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *o, int8_t *best, bz_ann
         res->beta_min = ladder[0];
         res->beta_max = ladder[K - 1];
         res->anneals = 1;
+        res->temperatures = K;
         if (levels) {
             for (size_t k = 0; k < K; k++) {
                 bz_pt_level *l = &levels[k];

@@ -261,6 +261,14 @@ static void test_ranges_and_schedules(void **state)
     assert_true(b[0] == 0.1f && b[2] == 0.1f && b[3] == 1.0f && b[8] == 10.0f);
     bz_anneal_schedule(BZ_SCHEDULE_LINEAR, 1, 2, 5, 1, b);
     assert_true(b[0] == 1.0f && b[2] == 1.5f && b[4] == 2.0f);
+    bz_pt_options po;
+    bz_pt_options_init(&po);
+    assert_int_equal(bz_pt_ladder_size(p, &po), 4); /* ceil(2 ln(3 ln 100 / ln 2) / 2) = 3 -> 4 */
+    po.beta_min = 0.001;
+    po.beta_max = 1000;
+    assert_int_equal(bz_pt_ladder_size(p, &po), 14); /* ceil(2 ln 10^6 / 2) */
+    po.temperatures = 7;
+    assert_int_equal(bz_pt_ladder_size(p, &po), 7);
     bz_ising_free(p);
     /* linear terms are no edges */
     bz_ising_term loop[] = {{1, 1, 1}};
