@@ -296,7 +296,8 @@ BZ_API double bz_ising_energy(const bz_ising *p, const int8_t *s);
 BZ_API double bz_ising_objective(const bz_ising *p, double energy);
 /* The annealing range chosen from the problem's scale: the largest energy
  * change of one flip is accepted with probability 1/2 at beta_min, the
- * smallest non-zero one with probability 1/100 at beta_max. */
+ * smallest non-zero one with probability 1/(100 n) at beta_max (one uphill
+ * move in a hundred sweeps, so the anneal ends quenched). */
 BZ_API void bz_ising_beta_range(const bz_ising *p, double *beta_min, double *beta_max);
 
 /* Writes one line per variable: s_i (+1/-1) for Ising, x_i (0/1) for QUBO,
@@ -313,6 +314,15 @@ typedef enum bz_schedule {
     BZ_SCHEDULE_GEOMETRIC = 0, /* beta_min * (beta_max / beta_min)^(k / (K - 1)) */
     BZ_SCHEDULE_LINEAR = 1     /* beta_min + (beta_max - beta_min) k / (K - 1) */
 } bz_schedule;
+
+/* How a device updates the spins of one replica; both are exact sequential
+ * Metropolis sweeps (README, "Update scheme"). */
+typedef enum bz_update_scheme {
+    BZ_UPDATE_AUTO = 0,    /* colour-parallel on GPUs with few replicas, else per replica */
+    BZ_UPDATE_REPLICA = 1, /* one work-item per replica, spins in index order */
+    BZ_UPDATE_COLOUR = 2   /* one work-group per replica, a graph colouring's classes in
+                              parallel (sparse problems whose spins fit local memory) */
+} bz_update_scheme;
 
 /* What a run may stop on, and what it reports while it runs. */
 typedef struct bz_anneal_limits {
@@ -333,6 +343,7 @@ typedef struct bz_anneal_options {
     bz_schedule schedule;     /* geometric */
     double beta_min, beta_max;/* 0: bz_ising_beta_range */
     uint64_t seed;            /* 1 */
+    bz_update_scheme scheme;  /* automatic */
     bz_anneal_limits limits;
 } bz_anneal_options;
 
@@ -365,6 +376,7 @@ typedef struct bz_pt_options {
     double beta_min, beta_max;/* 0: bz_ising_beta_range; the ladder is geometric */
     const double *betas;     /* or an explicit increasing ladder of `temperatures` */
     uint64_t seed;           /* 1 */
+    bz_update_scheme scheme; /* automatic */
     bz_anneal_limits limits;
 } bz_pt_options;
 

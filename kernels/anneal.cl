@@ -153,3 +153,70 @@ __kernel void anneal_sweeps(__global const uint *rowp, __global const uint *col,
     }
     energy[r] = 0.5f * e;
 }
+
+// The colour-parallel sweep, for devices with few replicas to run and many
+// work-items per replica to spare (sparse couplings only). One work-group is
+// one replica, its spins in local memory; the variables come in classes of a
+// graph colouring (order[start[c] .. start[c+1]) is class c), no two of a
+// class coupled, so the work-items update a class at once and a barrier
+// separates classes: the sweep is exactly a sequential sweep that visits the
+// variables class by class. Each field is summed afresh from the
+// neighbours' spins (no field memory to keep coherent); the Metropolis test
+// of variable i in sweep t draws element t * n + i of the replica's stream,
+// as anneal_sweeps does. Spins are replica-major (i + r * n).
+__kernel void anneal_colour_sweeps(__global const uint *rowp, __global const uint *col,
+                                   __global const float *val, __global const float *h,
+                                   __global char *spin, __global float *energy,
+                                   __global const float *beta, uint beta_base, uint bs, uint br,
+                                   __global const uint *order, __global const uint *start,
+                                   uint n_colours, uint n, uint sweeps, ulong seed,
+                                   ulong stream_base, ulong sweep_base, __local char *ls)
+{
+    uint r = get_group_id(0), lid = get_local_id(0), L = get_local_size(0);
+    size_t base = (size_t)r * n;
+    ulong stream = stream_base + r;
+    for (uint i = lid; i < n; i += L)
+        ls[i] = spin[base + i];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint t = 0; t < sweeps; t++) {
+        float b = beta[(size_t)(beta_base + t) * bs + (size_t)r * br];
+        ulong e0 = (sweep_base + t) * (ulong)n;
+        for (uint c = 0; c < n_colours; c++) {
+            for (uint q = start[c] + lid; q < start[c + 1]; q += L) {
+                uint i = order[q];
+                float f = h[i];
+                for (uint k = rowp[i]; k < rowp[i + 1]; k++)
+                    f = f + val[k] * (float)ls[col[k]];
+                char s = ls[i];
+                float de = s > 0 ? -2.0f * f : 2.0f * f;
+                if (de > 0.0f) {
+                    float x = (b * de) * BZ_AN_LOG2E;
+                    if (!(x < 24.0f))
+                        continue;
+                    ulong el = e0 + i;
+                    uint c0, c1, c2, c3;
+                    BZ_PHILOX_WORDS(seed, stream, el >> 2, c0, c1, c2, c3);
+                    uint qq = (uint)(el & 3);
+                    uint w = qq == 0 ? c0 : qq == 1 ? c1 : qq == 2 ? c2 : c3;
+                    float u = (float)((w >> 8) + 1u) * (1.0f / 16777216.0f);
+                    if (!(u < bz_an_exp2_neg(x)))
+                        continue;
+                }
+                ls[i] = (char)-s;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+    }
+    for (uint i = lid; i < n; i += L)
+        spin[base + i] = ls[i];
+    if (lid == 0) {
+        float e = 0.0f;
+        for (uint i = 0; i < n; i++) {
+            float f = h[i];
+            for (uint k = rowp[i]; k < rowp[i + 1]; k++)
+                f = f + val[k] * (float)ls[col[k]];
+            e = e + (float)ls[i] * (f + h[i]);
+        }
+        energy[r] = 0.5f * e;
+    }
+}

@@ -46,6 +46,7 @@ static void on_progress(void *user, double seconds, double best, uint64_t sweeps
 int bz_cmd_anneal(int argc, char **argv)
 {
     const char *problem = NULL, *out = NULL, *device = NULL, *schedule = "geometric";
+    const char *scheme_s = "auto";
     bool maxcut = false, qubo = false, ising = false, pt = false, json = false, quiet = false;
     size_t replicas = 0, sweeps = 0, spb = 1, restarts = 0, temps = 0, exchange = 10;
     long seed = 1;
@@ -72,6 +73,9 @@ int bz_cmd_anneal(int argc, char **argv)
         {"temps", BZ_OPT_SIZE, &temps, "K", "temperatures of the --pt ladder (from the "
                                                 "problem's size and scale)"},
         {"exchange-every", BZ_OPT_SIZE, &exchange, "N", "sweeps between --pt exchanges (10)"},
+        {"scheme", BZ_OPT_STRING, &scheme_s, "S", "spin updates: auto, replica (a work-item "
+                                                  "per replica) or colour (a work-group per "
+                                                  "replica, colour classes in parallel)"},
         {"target", BZ_OPT_FLOAT, &target, "V", "stop at this objective (cut for Max-Cut, "
                                                "else energy) and report the time to it"},
         {"seconds", BZ_OPT_FLOAT, &seconds, "T", "stop after T seconds of sampling"},
@@ -103,6 +107,18 @@ int bz_cmd_anneal(int argc, char **argv)
     } else {
         fprintf(stderr, "boltzcl anneal: --schedule must be geometric or linear, not '%s'\n",
                 schedule);
+        return 2;
+    }
+    bz_update_scheme scheme;
+    if (strcmp(scheme_s, "auto") == 0) {
+        scheme = BZ_UPDATE_AUTO;
+    } else if (strcmp(scheme_s, "replica") == 0) {
+        scheme = BZ_UPDATE_REPLICA;
+    } else if (strcmp(scheme_s, "colour") == 0 || strcmp(scheme_s, "color") == 0) {
+        scheme = BZ_UPDATE_COLOUR;
+    } else {
+        fprintf(stderr, "boltzcl anneal: --scheme must be auto, replica or colour, not '%s'\n",
+                scheme_s);
         return 2;
     }
     if (!(seconds >= 0) || !isfinite(seconds) || sweeps > UINT32_MAX || spb == 0 ||
@@ -179,6 +195,7 @@ int bz_cmd_anneal(int argc, char **argv)
         o.sweeps = sweeps ? (unsigned)sweeps : seconds > 0 || has_target ? UINT32_MAX : 10000;
         o.exchange_every = (unsigned)exchange;
         o.seed = (uint64_t)seed;
+        o.scheme = scheme;
         o.limits = lim;
         levels = calloc(temps, sizeof *levels);
         if (!levels) {
@@ -201,6 +218,7 @@ int bz_cmd_anneal(int argc, char **argv)
         o.beta_min = beta_min;
         o.beta_max = beta_max;
         o.seed = (uint64_t)seed;
+        o.scheme = scheme;
         o.limits = lim;
         if (!quiet)
             fprintf(info, "simulated annealing: %u sweeps per anneal, %s schedule\n", o.sweeps,

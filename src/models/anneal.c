@@ -28,8 +28,11 @@
 
 struct bz_ising_dev {
     cl_program prog;
-    cl_kernel k_init, k_sweeps;
+    cl_kernel k_init, k_sweeps, k_colour;
     bz_buf rowp, col, val, h;
+    bool coloured; /* order, start and n_colours set */
+    bz_buf order, start;
+    uint32_t n_colours;
 };
 
 void bz_ising_release_device(bz_ising *p)
@@ -41,6 +44,10 @@ void bz_ising_release_device(bz_ising *p)
         clReleaseKernel(d->k_init);
     if (d->k_sweeps)
         clReleaseKernel(d->k_sweeps);
+    if (d->k_colour)
+        clReleaseKernel(d->k_colour);
+    bz_buf_release(&d->order);
+    bz_buf_release(&d->start);
     if (d->prog)
         clReleaseProgram(d->prog);
     bz_buf_release(&d->rowp);
@@ -72,6 +79,9 @@ static bz_status dev_open(bz_ising *p)
     d->k_sweeps = clCreateKernel(d->prog, "anneal_sweeps", &rc);
     if (rc != CL_SUCCESS)
         return bz_cl_fail(ctx, rc, "clCreateKernel", "anneal_sweeps");
+    d->k_colour = clCreateKernel(d->prog, "anneal_colour_sweeps", &rc);
+    if (rc != CL_SUCCESS)
+        return bz_cl_fail(ctx, rc, "clCreateKernel", "anneal_colour_sweeps");
     size_t n = p->n;
     if (p->dense) {
         CHECK(bz_buf_alloc(ctx, &d->val, n * n));
@@ -104,14 +114,61 @@ size_t bz_anneal_default_replicas(const bz_context *ctx)
     return bz_anneal_replica_major(ctx) ? cu : 64 * cu;
 }
 
+/* The colour classes on the device, made on first use. */
+static bz_status dev_colour(bz_ising *p)
+{
+    struct bz_ising_dev *d = p->dev;
+    if (d->coloured)
+        return BZ_OK;
+    bz_error err = {0};
+    bz_ising_colouring c;
+    bz_status st = bz_ising_colour(p, &c, &err);
+    if (st)
+        return bz_fail(p->ctx, st, "%s", err.msg);
+    st = bz_buf_alloc(p->ctx, &d->order, p->n);
+    if (!st)
+        st = bz_buf_write(p->ctx, &d->order, 0, c.order, p->n);
+    if (!st)
+        st = bz_buf_alloc(p->ctx, &d->start, (size_t)c.n_colours + 1);
+    if (!st)
+        st = bz_buf_write(p->ctx, &d->start, 0, c.start, (size_t)c.n_colours + 1);
+    d->n_colours = c.n_colours;
+    d->coloured = !st;
+    bz_ising_colouring_free(&c);
+    return st;
+}
+
+/* Local memory the colour-parallel sweep may take for one replica's spins. */
+static bool fits_local(const bz_ising *p)
+{
+    return !p->dense && p->ctx && (cl_ulong)p->n + 1024 <= p->ctx->dev.local_mem;
+}
+
+bz_update_scheme bz_anneal_scheme(const bz_ising *p, size_t R, bz_update_scheme want)
+{
+    if (want != BZ_UPDATE_AUTO)
+        return want;
+    const bz_context *ctx = p->ctx;
+    size_t cu = ctx->dev.compute_units ? ctx->dev.compute_units : 1;
+    /* A GPU needs some 16 work-items per compute unit at the least to hide
+     * its latencies; with fewer replicas than that, the work-items of a
+     * colour class fill it instead. */
+    if (!bz_anneal_replica_major(ctx) && fits_local(p) && R < 16 * cu)
+        return BZ_UPDATE_COLOUR;
+    return BZ_UPDATE_REPLICA;
+}
+
 /* ---- a set of replicas on the device ---- */
 
-bz_status bz_anneal_run_open(bz_ising *p, size_t R, size_t n_beta, bz_anneal_run *run)
+bz_status bz_anneal_run_open(bz_ising *p, size_t R, size_t n_beta, bz_update_scheme scheme,
+                             bz_anneal_run *run)
 {
     memset(run, 0, sizeof *run);
     run->p = p;
     CHECK(dev_open(p));
     bz_context *ctx = p->ctx;
+    if (scheme != BZ_UPDATE_AUTO && scheme != BZ_UPDATE_REPLICA && scheme != BZ_UPDATE_COLOUR)
+        return bz_fail(ctx, BZ_E_INVALID_ARG, "unknown update scheme %d", (int)scheme);
     if (R == 0 || R > UINT32_MAX / 2)
         return bz_fail(ctx, BZ_E_INVALID_ARG, "replicas must be 1..%u", UINT32_MAX / 2);
     size_t n = p->n, cells = n * R;
@@ -125,6 +182,21 @@ bz_status bz_anneal_run_open(bz_ising *p, size_t R, size_t n_beta, bz_anneal_run
     run->si = rm ? 1 : (uint32_t)R;
     run->sr = rm ? (uint32_t)n : 1;
     run->local = rm ? 1 : (ctx->dev.max_work_group >= 64 ? 64 : ctx->dev.max_work_group);
+    if (bz_anneal_scheme(p, R, scheme) == BZ_UPDATE_COLOUR) {
+        if (!fits_local(p))
+            return bz_fail(ctx, BZ_E_UNSUPPORTED,
+                           "the colour-parallel update needs sparse couplings and %u spins in "
+                           "local memory (%llu bytes on %s)",
+                           p->n, (unsigned long long)ctx->dev.local_mem, ctx->dev.name);
+        CHECK(dev_colour(p));
+        run->colour = true;
+        run->si = 1;
+        run->sr = (uint32_t)n;
+        /* a work-item per variable of a class, up to what the device runs
+         * in one group: 8 on a CPU, 64 on a GPU */
+        size_t want = rm ? 8 : 64;
+        run->local = want < ctx->dev.max_work_group ? want : ctx->dev.max_work_group;
+    }
     CHECK(bz_buf_alloc(ctx, &run->spin, (cells + 3) / 4));
     CHECK(bz_buf_alloc(ctx, &run->field, cells));
     CHECK(bz_buf_alloc(ctx, &run->energy, R));
@@ -160,10 +232,12 @@ static bz_status set_args(bz_context *ctx, cl_kernel k, const char *name, const 
     return BZ_OK;
 }
 
-static bz_status launch(bz_anneal_run *run, cl_kernel k, const char *name)
+static bz_status launch(bz_anneal_run *run, cl_kernel k, const char *name, bool groups)
 {
     bz_context *ctx = run->p->ctx;
-    size_t local = run->local, global = (run->R + local - 1) / local * local;
+    /* groups: one work-group of `local` items per replica, else one item */
+    size_t local = groups ? run->local : run->colour ? 1 : run->local;
+    size_t global = groups ? run->R * local : (run->R + local - 1) / local * local;
     if (bz_fault_hit(ctx))
         return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueNDRangeKernel(%s): injected fault", name);
     double t0 = bz_prof_begin(ctx);
@@ -187,7 +261,7 @@ bz_status bz_anneal_run_init(bz_anneal_run *run, bool randomize, uint64_t seed,
     const size_t m = sizeof(cl_mem), u = sizeof(cl_uint), l = sizeof(cl_ulong);
     const size_t sz[] = {m, m, m, m, m, m, m, u, u, u, u, u, u, l, l};
     CHECK(set_args(p->ctx, d->k_init, "anneal_init", v, sz, sizeof sz / sizeof *sz));
-    return launch(run, d->k_init, "anneal_init");
+    return launch(run, d->k_init, "anneal_init", false);
 }
 
 bz_status bz_anneal_run_sweeps(bz_anneal_run *run, uint32_t beta_base, uint32_t bs, uint32_t br,
@@ -199,13 +273,23 @@ bz_status bz_anneal_run_sweeps(bz_anneal_run *run, uint32_t beta_base, uint32_t 
     cl_uint n = p->n, R = (cl_uint)run->R, dense = p->dense, si = run->si, sr = run->sr;
     cl_uint bb = beta_base, bss = bs, brr = br, sw = sweeps;
     cl_ulong s = seed, sb = stream_base, swb = sweep_base;
+    const size_t m = sizeof(cl_mem), u = sizeof(cl_uint), l = sizeof(cl_ulong);
+    if (run->colour) {
+        cl_uint nc = d->n_colours;
+        const void *v[] = {&d->rowp.mem, &d->col.mem, &d->val.mem, &d->h.mem, &run->spin.mem,
+                           &run->energy.mem, &run->beta.mem, &bb, &bss, &brr, &d->order.mem,
+                           &d->start.mem, &nc, &n, &sw, &s, &sb, &swb, NULL};
+        const size_t sz[] = {m, m, m, m, m, m, m, u, u, u, m, m, u, u, u, l, l, l, n};
+        CHECK(set_args(p->ctx, d->k_colour, "anneal_colour_sweeps", v, sz,
+                       sizeof sz / sizeof *sz));
+        return launch(run, d->k_colour, "anneal_colour_sweeps", true);
+    }
     const void *v[] = {&d->rowp.mem, &d->col.mem, &d->val.mem, &d->h.mem, &run->spin.mem,
                        &run->field.mem, &run->energy.mem, &run->beta.mem, &bb, &bss, &brr,
                        &n, &R, &dense, &si, &sr, &sw, &s, &sb, &swb};
-    const size_t m = sizeof(cl_mem), u = sizeof(cl_uint), l = sizeof(cl_ulong);
     const size_t sz[] = {m, m, m, m, m, m, m, m, u, u, u, u, u, u, u, u, u, l, l, l};
     CHECK(set_args(p->ctx, d->k_sweeps, "anneal_sweeps", v, sz, sizeof sz / sizeof *sz));
-    return launch(run, d->k_sweeps, "anneal_sweeps");
+    return launch(run, d->k_sweeps, "anneal_sweeps", false);
 }
 
 bz_status bz_anneal_run_energies(bz_anneal_run *run)
@@ -437,7 +521,7 @@ bz_status bz_anneal(bz_ising *p, const bz_anneal_options *o, int8_t *best, bz_an
     bz_anneal_schedule(o->schedule, lo, hi, S, o->sweeps_per_beta, sched);
     bz_anneal_run run;
     tracker tk;
-    bz_status st = bz_anneal_run_open(p, R, S, &run);
+    bz_status st = bz_anneal_run_open(p, R, S, o->scheme, &run);
     if (!st)
         st = bz_buf_write(ctx, &run.beta, 0, sched, S);
     free(sched);
@@ -581,7 +665,7 @@ bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *o, int8_t *best, bz_ann
             at[c] = c; /* at[m K + k]: the chain at level k of ladder m */
             cb[c] = (float)ladder[lev[c]];
         }
-        st = bz_anneal_run_open(p, R, R, &run);
+        st = bz_anneal_run_open(p, R, R, o->scheme, &run);
     }
     if (!st)
         st = bz_buf_write(ctx, &run.beta, 0, cb, R);
@@ -683,7 +767,7 @@ bz_status bz_ising_sample(bz_ising *p, double beta, size_t replicas, unsigned sw
     if (!(beta >= 0) || !isfinite(beta) || replicas == 0)
         return bz_fail(ctx, BZ_E_INVALID_ARG, "sampling needs beta >= 0 and replicas > 0");
     bz_anneal_run run;
-    bz_status st = bz_anneal_run_open(p, replicas, 1, &run);
+    bz_status st = bz_anneal_run_open(p, replicas, 1, BZ_UPDATE_AUTO, &run);
     float b = (float)beta;
     if (!st)
         st = bz_buf_write(ctx, &run.beta, 0, &b, 1);

@@ -18,13 +18,17 @@ typedef struct bz_anneal_run {
     bz_buf field, energy, beta;
     float *e;         /* host copy of the energies */
     int8_t *all;      /* scratch for spin-major reads */
+    bool colour;      /* anneal_colour_sweeps: one work-group per replica */
 } bz_anneal_run;
 
 /* CPU devices keep each replica's spins together; GPUs interleave them. */
 bool bz_anneal_replica_major(const bz_context *ctx);
 size_t bz_anneal_default_replicas(const bz_context *ctx);
 
-bz_status bz_anneal_run_open(bz_ising *p, size_t R, size_t n_beta, bz_anneal_run *run);
+/* The scheme AUTO resolves for this problem, device and replica count. */
+bz_update_scheme bz_anneal_scheme(const bz_ising *p, size_t R, bz_update_scheme want);
+bz_status bz_anneal_run_open(bz_ising *p, size_t R, size_t n_beta, bz_update_scheme scheme,
+                             bz_anneal_run *run);
 void bz_anneal_run_close(bz_anneal_run *run);
 bz_status bz_anneal_run_init(bz_anneal_run *run, bool randomize, uint64_t seed,
                              uint64_t stream_base);

@@ -349,7 +349,9 @@ void bz_ising_beta_range(const bz_ising *p, double *beta_min, double *beta_max)
     double hi, lo;
     bz_ising_scales(p, &hi, &lo);
     *beta_min = log(2.0) / hi;
-    *beta_max = log(100.0) / lo;
+    /* a whole sweep of n spins at the coldest end makes one such uphill
+     * move with probability about 1/100, so the last sweeps quench */
+    *beta_max = log(100.0 * p->n) / lo;
     if (*beta_max < *beta_min)
         *beta_max = *beta_min;
 }

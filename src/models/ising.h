@@ -63,4 +63,18 @@ void bz_ising_release_device(bz_ising *p); /* anneal.c */
  * of the most coupled spin; 2 x the smallest non-zero magnitude). */
 void bz_ising_scales(const bz_ising *p, double *de_max, double *de_min);
 
+/* Classes of variables no two of which are coupled: class k holds
+ * order[start[k] .. start[k+1]). Sparse problems only. */
+typedef struct bz_ising_colouring {
+    uint32_t n_colours;
+    uint32_t *start; /* n_colours + 1 */
+    uint32_t *order; /* n: the variables class by class, ascending within one */
+} bz_ising_colouring;
+
+/* Greedy colouring in index order (at most the largest degree + 1 classes). */
+bz_status bz_ising_colour(const bz_ising *p, bz_ising_colouring *out, bz_error *err);
+void bz_ising_colouring_free(bz_ising_colouring *c);
+/* Every variable in exactly one non-empty class, no coupled pair in one. */
+bool bz_ising_colouring_valid(const bz_ising *p, const bz_ising_colouring *c);
+
 #endif

@@ -95,3 +95,46 @@ float bz_ref_anneal_sweeps(const bz_ref_ising *m, int8_t *spin, float *field, co
     }
     return energy_of(m, spin, field);
 }
+
+static float pull_field(const bz_ref_ising *m, const int8_t *spin, uint32_t i)
+{
+    float f = m->h[i];
+    for (uint32_t k = m->rowp[i]; k < m->rowp[i + 1]; k++)
+        f = f + m->val[k] * (float)spin[m->col[k]];
+    return f;
+}
+
+float bz_ref_anneal_colour_sweeps(const bz_ref_ising *m, const uint32_t *order,
+                                  const uint32_t *start, uint32_t n_colours, int8_t *spin,
+                                  const float *beta, uint32_t sweeps, uint64_t seed,
+                                  uint64_t stream_base, uint32_t r, uint64_t sweep_base)
+{
+    uint32_t n = m->n;
+    uint64_t stream = stream_base + r;
+    for (uint32_t t = 0; t < sweeps; t++) {
+        float b = beta[t];
+        uint64_t e0 = (sweep_base + t) * (uint64_t)n;
+        for (uint32_t c = 0; c < n_colours; c++) {
+            for (uint32_t q = start[c]; q < start[c + 1]; q++) {
+                uint32_t i = order[q];
+                float f = pull_field(m, spin, i);
+                int8_t s = spin[i];
+                float de = s > 0 ? -2.0f * f : 2.0f * f;
+                if (de > 0.0f) {
+                    float x = (b * de) * LOG2E;
+                    if (!(x < 24.0f))
+                        continue;
+                    uint32_t w = bz_ref_philox_u32(seed, stream, e0 + i);
+                    float u = (float)((w >> 8) + 1u) * (1.0f / 16777216.0f);
+                    if (!(u < bz_ref_an_exp2_neg(x)))
+                        continue;
+                }
+                spin[i] = (int8_t)-s;
+            }
+        }
+    }
+    float e = 0.0f;
+    for (uint32_t i = 0; i < n; i++)
+        e = e + (float)spin[i] * (pull_field(m, spin, i) + m->h[i]);
+    return 0.5f * e;
+}

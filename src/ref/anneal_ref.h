@@ -36,4 +36,12 @@ float bz_ref_anneal_sweeps(const bz_ref_ising *m, int8_t *spin, float *field, co
                            uint32_t sweeps, uint64_t seed, uint64_t stream_base, uint32_t r,
                            uint64_t sweep_base);
 
+/* anneal_colour_sweeps for replica r (sparse only): the variables visited
+ * class by class in `order` (start[c] .. start[c+1] is class c), each field
+ * summed afresh; returns the energy at the end. No field memory. */
+float bz_ref_anneal_colour_sweeps(const bz_ref_ising *m, const uint32_t *order,
+                                  const uint32_t *start, uint32_t n_colours, int8_t *spin,
+                                  const float *beta, uint32_t sweeps, uint64_t seed,
+                                  uint64_t stream_base, uint32_t r, uint64_t sweep_base);
+
 #endif

@@ -73,7 +73,7 @@ static uint64_t code_of(const int8_t *s, uint32_t n)
 /* Minimum energy over all 2^n states. */
 static double exact_min(const bz_ising *p)
 {
-    int8_t s[32];
+    int8_t s[32] = {0};
     double best = INFINITY;
     for (uint64_t c = 0; c < ((uint64_t)1 << p->n); c++) {
         spins_of(c, p->n, s);
@@ -96,7 +96,7 @@ static void check_bitwise(bz_ising *p, size_t R, bool per_replica, bool spin_maj
     uint32_t n = p->n, S = 23;
     uint64_t seed = 77, sb = 1000;
     bz_anneal_run run;
-    OK(bz_anneal_run_open(p, R, per_replica ? R : S, &run));
+    OK(bz_anneal_run_open(p, R, per_replica ? R : S, BZ_UPDATE_REPLICA, &run));
     if (spin_major) { /* the GPU layout, here on whatever device runs the test */
         run.si = (uint32_t)R;
         run.sr = 1;
@@ -178,6 +178,82 @@ static void test_kernel_bitwise(void **state)
     bz_ising_free(dense);
 }
 
+/* The colour-parallel sweep against its reference, and its classes valid. */
+static void check_colour_bitwise(bz_ising *p, size_t R, bool per_replica)
+{
+    uint32_t n = p->n, S = 17;
+    uint64_t seed = 78, sb = 5;
+    bz_error err = {0};
+    bz_ising_colouring col;
+    assert_int_equal(bz_ising_colour(p, &col, &err), BZ_OK);
+    assert_true(bz_ising_colouring_valid(p, &col));
+    assert_true(col.n_colours > 1 && col.n_colours < n);
+    bz_anneal_run run;
+    OK(bz_anneal_run_open(p, R, per_replica ? R : S, BZ_UPDATE_COLOUR, &run));
+    assert_true(run.colour);
+    float *beta = malloc((per_replica ? R : S) * sizeof *beta), rb[17];
+    if (per_replica)
+        for (size_t r = 0; r < R; r++)
+            beta[r] = 0.3f + 0.5f * (float)r;
+    else
+        bz_anneal_schedule(BZ_SCHEDULE_LINEAR, 0.1, 2.0, S, 1, beta);
+    OK(bz_buf_write(ctx, &run.beta, 0, beta, per_replica ? R : S));
+    OK(bz_anneal_run_init(&run, true, seed, sb));
+    int8_t *rs = malloc((size_t)R * n), *ds = malloc((size_t)R * n), *s0 = malloc((size_t)R * n);
+    float *rf = malloc((size_t)n * sizeof *rf), *re = malloc(R * sizeof *re);
+    bz_ref_ising m = ref_view(p);
+    for (size_t r = 0; r < R; r++)
+        bz_ref_anneal_init(&m, rs + r * n, rf, true, seed, sb, (uint32_t)r);
+    memcpy(s0, rs, (size_t)R * n);
+    uint32_t parts[2] = {6, 11}, t = 0;
+    for (int q = 0; q < 2; q++) {
+        OK(bz_anneal_run_sweeps(&run, per_replica ? 0 : t, per_replica ? 0 : 1,
+                                per_replica ? 1 : 0, parts[q], seed, sb, t));
+        for (size_t r = 0; r < R; r++) {
+            for (uint32_t k = 0; k < parts[q]; k++)
+                rb[k] = per_replica ? beta[r] : beta[t + k];
+            re[r] = bz_ref_anneal_colour_sweeps(&m, col.order, col.start, col.n_colours,
+                                                rs + r * n, rb, parts[q], seed, sb, (uint32_t)r, t);
+        }
+        t += parts[q];
+        OK(bz_anneal_run_energies(&run));
+        OK(bz_anneal_run_all_spins(&run, ds));
+        assert_memory_equal(ds, rs, (size_t)R * n);
+        assert_memory_equal(run.e, re, R * sizeof *re);
+    }
+    size_t flipped = 0;
+    for (size_t k = 0; k < (size_t)R * n; k++)
+        flipped += s0[k] != rs[k];
+    assert_true(flipped > 0);
+    bz_ising_colouring_free(&col);
+    free(beta);
+    free(rs);
+    free(ds);
+    free(s0);
+    free(rf);
+    free(re);
+    bz_anneal_run_close(&run);
+}
+
+static void test_colour_bitwise(void **state)
+{
+    (void)state;
+    bz_ising *a = random_problem(BZ_PROBLEM_ISING, 61, 0.1, false, true, 13);
+    bz_ising *b = random_problem(BZ_PROBLEM_MAXCUT, 200, 0.03, true, false, 14);
+    for (int per = 0; per < 2; per++) {
+        check_colour_bitwise(a, 4, per);
+        check_colour_bitwise(b, 3, per);
+    }
+    /* dense problems are refused by the colour-parallel update */
+    bz_ising *d = random_problem(BZ_PROBLEM_ISING, 12, 0.9, false, true, 15);
+    bz_anneal_run run;
+    assert_int_equal(bz_anneal_run_open(d, 2, 1, BZ_UPDATE_COLOUR, &run), BZ_E_UNSUPPORTED);
+    bz_anneal_run_close(&run);
+    bz_ising_free(a);
+    bz_ising_free(b);
+    bz_ising_free(d);
+}
+
 /* The kernel's acceptance probability 2^-x against exp2. */
 static void test_exp2_neg(void **state)
 {
@@ -199,12 +275,29 @@ static void test_exp2_neg(void **state)
  * distance below 3x its expectation under exact sampling, sum_x
  * sqrt(p_x (1 - p_x) / (2 pi N)) (x2 for the half-normal mean, / 2 for TV),
  * plus 0.01. */
-static void check_boltzmann(bz_ising *p, double beta, size_t N, unsigned sweeps, uint64_t seed)
+/* N chains at beta from random spins, through the run interface so that
+ * the update scheme can be chosen. */
+static void sample_scheme(bz_ising *p, double beta, size_t N, unsigned sweeps, uint64_t seed,
+                          bz_update_scheme scheme, int8_t *out)
+{
+    bz_anneal_run run;
+    OK(bz_anneal_run_open(p, N, 1, scheme, &run));
+    assert_true(run.colour == (scheme == BZ_UPDATE_COLOUR));
+    float b = (float)beta;
+    OK(bz_buf_write(ctx, &run.beta, 0, &b, 1));
+    OK(bz_anneal_run_init(&run, true, seed, 0));
+    OK(bz_anneal_run_sweeps(&run, 0, 0, 0, sweeps, seed, 0, 0));
+    OK(bz_anneal_run_all_spins(&run, out));
+    bz_anneal_run_close(&run);
+}
+
+static void check_boltzmann(bz_ising *p, double beta, size_t N, unsigned sweeps, uint64_t seed,
+                            bz_update_scheme scheme)
 {
     uint32_t n = p->n;
     size_t K = (size_t)1 << n;
     double *pr = malloc(K * sizeof *pr);
-    int8_t s[32];
+    int8_t s[32] = {0};
     double emin = INFINITY, z = 0;
     for (size_t c = 0; c < K; c++) {
         spins_of(c, n, s);
@@ -217,7 +310,10 @@ static void check_boltzmann(bz_ising *p, double beta, size_t N, unsigned sweeps,
     for (size_t c = 0; c < K; c++)
         pr[c] /= z;
     int8_t *out = malloc(N * n);
-    OK(bz_ising_sample(p, beta, N, sweeps, seed, out, NULL));
+    if (scheme == BZ_UPDATE_AUTO)
+        OK(bz_ising_sample(p, beta, N, sweeps, seed, out, NULL));
+    else
+        sample_scheme(p, beta, N, sweeps, seed, scheme, out);
     double *cnt = calloc(K, sizeof *cnt);
     for (size_t r = 0; r < N; r++)
         cnt[code_of(out + r * n, n)] += 1;
@@ -255,14 +351,17 @@ static void test_boltzmann(void **state)
 {
     (void)state;
     bz_ising *a = random_problem(BZ_PROBLEM_ISING, 10, 0.5, false, true, 21);
-    check_boltzmann(a, 1.0, 1 << 16, 60, 5);
+    check_boltzmann(a, 1.0, 1 << 16, 60, 5, BZ_UPDATE_AUTO);
+    check_boltzmann(a, 1.0, 1 << 15, 60, 8, BZ_UPDATE_COLOUR);
     bz_ising *b = random_problem(BZ_PROBLEM_QUBO, 9, 0.95, false, true, 22); /* dense */
     assert_true(b->dense);
-    check_boltzmann(b, 1.5, 1 << 16, 60, 6);
+    check_boltzmann(b, 1.5, 1 << 16, 60, 6, BZ_UPDATE_AUTO);
     /* a frustrated unit-weight Max-Cut graph, where the ground states share
      * most of the mass */
-    bz_ising *c = random_problem(BZ_PROBLEM_MAXCUT, 10, 0.6, true, false, 23);
-    check_boltzmann(c, 0.5, 1 << 16, 60, 7);
+    bz_ising *c = random_problem(BZ_PROBLEM_MAXCUT, 10, 0.4, true, false, 23);
+    assert_false(c->dense);
+    check_boltzmann(c, 0.5, 1 << 16, 60, 7, BZ_UPDATE_REPLICA);
+    check_boltzmann(c, 0.5, 1 << 15, 60, 9, BZ_UPDATE_COLOUR);
     bz_ising_free(a);
     bz_ising_free(b);
     bz_ising_free(c);
@@ -302,6 +401,12 @@ static void test_ground_states(void **state)
         assert_int_equal(res.sweeps, 2000);
         assert_int_equal(res.anneals, 1);
         assert_true(res.spin_updates == 2000ull * 8 * p->n);
+        if (!p->dense) {
+            o.scheme = BZ_UPDATE_COLOUR;
+            OK(bz_anneal(p, &o, best, &res));
+            print_message("  case %zu: SA (colour classes) best %.6f\n", k, res.best_energy);
+            assert_true(fabs(res.best_energy - want) < 1e-9 * (1 + fabs(want)));
+        }
 
         bz_pt_options po;
         bz_pt_options_init(&po);
@@ -338,7 +443,7 @@ static void test_pt_levels(void **state)
     bz_anneal_result res;
     OK(bz_anneal_pt(p, &o, NULL, &res, lv));
     /* exact <E>, sd(E) and ln Z at each beta */
-    int8_t s[32];
+    int8_t s[32] = {0};
     double emin = INFINITY, emax = -INFINITY;
     for (uint64_t c = 0; c < ((uint64_t)1 << n); c++) {
         spins_of(c, n, s);
@@ -451,6 +556,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exp2_neg),
         cmocka_unit_test(test_kernel_bitwise),
+        cmocka_unit_test(test_colour_bitwise),
         cmocka_unit_test(test_boltzmann),
         cmocka_unit_test(test_ground_states),
         cmocka_unit_test(test_pt_levels),

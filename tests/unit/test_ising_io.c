@@ -255,7 +255,7 @@ static void test_ranges_and_schedules(void **state)
     bz_ising_scales(p, &dmax, &dmin);
     assert_true(dmax == 3.0 && dmin == 1.0); /* vertex 2: three edges of 1/2, x2 */
     bz_ising_beta_range(p, &lo, &hi);
-    assert_true(fabs(lo - log(2.0) / 3) < 1e-15 && fabs(hi - log(100.0)) < 1e-15);
+    assert_true(fabs(lo - log(2.0) / 3) < 1e-15 && fabs(hi - log(400.0)) < 1e-15);
     float b[9];
     bz_anneal_schedule(BZ_SCHEDULE_GEOMETRIC, 0.1, 10, 9, 3, b);
     assert_true(b[0] == 0.1f && b[2] == 0.1f && b[3] == 1.0f && b[8] == 10.0f);
@@ -263,7 +263,7 @@ static void test_ranges_and_schedules(void **state)
     assert_true(b[0] == 1.0f && b[2] == 1.5f && b[4] == 2.0f);
     bz_pt_options po;
     bz_pt_options_init(&po);
-    assert_int_equal(bz_pt_ladder_size(p, &po), 4); /* ceil(2 ln(3 ln 100 / ln 2) / 2) = 3 -> 4 */
+    assert_int_equal(bz_pt_ladder_size(p, &po), 4); /* ceil(2 ln(3 ln 400 / ln 2) / 2) = 4 */
     po.beta_min = 0.001;
     po.beta_max = 1000;
     assert_int_equal(bz_pt_ladder_size(p, &po), 14); /* ceil(2 ln 10^6 / 2) */
@@ -278,6 +278,66 @@ static void test_ranges_and_schedules(void **state)
     bz_ising_term far[] = {{0, 3, 1}};
     assert_int_equal(bz_ising_build_terms(BZ_PROBLEM_ISING, 3, far, 1, "t", &p, &err),
                      BZ_E_FORMAT);
+}
+
+/* Greedy colouring: valid on random sparse graphs, at most degree + 1
+ * classes; the validity check catches a broken colouring. */
+static void test_colouring(void **state)
+{
+    (void)state;
+    unsigned long long seed = 9;
+    for (int g = 0; g < 4; g++) {
+        uint32_t n = 50 + 150 * g;
+        bz_ising_term *t = malloc((size_t)n * 8 * sizeof *t);
+        size_t m = 0;
+        for (uint32_t i = 0; i < n; i++)
+            for (int e = 0; e < 4; e++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint32_t j = (uint32_t)((seed >> 33) % n);
+                if (j != i)
+                    t[m++] = (bz_ising_term){i, j, (seed >> 20) & 1 ? 1.0 : -1.0};
+            }
+        bz_error err = {0};
+        bz_ising *p = NULL;
+        assert_int_equal(bz_ising_build_terms(BZ_PROBLEM_MAXCUT, n, t, m, "g", &p, &err), BZ_OK);
+        bz_ising_colouring c;
+        assert_int_equal(bz_ising_colour(p, &c, &err), BZ_OK);
+        assert_true(bz_ising_colouring_valid(p, &c));
+        uint32_t maxdeg = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (p->rowp[i + 1] - p->rowp[i] > maxdeg)
+                maxdeg = p->rowp[i + 1] - p->rowp[i];
+        assert_true(c.n_colours >= 2 && c.n_colours <= maxdeg + 1);
+        /* move a coupled variable into its neighbour's class: invalid */
+        uint32_t a = 0;
+        while (p->rowp[a + 1] == p->rowp[a])
+            a++;
+        uint32_t b = p->col[p->rowp[a]];
+        uint32_t qa = 0, qb = 0;
+        for (uint32_t q = 0; q < n; q++) {
+            qa = c.order[q] == a ? q : qa;
+            qb = c.order[q] == b ? q : qb;
+        }
+        uint32_t ka = 0;
+        while (c.start[ka + 1] <= qa)
+            ka++;
+        uint32_t kb = 0;
+        while (c.start[kb + 1] <= qb)
+            kb++;
+        uint32_t other = c.start[kb] == qb ? c.order[c.start[kb] + 1] : c.order[c.start[kb]];
+        if (c.start[kb + 1] - c.start[kb] > 1 && other != a) {
+            /* swap a with another member of b's class */
+            uint32_t qo = c.order[c.start[kb]] == b ? c.start[kb] + 1 : c.start[kb];
+            c.order[qa] = c.order[qo];
+            c.order[qo] = a;
+            assert_false(bz_ising_colouring_valid(p, &c));
+        }
+        c.order[0] = c.order[1]; /* a variable twice, another missing */
+        assert_false(bz_ising_colouring_valid(p, &c));
+        bz_ising_colouring_free(&c);
+        bz_ising_free(p);
+        free(t);
+    }
 }
 
 static int setup(void **state)
@@ -302,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_sparse_text),
         cmocka_unit_test(test_dense),
         cmocka_unit_test(test_ranges_and_schedules),
+        cmocka_unit_test(test_colouring),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
