@@ -338,6 +338,7 @@ typedef struct bz_anneal_limits {
 typedef struct bz_anneal_options {
     size_t replicas;          /* chains annealed at once; 0: chosen for the device */
     unsigned sweeps;          /* sweeps of one anneal: 1000 */
+    unsigned sweeps_max;      /* > sweeps: anneal k runs min(sweeps 2^k, sweeps_max) */
     unsigned sweeps_per_beta; /* sweeps at each temperature: 1 */
     unsigned restarts;        /* anneals per replica: 1; 0 runs until limits.seconds */
     bz_schedule schedule;     /* geometric */

@@ -48,7 +48,7 @@ int bz_cmd_anneal(int argc, char **argv)
     const char *problem = NULL, *out = NULL, *device = NULL, *schedule = "geometric";
     const char *scheme_s = "auto";
     bool maxcut = false, qubo = false, ising = false, pt = false, json = false, quiet = false;
-    size_t replicas = 0, sweeps = 0, spb = 1, restarts = 0, temps = 0, exchange = 10;
+    size_t replicas = 0, sweeps = 0, sweeps_max = 0, spb = 1, restarts = 0, temps = 0, exchange = 10;
     long seed = 1;
     double target = NAN, seconds = 0, beta_min = 0, beta_max = 0;
     const bz_opt opts[] = {
@@ -62,6 +62,8 @@ int bz_cmd_anneal(int argc, char **argv)
                                                   "with --pt, ladders x temperatures"},
         {"sweeps", BZ_OPT_SIZE, &sweeps, "S", "sweeps of one anneal (1000); with --pt, "
                                               "in all (10000, or unlimited with --seconds)"},
+        {"sweeps-max", BZ_OPT_SIZE, &sweeps_max, "N", "anneal k runs min(S 2^k, N) sweeps: "
+                                                      "early answers, then longer anneals"},
         {"sweeps-per-beta", BZ_OPT_SIZE, &spb, "N", "sweeps at each temperature (1)"},
         {"restarts", BZ_OPT_SIZE, &restarts, "N", "anneals per replica (1; with --seconds: "
                                                   "until the time is up)"},
@@ -121,7 +123,7 @@ int bz_cmd_anneal(int argc, char **argv)
                 scheme_s);
         return 2;
     }
-    if (!(seconds >= 0) || !isfinite(seconds) || sweeps > UINT32_MAX || spb == 0 ||
+    if (!(seconds >= 0) || !isfinite(seconds) || sweeps > UINT32_MAX || sweeps_max > UINT32_MAX || spb == 0 ||
         spb > UINT32_MAX || restarts > UINT32_MAX || exchange == 0 || exchange > UINT32_MAX ||
         seed < 0 || beta_min < 0 || beta_max < 0 || (pt && temps && (temps < 2 || temps > 4096))) {
         fprintf(stderr, "boltzcl anneal: out-of-range option (--seconds >= 0, --sweeps and "
@@ -192,7 +194,7 @@ int bz_cmd_anneal(int argc, char **argv)
         o.beta_max = beta_max;
         temps = o.temperatures = bz_pt_ladder_size(p, &o);
         o.ladders = replicas ? (replicas + temps - 1) / temps : 0;
-        o.sweeps = sweeps ? (unsigned)sweeps : seconds > 0 || has_target ? UINT32_MAX : 10000;
+        o.sweeps = sweeps ? (unsigned)sweeps : seconds > 0 ? UINT32_MAX : 10000;
         o.exchange_every = (unsigned)exchange;
         o.seed = (uint64_t)seed;
         o.scheme = scheme;
@@ -212,6 +214,7 @@ int bz_cmd_anneal(int argc, char **argv)
         o.replicas = replicas;
         if (sweeps)
             o.sweeps = (unsigned)sweeps;
+        o.sweeps_max = (unsigned)sweeps_max;
         o.sweeps_per_beta = (unsigned)spb;
         o.restarts = restarts ? (unsigned)restarts : seconds > 0 ? 0 : 1;
         o.schedule = sched;
@@ -221,8 +224,9 @@ int bz_cmd_anneal(int argc, char **argv)
         o.scheme = scheme;
         o.limits = lim;
         if (!quiet)
-            fprintf(info, "simulated annealing: %u sweeps per anneal, %s schedule\n", o.sweeps,
-                    schedule);
+            fprintf(info, "simulated annealing: %u%s%.0u sweeps per anneal, %s schedule\n",
+                    o.sweeps, o.sweeps_max > o.sweeps ? " doubling up to " : "",
+                    o.sweeps_max > o.sweeps ? o.sweeps_max : 0u, schedule);
         st = bz_anneal(p, &o, best, &res);
     }
     if (st && st != BZ_E_INTERRUPTED) {

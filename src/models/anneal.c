@@ -502,9 +502,8 @@ bz_status bz_anneal(bz_ising *p, const bz_anneal_options *o, int8_t *best, bz_an
         (o->schedule != BZ_SCHEDULE_GEOMETRIC && o->schedule != BZ_SCHEDULE_LINEAR))
         return bz_fail(ctx, BZ_E_INVALID_ARG, "sweeps and sweeps per beta must be positive, the "
                                               "schedule geometric or linear");
-    if (o->restarts == 0 && !(o->limits.seconds > 0) && !o->limits.use_target)
-        return bz_fail(ctx, BZ_E_INVALID_ARG,
-                       "unlimited restarts need a time limit or a target to stop on");
+    if (o->restarts == 0 && !(o->limits.seconds > 0))
+        return bz_fail(ctx, BZ_E_INVALID_ARG, "unlimited restarts need a time limit");
     double lo = o->beta_min, hi = o->beta_max, alo, ahi;
     bz_ising_beta_range(p, &alo, &ahi);
     if (lo == 0)
@@ -514,28 +513,36 @@ bz_status bz_anneal(bz_ising *p, const bz_anneal_options *o, int8_t *best, bz_an
     CHECK(check_range(ctx, lo, hi));
     CHECK(dev_open(p));
     size_t R = o->replicas ? o->replicas : bz_anneal_default_replicas(ctx);
-    uint32_t S = o->sweeps;
-    float *sched = malloc(S * sizeof *sched);
+    /* anneal a runs min(sweeps 2^a, sweeps_max) sweeps when sweeps_max is
+     * larger: short anneals answer early, long ones improve later */
+    uint32_t cap = o->sweeps_max > o->sweeps ? o->sweeps_max : o->sweeps;
+    float *sched = malloc(cap * sizeof *sched);
     if (!sched)
         return bz_fail(ctx, BZ_E_NOMEM, "out of memory for the schedule");
-    bz_anneal_schedule(o->schedule, lo, hi, S, o->sweeps_per_beta, sched);
     bz_anneal_run run;
     tracker tk;
-    bz_status st = bz_anneal_run_open(p, R, S, o->scheme, &run);
-    if (!st)
-        st = bz_buf_write(ctx, &run.beta, 0, sched, S);
-    free(sched);
+    bz_status st = bz_anneal_run_open(p, R, cap, o->scheme, &run);
     if (!st)
         st = tracker_open(&tk, p, &o->limits);
     if (st) {
+        free(sched);
         bz_anneal_run_close(&run);
         return st;
     }
-    uint32_t chunk = bz_anneal_chunk(p->n, R, S);
     unsigned anneals = 0;
+    uint32_t S = 0;
     for (uint64_t a = 0; !st && !tk.done && (o->restarts == 0 || a < o->restarts); a++) {
+        uint64_t grow = a < 32 ? (uint64_t)o->sweeps << a : cap;
+        uint32_t Sa = grow < cap ? (uint32_t)grow : cap;
+        if (Sa != S) {
+            S = Sa;
+            bz_anneal_schedule(o->schedule, lo, hi, S, o->sweeps_per_beta, sched);
+            st = bz_buf_write(ctx, &run.beta, 0, sched, S);
+        }
+        uint32_t chunk = bz_anneal_chunk(p->n, R, S);
         uint64_t sb = a * R;
-        st = bz_anneal_run_init(&run, true, o->seed, sb);
+        if (!st)
+            st = bz_anneal_run_init(&run, true, o->seed, sb);
         for (uint32_t t = 0; !st && t < S && !tk.done;) {
             uint32_t c = S - t < chunk ? S - t : chunk;
             st = bz_anneal_run_sweeps(&run, t, 1, 0, c, o->seed, sb, t);
@@ -547,6 +554,7 @@ bz_status bz_anneal(bz_ising *p, const bz_anneal_options *o, int8_t *best, bz_an
                 anneals++;
         }
     }
+    free(sched);
     if (!st) {
         fill_result(&tk, &run, res, best);
         res->anneals = anneals;

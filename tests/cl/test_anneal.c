@@ -502,16 +502,28 @@ static void test_determinism_and_limits(void **state)
     assert_int_equal(ra.anneals, 2);
     assert_int_equal(ra.sweeps, 400);
 
+    /* growing anneals: 100, 200, 400, 500, 500 sweeps */
+    o.sweeps = 100;
+    o.sweeps_max = 500;
+    o.restarts = 5;
+    OK(bz_anneal(p, &o, b, &rb));
+    assert_int_equal(rb.sweeps, 1700);
+    assert_int_equal(rb.anneals, 5);
+    o.sweeps_max = 0;
+    o.sweeps = 200;
+
     /* a target: the run stops once it is met and says when */
     o.restarts = 0;
     o.limits.use_target = 1;
     o.limits.target = ra.best_energy + 3;
+    o.limits.seconds = 60;
     OK(bz_anneal(p, &o, b, &rb));
     assert_true(rb.time_to_target >= 0 && rb.time_to_target <= rb.seconds);
     assert_true(rb.best_energy <= o.limits.target);
     /* an unreachable target with a time limit: stops on time, no time to target */
     o.limits.target = -1e9;
     o.limits.seconds = 0.3;
+    o.restarts = 0;
     OK(bz_anneal(p, &o, b, &rb));
     assert_true(rb.time_to_target < 0);
     assert_true(rb.seconds >= 0.3 && rb.seconds < 5);
