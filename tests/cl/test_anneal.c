@@ -562,6 +562,67 @@ static void test_determinism_and_limits(void **state)
     bz_ising_free(p);
 }
 
+/* The public constructors: files through bz_ising_load with the message on
+ * the context, dense matrices, bad terms. */
+static void test_public_constructors(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/bz-anneal-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("3 2\n1 2 1\n2 4 1\n", f);
+    fclose(f);
+    bz_ising *p = NULL;
+    assert_int_equal(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p), BZ_E_FORMAT);
+    assert_null(p);
+    assert_non_null(strstr(bz_last_error(ctx), ":3: vertex 4 out of range 1..3"));
+    f = fopen(path, "w");
+    fputs("3 2\n1 2 1\n2 3 1\n", f);
+    fclose(f);
+    OK(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p));
+    unlink(path);
+    assert_int_equal(bz_ising_size(p), 3);
+    assert_int_equal(bz_ising_couplings(p), 2);
+    assert_int_equal(bz_ising_kind(p), BZ_PROBLEM_MAXCUT);
+    int8_t s[3] = {1, -1, 1};
+    assert_true(bz_ising_objective(p, bz_ising_energy(p, s)) == 2.0);
+    bz_ising_free(p);
+
+    /* dense QUBO: x'Qx */
+    float q[9] = {1, -2, 0, 0, -1, 3, 0, 0, 2};
+    OK(bz_ising_from_dense(ctx, BZ_PROBLEM_QUBO, 3, q, NULL, &p));
+    for (unsigned c = 0; c < 8; c++) {
+        int8_t t[3];
+        int x[3];
+        for (int i = 0; i < 3; i++) {
+            x[i] = (c >> i) & 1;
+            t[i] = x[i] ? 1 : -1;
+        }
+        double want = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                want += q[i * 3 + j] * x[i] * x[j];
+        assert_true(fabs(bz_ising_energy(p, t) - want) < 1e-12);
+    }
+    int8_t best[3];
+    bz_anneal_options o;
+    bz_anneal_options_init(&o);
+    bz_anneal_result r;
+    OK(bz_anneal(p, &o, best, &r));
+    assert_true(r.best_energy == -2.0); /* x = (1, 1, 0): 1 - 2 - 1 */
+    assert_true(r.best_energy == exact_min(p));
+    bz_ising_free(p);
+
+    uint32_t I[1] = {0}, J[1] = {5};
+    double V[1] = {1};
+    assert_int_equal(bz_ising_from_terms(ctx, BZ_PROBLEM_ISING, 3, 1, I, J, V, &p),
+                     BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "names variable 5 of 3"));
+    assert_int_equal(bz_ising_from_terms(ctx, BZ_PROBLEM_ISING, 0, 0, NULL, NULL, NULL, &p),
+                     BZ_E_INVALID_ARG);
+}
+
 int main(void)
 {
     ctx = bz_test_open_context();
@@ -573,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_ground_states),
         cmocka_unit_test(test_pt_levels),
         cmocka_unit_test(test_determinism_and_limits),
+        cmocka_unit_test(test_public_constructors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bz_context_free(ctx);
