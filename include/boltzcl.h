@@ -281,8 +281,9 @@ BZ_API bz_status bz_ising_load(bz_context *ctx, const char *path, bz_problem_kin
 BZ_API bz_status bz_ising_from_terms(bz_context *ctx, bz_problem_kind kind, size_t n,
                                      size_t count, const uint32_t *i, const uint32_t *j,
                                      const double *v, bz_ising **out);
-/* From a dense n x n row-major matrix m (every entry a term, as above) and
- * optional linear terms h (NULL: none). */
+/* From a dense n x n row-major matrix m and optional linear terms h (NULL:
+ * none). Ising and QUBO: every entry a term, as above (the diagonal
+ * linear); Max-Cut: the symmetric adjacency matrix, zero diagonal, no h. */
 BZ_API bz_status bz_ising_from_dense(bz_context *ctx, bz_problem_kind kind, size_t n,
                                      const float *m, const float *h, bz_ising **out);
 BZ_API void bz_ising_free(bz_ising *p);
