@@ -89,6 +89,49 @@ __kernel void anneal_init(__global const uint *rowp, __global const uint *col,
     energy[r] = 0.5f * e;
 }
 
+// The sweeps of one replica with spin stride SI: a macro, so that the
+// replica-major layout (SI = 1) compiles without a multiply per access (the
+// neighbour loop of a flip is most of the time on a CPU).
+#define BZ_AN_SWEEPS(SI)                                                                   \
+    for (uint t = 0; t < sweeps; t++) {                                                    \
+        float b = beta[(size_t)(beta_base + t) * bs + (size_t)r * br];                     \
+        ulong e0 = (sweep_base + t) * (ulong)n;                                            \
+        for (uint i = 0; i < n; i++) {                                                     \
+            size_t at = base + (size_t)i * (SI);                                           \
+            float f = field[at];                                                           \
+            char s = spin[at];                                                             \
+            float de = s > 0 ? -2.0f * f : 2.0f * f;                                       \
+            if (de > 0.0f) {                                                               \
+                float x = (b * de) * BZ_AN_LOG2E;                                          \
+                if (!(x < 24.0f))                                                          \
+                    continue;                                                              \
+                ulong el = e0 + i;                                                         \
+                if ((el >> 2) != cached) {                                                 \
+                    cached = el >> 2;                                                      \
+                    BZ_PHILOX_WORDS(seed, stream, cached, c0, c1, c2, c3);                 \
+                }                                                                          \
+                uint q = (uint)(el & 3);                                                   \
+                uint w = q == 0 ? c0 : q == 1 ? c1 : q == 2 ? c2 : c3;                     \
+                float u = (float)((w >> 8) + 1u) * (1.0f / 16777216.0f);                   \
+                if (!(u < bz_an_exp2_neg(x)))                                              \
+                    continue;                                                              \
+            }                                                                              \
+            s = (char)-s;                                                                  \
+            spin[at] = s;                                                                  \
+            float d = s > 0 ? 2.0f : -2.0f;                                                \
+            if (dense) {                                                                   \
+                __global const float *row = val + (size_t)i * n;                           \
+                for (uint j = 0; j < n; j++)                                               \
+                    field[base + (size_t)j * (SI)] = field[base + (size_t)j * (SI)] + row[j] * d; \
+            } else {                                                                       \
+                for (uint k = rowp[i]; k < rowp[i + 1]; k++) {                             \
+                    size_t aj = base + (size_t)col[k] * (SI);                              \
+                    field[aj] = field[aj] + val[k] * d;                                    \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }
+
 // `sweeps` Metropolis sweeps of every replica. Sweep t of this launch (global
 // sweep sweep_base + t) runs replica r at beta[(beta_base + t) * bs + r * br]:
 // bs = 1, br = 0 for an annealing schedule shared by all replicas, bs = 0,
@@ -108,43 +151,10 @@ __kernel void anneal_sweeps(__global const uint *rowp, __global const uint *col,
     ulong stream = stream_base + r;
     ulong cached = ~0UL;
     uint c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-    for (uint t = 0; t < sweeps; t++) {
-        float b = beta[(size_t)(beta_base + t) * bs + (size_t)r * br];
-        ulong e0 = (sweep_base + t) * (ulong)n;
-        for (uint i = 0; i < n; i++) {
-            size_t at = base + (size_t)i * si;
-            float f = field[at];
-            char s = spin[at];
-            float de = s > 0 ? -2.0f * f : 2.0f * f;
-            if (de > 0.0f) {
-                float x = (b * de) * BZ_AN_LOG2E;
-                if (!(x < 24.0f))
-                    continue;
-                ulong el = e0 + i;
-                if ((el >> 2) != cached) {
-                    cached = el >> 2;
-                    BZ_PHILOX_WORDS(seed, stream, cached, c0, c1, c2, c3);
-                }
-                uint q = (uint)(el & 3);
-                uint w = q == 0 ? c0 : q == 1 ? c1 : q == 2 ? c2 : c3;
-                float u = (float)((w >> 8) + 1u) * (1.0f / 16777216.0f);
-                if (!(u < bz_an_exp2_neg(x)))
-                    continue;
-            }
-            s = (char)-s;
-            spin[at] = s;
-            float d = s > 0 ? 2.0f : -2.0f;
-            if (dense) {
-                __global const float *row = val + (size_t)i * n;
-                for (uint j = 0; j < n; j++)
-                    field[base + (size_t)j * si] = field[base + (size_t)j * si] + row[j] * d;
-            } else {
-                for (uint k = rowp[i]; k < rowp[i + 1]; k++) {
-                    size_t aj = base + (size_t)col[k] * si;
-                    field[aj] = field[aj] + val[k] * d;
-                }
-            }
-        }
+    if (si == 1) {
+        BZ_AN_SWEEPS(1)
+    } else {
+        BZ_AN_SWEEPS(si)
     }
     float e = 0.0f;
     for (uint i = 0; i < n; i++) {
