@@ -144,6 +144,14 @@ int bz_cmd_anneal(int argc, char **argv)
     }
     FILE *info = json ? stderr : stdout;
 
+    /* Ctrl-C from here on ends the run after the current launch and reports
+     * the best state so far. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
     /* The file first: a bad problem is reported before any device work. */
     bz_error err = {0};
     bz_ising *p = NULL;
@@ -172,11 +180,6 @@ int bz_cmd_anneal(int argc, char **argv)
     lim.progress = on_progress;
     lim.progress_user = &tr;
     lim.stop = &stop_requested;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     int8_t *best = malloc(p->n);
     bz_anneal_result res;
@@ -233,7 +236,8 @@ int bz_cmd_anneal(int argc, char **argv)
         bz_cli_fail("anneal", ctx, st);
         goto done;
     }
-    if (st == BZ_E_INTERRUPTED)
+    bool interrupted = st == BZ_E_INTERRUPTED;
+    if (interrupted)
         fprintf(stderr, "boltzcl anneal: interrupted; reporting the best state so far\n");
     if (out && (st = bz_ising_save_solution(p, best, out))) {
         bz_cli_fail("anneal", ctx, st);
@@ -279,7 +283,7 @@ int bz_cmd_anneal(int argc, char **argv)
         json_object_object_add(o, "spin_updates_per_s", json_object_new_double(res.spin_updates_per_s));
         json_object_object_add(o, "beta_min", json_object_new_double(res.beta_min));
         json_object_object_add(o, "beta_max", json_object_new_double(res.beta_max));
-        json_object_object_add(o, "interrupted", json_object_new_boolean(st == BZ_E_INTERRUPTED));
+        json_object_object_add(o, "interrupted", json_object_new_boolean(interrupted));
         json_object_object_add(o, "trace", tr.points);
         tr.points = NULL;
         if (levels) {
@@ -303,7 +307,7 @@ int bz_cmd_anneal(int argc, char **argv)
         bz_cli_print_json(o);
         json_object_put(o);
     }
-    rc = st == BZ_E_INTERRUPTED ? 130 : 0;
+    rc = interrupted ? 130 : 0;
 done:
     json_object_put(tr.points);
     free(levels);

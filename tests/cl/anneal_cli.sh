@@ -1,7 +1,7 @@
 #!/bin/sh
 # boltzcl anneal end to end: a 20-vertex bipartite graph (maximum cut: every
 # edge) in G-set form, a small QUBO and an Ising chain with known optima, the
-# --json keys, the assignment file, and refusals of bad files and options.
+# --json keys, the assignment file, Ctrl-C, and refusals of bad files and options.
 # Usage: anneal_cli.sh BOLTZCL; exits 77 (skipped) without an OpenCL device.
 set -u
 bz=$1
@@ -48,6 +48,20 @@ python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['best_ener
 printf '0 1 1\n1 2 1\n0 0 0.5\n' > "$dir/i.txt"
 "$bz" anneal --problem "$dir/i.txt" --ising --pt --temps 4 --sweeps 200 --json > "$dir/i.json" 2>/dev/null || fail "pt run"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['best_energy'] == -2.5 and len(d['levels']) == 4, d" "$dir/i.json" || fail "pt result"
+
+# Ctrl-C: the best so far is reported and written, exit status 130
+{ echo "200 600"; i=0; while [ $i -lt 600 ]; do echo "$((i % 200 + 1)) $(((i * 7 + 3) % 200 + 1)) 1"; i=$((i + 1)); done; } | awk 'NR == 1 || $1 != $2' > "$dir/g.raw"
+m=$(($(wc -l < "$dir/g.raw") - 1))
+{ echo "200 $m"; tail -n +2 "$dir/g.raw"; } > "$dir/g"
+"$bz" anneal --problem "$dir/g" --seconds 60 --out "$dir/g.sol" --json > "$dir/g.json" 2>/dev/null &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || fail "interrupted run: exit status $rc"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['interrupted'] is True and d['best_cut'] > 0 and d['seconds'] < 30, d" "$dir/g.json" || fail "interrupted result"
+[ "$(wc -l < "$dir/g.sol")" -eq 200 ] || fail "interrupted run: no assignment"
 
 # bad files: exit 1, the file and line named, no output file written
 printf '20 2\n1 2 1\n1 21 1\n' > "$dir/bad"
