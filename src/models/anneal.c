@@ -58,10 +58,22 @@ void bz_ising_release_device(bz_ising *p)
     p->dev = NULL;
 }
 
+static bz_status dev_build(bz_ising *p);
+
+/* The program and the problem on the device, once per problem; a failure
+ * leaves nothing half made behind. */
 static bz_status dev_open(bz_ising *p)
 {
     if (p->dev)
         return BZ_OK;
+    bz_status st = dev_build(p);
+    if (st)
+        bz_ising_release_device(p);
+    return st;
+}
+
+static bz_status dev_build(bz_ising *p)
+{
     bz_context *ctx = p->ctx;
     if (!ctx || !ctx->ready)
         return ctx ? bz_fail(ctx, BZ_E_INVALID_ARG, "the context has no device")

@@ -623,6 +623,44 @@ static void test_public_constructors(void **state)
                      BZ_E_INVALID_ARG);
 }
 
+/* Every fallible device operation of an anneal made to fail in turn: the
+ * call reports it (no crash, nothing half built left behind), and the same
+ * problem then anneals to its ground state. */
+static void test_fault_walk(void **state)
+{
+    (void)state;
+    int failures = 0;
+    for (long k = 1; k <= 40; k++) {
+        bz_ising *p = random_problem(BZ_PROBLEM_ISING, 14, 0.3, false, true, 51);
+        double want = exact_min(p);
+        bz_anneal_options o;
+        bz_anneal_options_init(&o);
+        o.replicas = 4;
+        o.sweeps = 300;
+        o.restarts = 2;
+        bz_anneal_result r;
+        int8_t best[14];
+        ctx->fault_countdown = k;
+        bz_status st = bz_anneal(p, &o, best, &r);
+        bool hit = ctx->fault_countdown == 0;
+        ctx->fault_countdown = 0;
+        if (hit) {
+            assert_int_not_equal(st, BZ_OK);
+            assert_non_null(strstr(bz_last_error(ctx), "injected fault"));
+            failures++;
+        } else {
+            OK(st);
+        }
+        OK(bz_anneal(p, &o, best, &r));
+        assert_true(fabs(r.best_energy - want) < 1e-9 * (1 + fabs(want)));
+        bz_ising_free(p);
+        if (!hit)
+            break; /* past the last fallible operation */
+    }
+    print_message("  %d injected failures reported\n", failures);
+    assert_true(failures >= 10);
+}
+
 int main(void)
 {
     ctx = bz_test_open_context();
@@ -635,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_pt_levels),
         cmocka_unit_test(test_determinism_and_limits),
         cmocka_unit_test(test_public_constructors),
+        cmocka_unit_test(test_fault_walk),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bz_context_free(ctx);
