@@ -678,6 +678,164 @@ BZ_API int bz_tune_run(const bz_tune_options *o);
 BZ_API int bz_layers_parse(const char *text, size_t min_n, size_t max_n, size_t *sizes,
                            size_t *n);
 
+/* ------------------------------------------------------------------------- */
+/* Optimisation: Ising, QUBO and Max-Cut problems by annealing               */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * A problem is a fully connected Boltzmann machine with fixed weights. All
+ * kinds are held in Ising form, E(s) = c + sum_{i<j} J_ij s_i s_j +
+ * sum_i h_i s_i with s_i = +-1, where E is the quantity to minimise in the
+ * problem's own terms:
+ *   BZ_PROBLEM_ISING   E itself;
+ *   BZ_PROBLEM_QUBO    sum_{i,j} Q_ij x_i x_j with x_i = (1 + s_i) / 2;
+ *   BZ_PROBLEM_MAXCUT  minus the weight of the cut between s = +1 and -1.
+ * Terms (files and bz_ising_from_terms): an entry (i, j, v) with i != j adds
+ * v s_i s_j (v x_i x_j, or an edge of weight v), i == j adds v s_i (v x_i;
+ * refused for Max-Cut); repeated entries add up. Formats are in the README.
+ */
+typedef struct bz_ising bz_ising;
+
+typedef enum bz_problem_kind {
+    BZ_PROBLEM_ISING = 0,
+    BZ_PROBLEM_QUBO = 1,
+    BZ_PROBLEM_MAXCUT = 2
+} bz_problem_kind;
+
+/* Reads a problem file: Max-Cut from G-set/rudy text (`N E`, then `i j w`,
+ * 1-based), QUBO and Ising from sparse text (`i j value`, 0-based, the
+ * diagonal linear), or any kind from a dense .npy matrix or a safetensors
+ * file (tensor J, Q or W, optional h). Bad files: BZ_E_FORMAT naming the file
+ * and line (or offset); BZ_E_IO when unreadable. */
+BZ_API bz_status bz_ising_load(bz_context *ctx, const char *path, bz_problem_kind kind,
+                               bz_ising **out);
+/* From `count` terms (i[k], j[k], v[k]) over n variables. */
+BZ_API bz_status bz_ising_from_terms(bz_context *ctx, bz_problem_kind kind, size_t n,
+                                     size_t count, const uint32_t *i, const uint32_t *j,
+                                     const double *v, bz_ising **out);
+/* From a dense n x n row-major matrix m and optional linear terms h (NULL:
+ * none). Ising and QUBO: every entry a term, as above (the diagonal
+ * linear); Max-Cut: the symmetric adjacency matrix, zero diagonal, no h. */
+BZ_API bz_status bz_ising_from_dense(bz_context *ctx, bz_problem_kind kind, size_t n,
+                                     const float *m, const float *h, bz_ising **out);
+BZ_API void bz_ising_free(bz_ising *p);
+BZ_API size_t bz_ising_size(const bz_ising *p);
+BZ_API bz_problem_kind bz_ising_kind(const bz_ising *p);
+/* Pairs (i < j) with a non-zero coupling. */
+BZ_API size_t bz_ising_couplings(const bz_ising *p);
+/* E(s) for n spins of +-1, in double precision. */
+BZ_API double bz_ising_energy(const bz_ising *p, const int8_t *s);
+/* The figure users quote: the cut weight (-E) for Max-Cut, E otherwise. */
+BZ_API double bz_ising_objective(const bz_ising *p, double energy);
+/* The annealing range chosen from the problem's scale: the largest energy
+ * change of one flip is accepted with probability 1/2 at beta_min, the
+ * smallest non-zero one with probability 1/(100 n) at beta_max (one uphill
+ * move in a hundred sweeps, so the anneal ends quenched). */
+BZ_API void bz_ising_beta_range(const bz_ising *p, double *beta_min, double *beta_max);
+
+/* Writes one line per variable: s_i (+1/-1) for Ising, x_i (0/1) for QUBO,
+ * the side (0/1) for Max-Cut; atomically. */
+BZ_API bz_status bz_ising_save_solution(const bz_ising *p, const int8_t *s, const char *path);
+
+/* `replicas` independent chains at inverse temperature beta for `sweeps`
+ * Metropolis sweeps from uniform random spins; out gets replicas x n spins,
+ * energies (may be NULL) each chain's E. Deterministic for a seed. */
+BZ_API bz_status bz_ising_sample(bz_ising *p, double beta, size_t replicas, unsigned sweeps,
+                                 uint64_t seed, int8_t *out, double *energies);
+
+typedef enum bz_schedule {
+    BZ_SCHEDULE_GEOMETRIC = 0, /* beta_min * (beta_max / beta_min)^(k / (K - 1)) */
+    BZ_SCHEDULE_LINEAR = 1     /* beta_min + (beta_max - beta_min) k / (K - 1) */
+} bz_schedule;
+
+/* How a device updates the spins of one replica; both are exact sequential
+ * Metropolis sweeps (README, "Update scheme"). */
+typedef enum bz_update_scheme {
+    BZ_UPDATE_AUTO = 0,    /* colour-parallel on GPUs with few replicas, else per replica */
+    BZ_UPDATE_REPLICA = 1, /* one work-item per replica, spins in index order */
+    BZ_UPDATE_COLOUR = 2   /* one work-group per replica, a graph colouring's classes in
+                              parallel (sparse problems whose spins fit local memory) */
+} bz_update_scheme;
+
+/* What a run may stop on, and what it reports while it runs. */
+typedef struct bz_anneal_limits {
+    double seconds;   /* > 0: stop when this much sampling time has passed */
+    int use_target;   /* 1: stop as soon as a state with E <= target is found */
+    double target;
+    /* Called whenever the best energy improves (host side). */
+    void (*progress)(void *user, double seconds, double best_energy, uint64_t sweeps);
+    void *progress_user;
+    volatile int *stop; /* non-zero: stop after the current launch */
+} bz_anneal_limits;
+
+typedef struct bz_anneal_options {
+    size_t replicas;          /* chains annealed at once; 0: chosen for the device */
+    unsigned sweeps;          /* sweeps of one anneal: 1000 */
+    unsigned sweeps_max;      /* > sweeps: anneal k runs min(sweeps 2^k, sweeps_max) */
+    unsigned sweeps_per_beta; /* sweeps at each temperature: 1 */
+    unsigned restarts;        /* anneals per replica: 1; 0 runs until limits.seconds */
+    bz_schedule schedule;     /* geometric */
+    double beta_min, beta_max;/* 0: bz_ising_beta_range */
+    uint64_t seed;            /* 1 */
+    bz_update_scheme scheme;  /* automatic */
+    bz_anneal_limits limits;
+} bz_anneal_options;
+
+typedef struct bz_anneal_result {
+    double best_energy;      /* E of the best state seen */
+    double seconds;          /* sampling time */
+    double time_to_target;   /* seconds until E <= target was first seen; -1 if never */
+    uint64_t sweeps;         /* sweeps run per replica, all anneals together */
+    uint64_t spin_updates;   /* replicas x sweeps x n Metropolis tests */
+    double spin_updates_per_s;
+    unsigned anneals;        /* anneals completed per replica */
+    size_t replicas;
+    double beta_min, beta_max;
+    size_t temperatures;     /* parallel tempering: the ladder's size; 0 for annealing */
+} bz_anneal_result;
+
+BZ_API void bz_anneal_options_init(bz_anneal_options *opts);
+/* Simulated annealing of many replicas on the device; best (n spins, may be
+ * NULL) gets the lowest-energy state seen at the end of a launch or anneal.
+ * BZ_E_INTERRUPTED when limits.stop ended it (best and res still filled). */
+BZ_API bz_status bz_anneal(bz_ising *p, const bz_anneal_options *opts, int8_t *best,
+                           bz_anneal_result *res);
+
+typedef struct bz_pt_options {
+    size_t temperatures;     /* ladder size; 0: bz_pt_ladder_size */
+    size_t ladders;          /* independent ladders run at once; 0: chosen for the device */
+    unsigned sweeps;         /* sweeps per replica: 10000 */
+    unsigned exchange_every; /* sweeps between exchange attempts: 10 */
+    unsigned burn_in;        /* sweeps before the statistics start: sweeps / 4 */
+    double beta_min, beta_max;/* 0: bz_ising_beta_range; the ladder is geometric */
+    const double *betas;     /* or an explicit increasing ladder of `temperatures` */
+    uint64_t seed;           /* 1 */
+    bz_update_scheme scheme; /* automatic */
+    bz_anneal_limits limits;
+} bz_pt_options;
+
+/* Statistics of one temperature of the ladder over the samples after
+ * burn-in (one per ladder and exchange round). */
+typedef struct bz_pt_level {
+    double beta;
+    double mean_energy, sd_energy;
+    double swap_rate;   /* accepted / attempted exchanges with the next level; 0 for the last */
+    double log_z;       /* ln Z(beta) by thermodynamic integration of <E> from beta = 0 */
+    double free_energy; /* -ln Z / beta */
+    uint64_t samples;
+} bz_pt_level;
+
+BZ_API void bz_pt_options_init(bz_pt_options *opts);
+/* The ladder size a run with these options uses: opts->temperatures, or
+ * when 0, enough geometric steps for exchanges to pass on the problem's
+ * scale: ceil(sqrt(n) ln(beta_max / beta_min) / 2), 4..1024 (a step of
+ * beta then moves the energy by about one standard deviation). */
+BZ_API size_t bz_pt_ladder_size(const bz_ising *p, const bz_pt_options *opts);
+/* Parallel tempering (replica exchange between neighbouring temperatures);
+ * levels (NULL or bz_pt_ladder_size entries) gets the statistics. */
+BZ_API bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *opts, int8_t *best,
+                              bz_anneal_result *res, bz_pt_level *levels);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,8 @@ int bz_cmd_sample_dbm(int argc, char **argv);
 int bz_cmd_transform_dbm(int argc, char **argv);
 int bz_cmd_predict_dbm(int argc, char **argv);
 int bz_cmd_bench_dbm(int argc, char **argv);
+/* Optimisation problems (cmd_anneal.c). */
+int bz_cmd_anneal(int argc, char **argv);
 
 /* Opens a context on `device` (NULL: $BOLTZCL_DEVICE or automatic). On
  * failure prints the detailed error and returns NULL. */

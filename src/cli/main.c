@@ -53,6 +53,7 @@ static const command commands[] = {
     {"devices", bz_cmd_devices, "list OpenCL platforms and devices, mark the one boltzcl picks"},
     {"bench", bz_cmd_bench, "measure GEMM and kernel rates on the selected device"},
     {"tune", bz_cmd_tune, "search GEMM parameters for the device, write a tuning entry"},
+    {"anneal", bz_cmd_anneal, "solve Max-Cut, QUBO and Ising problems by annealing on the device"},
 };
 
 static void usage(FILE *f)
