@@ -97,12 +97,20 @@ typedef struct bz_dbm_train_options {
     unsigned momentum_epochs;               /* ... from this epoch: 5 */
     float weight_decay;     /* 2e-4 */
     uint64_t seed;          /* 1 */
+    /* as in bz_rbm_train_options: per-batch progress, the stop flag (the
+     * epoch ends after the current batch with BZ_E_INTERRUPTED), and
+     * resuming inside an epoch */
+    void (*progress)(void *user, size_t batches_done, size_t batches_total);
+    void *progress_user;
+    volatile int *stop;
+    size_t start_batch;
 } bz_dbm_train_options;
 void bz_dbm_train_options_init(bz_dbm_train_options *o);
 
 typedef struct bz_dbm_epoch_stats {
     double seconds, mean_sweeps; /* mean-field sweeps per batch */
     size_t samples;
+    size_t batches_done; /* start_batch included */
 } bz_dbm_epoch_stats;
 
 /* Greedy pretraining with the modified RBMs (bz_rbm_train_epoch with CD-1):
@@ -111,6 +119,21 @@ typedef void (*bz_dbm_pretrain_cb)(void *user, size_t layer, unsigned epoch,
                                    const bz_rbm_epoch_stats *st);
 bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_train_options *o,
                           unsigned epochs, bz_dbm_pretrain_cb cb, void *user);
+/* The same layer by layer (what the trainer drives). Layer l's RBM is
+ * pre_visible(l) x pre_hidden(l) (the copies included). */
+size_t bz_dbm_pre_visible(const bz_dbm *d, size_t l);
+size_t bz_dbm_pre_hidden(const bz_dbm *d, size_t l);
+/* Layer l's training rows (n x pre_visible(l), malloc'ed into *in) from the
+ * data x and the trained RBMs pre[0..l-1]. */
+bz_status bz_dbm_pre_input(bz_dbm *d, bz_rbm *const *pre, size_t l, const float *x, size_t n,
+                           float **in);
+/* Layer l's RBM, its copies tied, visible biases from its rows in. */
+bz_status bz_dbm_pre_create(bz_dbm *d, size_t l, const float *in, size_t n,
+                            const bz_rbm_train_options *o, bz_rbm **r);
+/* The options layer l trains with. */
+void bz_dbm_pre_options(const bz_rbm_train_options *o, size_t l, bz_rbm_train_options *lo);
+/* The DBM's parameters from the trained RBMs pre[0..L-1]. */
+bz_status bz_dbm_pre_compose(bz_dbm *d, bz_rbm *const *pre);
 /* One epoch of joint training. */
 bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_options *o,
                              unsigned epoch, bz_dbm_epoch_stats *stats);

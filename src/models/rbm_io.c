@@ -33,7 +33,8 @@ static void free_host(host_params *h)
     memset(h, 0, sizeof *h);
 }
 
-static bz_status save(bz_rbm *r, const char *path, bool checkpoint, bz_rbm_resume at)
+static bz_status save(bz_rbm *r, const char *path, bool checkpoint, bz_rbm_resume at,
+                      const bz_meta *extra)
 {
     bz_context *c = r->ctx;
     const size_t nv = r->nv, nh = r->nh;
@@ -115,6 +116,8 @@ static bz_status save(bz_rbm *r, const char *path, bool checkpoint, bz_rbm_resum
         st = bz_st_writer_set_meta(w, "n_hidden", num, &err);
     for (size_t i = 0; !st && i < r->meta.n; i++)
         st = bz_st_writer_set_meta(w, r->meta.key[i], r->meta.val[i], &err);
+    for (size_t i = 0; !st && extra && i < extra->n; i++)
+        st = bz_st_writer_set_meta(w, extra->key[i], extra->val[i], &err);
     if (!st)
         st = bz_st_writer_write(w, path, &err);
     bz_st_writer_free(w);
@@ -129,14 +132,22 @@ bz_status bz_rbm_save(bz_rbm *r, const char *path)
 {
     if (!r || !path)
         return BZ_E_INVALID_ARG;
-    return save(r, path, false, (bz_rbm_resume){0, 0});
+    return save(r, path, false, (bz_rbm_resume){0, 0}, NULL);
 }
 
 bz_status bz_rbm_save_checkpoint(bz_rbm *r, const char *path, bz_rbm_resume at)
 {
     if (!r || !path)
         return BZ_E_INVALID_ARG;
-    return save(r, path, true, at);
+    return save(r, path, true, at, NULL);
+}
+
+bz_status bz_rbm_save_checkpoint_meta(bz_rbm *r, const char *path, bz_rbm_resume at,
+                                      const bz_meta *extra)
+{
+    if (!r || !path)
+        return BZ_E_INVALID_ARG;
+    return save(r, path, true, at, extra);
 }
 
 static bz_status parse_count(bz_context *c, const bz_st_file *f, const char *path,

@@ -1,0 +1,27 @@
+/* A DBN's training hooks (dbn_trainer.c) and what a run is made of. */
+#ifndef BZ_MODELS_DBN_TRAINER_H
+#define BZ_MODELS_DBN_TRAINER_H
+
+#include "models/dbn_dist.h"
+#include "models/trainer.h"
+
+typedef struct bz_dbn_train_job {
+    const float *x;           /* n labelled training rows (must outlive the trainer) */
+    const int32_t *labels;
+    size_t n;
+    const float *xv;          /* nv validation rows, or none */
+    const int32_t *labels_v;
+    size_t nv;
+    bz_rbm_train_options rbm; /* pretraining */
+    unsigned pretrain_epochs; /* per layer; 0: no pretraining */
+    bz_dbn_sgd sgd;           /* fine-tuning; epochs at most, patience */
+    bz_comm *comm;            /* data-parallel ranks, or NULL */
+    bz_dbn_finetune_cb ft_cb; /* each fine-tuning epoch's figures, or NULL */
+    void *ft_user;
+    bz_dbn_finetune_result *result; /* filled when fine-tuning ends; may be NULL */
+} bz_dbn_train_job;
+
+const bz_train_hooks *bz_dbn_train_hooks(void);
+bz_status bz_dbn_trainer_create(bz_dbn *d, const bz_dbn_train_job *job, bz_trainer **out);
+
+#endif
