@@ -296,9 +296,10 @@ typedef struct bz_train_options {
     /* Checkpoint file, written atomically after every epoch and when
      * stopped; NULL: none. */
     const char *checkpoint;
-    /* 1: continue from the checkpoint (it must exist, be of this kind and
-     * carry the same fingerprint) */
+    /* 1: continue from a checkpoint (it must exist, be of this kind and
+     * carry the same fingerprint): resume_from, or else `checkpoint` */
     int resume;
+    const char *resume_from;
     /* 1: a fresh run may replace an existing checkpoint; by default it is
      * refused (BZ_E_INVALID_ARG) so that a run's state is never lost */
     int overwrite;

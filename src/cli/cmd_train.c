@@ -227,8 +227,7 @@ static int train_rbm_with(void *args, bz_comm *comm)
         goto out;
     bz_status st;
     char ckpt[1100];
-    if (bz_cli_checkpoint_path("train", a.checkpoint, a.resume, a.out, ckpt, sizeof ckpt))
-        goto out;
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
     /* A resumed run starts from this model too: the trainer then replaces
      * its whole state with the checkpoint's (rank 0's, on every rank). */
     if ((st = bz_rbm_create(ctx, tr.dim, a.hidden, vis->type, (uint64_t)a.seed, &rbm)) ||
@@ -325,6 +324,7 @@ static int train_rbm_with(void *args, bz_comm *comm)
     bz_train_options_init(&to);
     to.checkpoint = ckpt;
     to.resume = a.resume != NULL;
+    to.resume_from = a.resume;
     to.overwrite = a.overwrite;
     to.fingerprint = fp;
     last_figures lastf = {&ps, NAN, NAN, NAN, NAN};

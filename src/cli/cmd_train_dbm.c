@@ -288,8 +288,7 @@ int bz_cmd_train_dbm(int argc, char **argv)
         fprintf(stderr, "DBM %zu-%s on %s: %zu training rows%s\n", all.dim, a.layers,
                 bz_device_name(ctx), tr.n, ft ? ", then a classifier" : "");
     char ckpt[1100];
-    if (bz_cli_checkpoint_path("train dbm", a.checkpoint, a.resume, a.out, ckpt, sizeof ckpt))
-        goto out;
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
     bz_dbm_train_job job;
     memset(&job, 0, sizeof job);
     job.x = tr.x;
@@ -360,6 +359,7 @@ int bz_cmd_train_dbm(int argc, char **argv)
     bz_train_options_init(&to);
     to.checkpoint = ckpt;
     to.resume = a.resume != NULL;
+    to.resume_from = a.resume;
     to.overwrite = a.overwrite;
     to.fingerprint = fp;
     phase_secs secs = {&ps, 0, 0, 0};

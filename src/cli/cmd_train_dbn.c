@@ -267,8 +267,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
                 (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch, a.rbm_batch);
     cs.d = d;
     char ckpt[1100];
-    if (bz_cli_checkpoint_path(cmd, a.checkpoint, a.resume, a.out, ckpt, sizeof ckpt))
-        goto out;
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
     bz_dbn_train_job job;
     memset(&job, 0, sizeof job);
     job.x = tr.x;
@@ -334,6 +333,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_train_options_init(&to);
     to.checkpoint = ckpt;
     to.resume = a.resume != NULL;
+    to.resume_from = a.resume;
     to.overwrite = a.overwrite;
     to.fingerprint = fp;
     to.progress = on_progress;

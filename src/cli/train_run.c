@@ -104,19 +104,12 @@ void bz_cli_fp_add(char *fp, size_t size, const char *key, const char *fmt, ...)
             *q = '_';
 }
 
-int bz_cli_checkpoint_path(const char *cmd, const char *checkpoint, const char *resume,
-                           const char *out, char *buf, size_t size)
+void bz_cli_checkpoint_path(const char *checkpoint, const char *out, char *buf, size_t size)
 {
-    if (checkpoint && resume && strcmp(checkpoint, resume) != 0) {
-        fprintf(stderr, "boltzcl %s: --resume continues the checkpoint it names and keeps "
-                        "writing it; leave --checkpoint out or give the same file\n", cmd);
-        return -1;
-    }
-    if (checkpoint || resume)
-        snprintf(buf, size, "%s", checkpoint ? checkpoint : resume);
+    if (checkpoint)
+        snprintf(buf, size, "%s", checkpoint);
     else
         snprintf(buf, size, "%s.ckpt", out);
-    return 0;
 }
 
 static int train_argc;
@@ -155,12 +148,11 @@ static void print_resume_command(const char *checkpoint)
     fputs("boltzcl train", stderr);
     for (int i = 0; i < train_argc; i++) {
         const char *a = train_argv[i];
-        /* The run's own --resume, --overwrite and --checkpoint give way to
-         * the checkpoint just written. */
-        if (!strcmp(a, "--overwrite") || !strncmp(a, "--resume=", 9) ||
-            !strncmp(a, "--checkpoint=", 13))
+        /* The run's own --resume and --overwrite give way to the
+         * checkpoint just written. */
+        if (!strcmp(a, "--overwrite") || !strncmp(a, "--resume=", 9))
             continue;
-        if ((!strcmp(a, "--resume") || !strcmp(a, "--checkpoint")) && i + 1 < train_argc) {
+        if (!strcmp(a, "--resume") && i + 1 < train_argc) {
             i++;
             continue;
         }

@@ -42,11 +42,8 @@ void bz_cli_progress_cb(void *user, const bz_train_progress *pr);
 void bz_cli_fp_add(char *fp, size_t size, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The checkpoint path (--checkpoint, else the one --resume names, else
- * OUT.ckpt) into buf; non-zero (after a message) when --checkpoint and
- * --resume name different files. */
-int bz_cli_checkpoint_path(const char *cmd, const char *checkpoint, const char *resume,
-                           const char *out, char *buf, size_t size);
+/* The checkpoint path (--checkpoint, else OUT.ckpt) into buf. */
+void bz_cli_checkpoint_path(const char *checkpoint, const char *out, char *buf, size_t size);
 
 /* The exit code for a trainer's outcome, after its message: 0, 128 +
  * signal after a stop (with where it stopped, the checkpoint and the full

@@ -418,7 +418,7 @@ static bz_status check_finite(run_state *r, size_t s)
 static bz_status open_resume(run_state *r, bz_ckpt_in *in, bz_train_pos *pos, bool *stage_done)
 {
     const bz_train_hooks *H = r->t->hooks;
-    const char *path = r->o->checkpoint;
+    const char *path = r->o->resume_from ? r->o->resume_from : r->o->checkpoint;
     bz_context *c = r->c;
     bz_error err = {0};
     bz_status st = bz_st_open(path, &in->f, &err);
@@ -523,7 +523,8 @@ bz_status bz_trainer_run(bz_trainer *t, const bz_train_options *opts, bz_train_r
     const bz_train_hooks *H = t->hooks;
     run_state r = {t, opts, H->context(t->job), !t->comm || t->comm->rank == 0, {0}, 0, {0}};
     bz_context *c = r.c;
-    if (opts->resume && !opts->checkpoint)
+    const char *from = opts->resume_from ? opts->resume_from : opts->checkpoint;
+    if (opts->resume && !from)
         return bz_fail(c, BZ_E_INVALID_ARG, "resuming needs the checkpoint file");
     if (opts->fingerprint && strchr(opts->fingerprint, '\n'))
         return bz_fail(c, BZ_E_INVALID_ARG, "a fingerprint is one line of key=value;...");
@@ -540,12 +541,11 @@ bz_status bz_trainer_run(bz_trainer *t, const bz_train_options *opts, bz_train_r
             bz_ckpt_in in = {0};
             st = open_resume(&r, &in, &pos, &stage_done);
             if (!st)
-                st = H->load(t->job, opts->checkpoint, &in, pos);
+                st = H->load(t->job, from, &in, pos);
             bz_st_close(in.f);
             if (!st) {
                 H->stage(t->job, pos.stage, &r.stage);
-                snprintf(r.last_ckpt, sizeof r.last_ckpt, "%s (the one resumed)",
-                         opts->checkpoint);
+                snprintf(r.last_ckpt, sizeof r.last_ckpt, "%s (the one resumed)", from);
             }
         } else if (opts->checkpoint && !opts->overwrite && file_exists(opts->checkpoint)) {
             st = bz_fail(c, BZ_E_INVALID_ARG,
