@@ -99,25 +99,7 @@ typedef struct dbm_args {
     double lr, lr_rbm, lr_decay, weight_decay, ft_lr, val_split;
     long seed;
     bool json, quiet, overwrite;
-    FILE *logf;
 } dbm_args;
-
-static void on_finetune(void *user, const bz_dbn_epoch_info *e)
-{
-    const dbm_args *a = user;
-    if (!a->quiet)
-        fprintf(stderr, "finetune epoch %u/%zu: loss %.4f, train acc %.4f, val acc %.4f, %.2f s\n",
-                e->epoch, a->finetune_epochs, e->loss, e->train_accuracy, e->val_accuracy,
-                e->seconds);
-    if (a->logf) {
-        fprintf(a->logf, "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":", e->epoch);
-        fprintf(a->logf, isfinite(e->loss) ? "%.9g" : "null", e->loss);
-        fprintf(a->logf, ",\"train_accuracy\":%.9g,\"val_accuracy\":", e->train_accuracy);
-        fprintf(a->logf, isfinite(e->val_accuracy) ? "%.9g" : "null", e->val_accuracy);
-        fprintf(a->logf, ",\"seconds\":%.6g}\n", e->seconds);
-        fflush(a->logf);
-    }
-}
 
 /* Seconds per phase for --json, from the trainer's per-epoch figures. */
 typedef struct phase_secs {
@@ -243,6 +225,7 @@ int bz_cmd_train_dbm(int argc, char **argv)
     bz_context *ctx = NULL;
     bz_dbm *d = NULL;
     bz_trainer *trainer = NULL;
+    FILE *logf = NULL;
     int rc = 1;
     bz_status st = BZ_OK;
     if (bz_cli_load("train dbm", a.data, &prep, &all))
@@ -323,8 +306,6 @@ int bz_cmd_train_dbm(int argc, char **argv)
         job.sgd.epochs = (unsigned)a.finetune_epochs;
         job.sgd.patience = (unsigned)a.patience;
         job.sgd.seed = (uint64_t)a.seed;
-        job.ft_cb = on_finetune;
-        job.ft_user = &a;
         job.ft_result = &fr;
     }
     if ((st = bz_dbm_trainer_create(d, &job, &trainer)))
@@ -348,13 +329,13 @@ int bz_cmd_train_dbm(int argc, char **argv)
                   a.ft_lr, a.ft_batch, a.patience, ft ? a.val_split : 0.0);
     bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
     bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
-    if (a.log && !(a.logf = fopen(a.log, a.resume ? "a" : "w"))) {
+    if (a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
         fprintf(stderr, "boltzcl train dbm: cannot write %s: %s\n", a.log, strerror(errno));
         goto out;
     }
     bz_cli_progress ps;
     bz_cli_progress_init(&ps, a.quiet, -1);
-    ps.log = a.logf;
+    ps.log = logf;
     bz_train_options to;
     bz_train_options_init(&to);
     to.checkpoint = ckpt;
@@ -421,8 +402,8 @@ fail:
     bz_cli_fail("train dbm", ctx, st);
 out:
     bz_trainer_free(trainer);
-    if (a.logf)
-        fclose(a.logf);
+    if (logf)
+        fclose(logf);
     bz_dbm_free(d);
     bz_context_free(ctx);
     bz_dataset_free(&all);

@@ -168,6 +168,11 @@ bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size
                           const float *xv, const int32_t *labels_v, size_t nv, size_t K,
                           unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
                           void *user, bz_dbn_finetune_result *res);
+/* The same in steps: the classifier initialised from the DBM's weights,
+ * and its input rows (n x (s[0] + s[2]), malloc'ed into *rows). */
+bz_status bz_dbm_classifier_create(bz_dbm *d, size_t K, uint64_t seed, bz_dbn **net);
+bz_status bz_dbm_classifier_rows(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
+                                 float **rows);
 /* Class probabilities (n x K). */
 bz_status bz_dbm_predict_proba(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
                                float *prob);

@@ -399,32 +399,22 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
 
 /* ---- classification ---- */
 
-bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size_t n,
-                          const float *xv, const int32_t *labels_v, size_t nv, size_t K,
-                          unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
-                          void *user, bz_dbn_finetune_result *res)
+bz_status bz_dbm_classifier_create(bz_dbm *d, size_t K, uint64_t seed, bz_dbn **out)
 {
-    if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)) || mf_iters == 0)
-        return BZ_E_INVALID_ARG;
     bz_context *c = d->ctx;
     const size_t L = d->L, s0 = d->s[0], s1 = d->s[1], s2 = d->s[2], w = s0 + s2;
     size_t sizes[BZ_DBM_MAX_HIDDEN + 1] = {w, s1, s2, L > 2 ? d->s[3] : 0};
-    bz_dbn_free(d->clf);
-    d->clf = NULL;
     bz_dbn *net = NULL;
-    float *aug = NULL, *augv = NULL, *wt = NULL, *w1 = NULL, *b = NULL;
-    bz_status st = bz_dbn_create(c, sizes, L, K, BZ_ACT_SIGMOID, o->seed, &net);
+    float *wt = NULL, *w1 = NULL, *b = NULL;
+    bz_status st = bz_dbn_create(c, sizes, L, K, BZ_ACT_SIGMOID, seed, &net);
     if (st)
         return st;
     /* Layer 1 sees [v, mu_2] through [W_0; W_1^T]; the rest as in the DBM. */
     wt = malloc(w * s1 * sizeof *wt);
     w1 = malloc(s1 * s2 * sizeof *w1);
     b = malloc((s1 > s2 ? s1 : s2) * sizeof *b);
-    aug = malloc(n * w * sizeof *aug);
-    augv = nv ? malloc(nv * w * sizeof *augv) : NULL;
-    if (!wt || !w1 || !b || !aug || (nv && !augv)) {
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory for the classifier's inputs (%zu x %zu)", n,
-                     w);
+    if (!wt || !w1 || !b) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for the classifier");
         goto done;
     }
     if ((st = bz_dbm_get_layer(d, 0, wt, NULL)) || (st = bz_dbm_get_layer(d, 1, w1, NULL)))
@@ -444,23 +434,61 @@ bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size
             st = bz_dbn_set_layer(net, 2, w2, b3);
         free(w2);
         free(b3);
-        if (st)
-            goto done;
     }
-    if ((st = bz_dbm_classifier_inputs(d, x, n, mf_iters, 0.0f, aug)) ||
-        (nv && (st = bz_dbm_classifier_inputs(d, xv, nv, mf_iters, 0.0f, augv))))
-        goto done;
-    if ((st = bz_dbn_finetune(net, aug, labels, n, augv, labels_v, nv, o, cb, user, res)))
-        goto done;
-    d->clf = net;
-    net = NULL;
 done:
-    bz_dbn_free(net);
-    free(aug);
-    free(augv);
     free(wt);
     free(w1);
     free(b);
+    if (st) {
+        bz_dbn_free(net);
+        net = NULL;
+    }
+    *out = net;
+    return st;
+}
+
+bz_status bz_dbm_classifier_rows(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
+                                 float **out)
+{
+    size_t w = d->s[0] + d->s[2];
+    float *aug = malloc((n ? n : 1) * w * sizeof *aug);
+    if (!aug)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory for the classifier's inputs (%zu x %zu)",
+                       n, w);
+    bz_status st = n ? bz_dbm_classifier_inputs(d, x, n, mf_iters, 0.0f, aug) : BZ_OK;
+    if (st) {
+        free(aug);
+        aug = NULL;
+    }
+    *out = aug;
+    return st;
+}
+
+bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size_t n,
+                          const float *xv, const int32_t *labels_v, size_t nv, size_t K,
+                          unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
+                          void *user, bz_dbn_finetune_result *res)
+{
+    if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)) || mf_iters == 0)
+        return BZ_E_INVALID_ARG;
+    bz_dbn_free(d->clf);
+    d->clf = NULL;
+    bz_dbn *net = NULL;
+    float *aug = NULL, *augv = NULL;
+    bz_status st = bz_dbm_classifier_create(d, K, o->seed, &net);
+    if (!st)
+        st = bz_dbm_classifier_rows(d, x, n, mf_iters, &aug);
+    if (!st && nv)
+        st = bz_dbm_classifier_rows(d, xv, nv, mf_iters, &augv);
+    if (!st)
+        st = bz_dbn_finetune(net, aug, labels, n, augv, labels_v, nv, o, cb, user, res);
+    if (!st) {
+        d->clf = net;
+        net = NULL;
+    }
+    bz_dbn_free(net);
+    free(aug);
+    free(augv);
     return st;
 }
 

@@ -1,14 +1,16 @@
 /*
  * A DBM's training hooks (trainer.h). Stages: pretraining of each layer's
  * modified RBM (checkpointed per epoch and inside one, like any RBM), joint
- * training (per epoch and inside one), then the optional classifier, run in
- * one piece (a resumed run redoes it from the checkpoint after joint
- * training). A checkpoint holds the DBM's parameters, velocities and
- * persistent chains, and every pretraining RBM made so far with its whole
- * training state; the rows of the layer being pretrained are recomputed
- * from the RBMs below, as the uninterrupted run computed them.
+ * training (per epoch and inside one), then the optional classifier, fine-
+ * tuned as a DBN's (per epoch and inside one). A checkpoint holds the DBM's
+ * parameters, velocities and persistent chains, every pretraining RBM made
+ * so far with its whole training state, and the classifier with its
+ * fine-tuning state; the rows of the layer being pretrained and the
+ * classifier's inputs are recomputed, as the uninterrupted run computed
+ * them.
  */
 #include "models/dbm_trainer.h"
+#include "models/dbn_trainer.h"
 #include "engine/check.h"
 
 #include <math.h>
@@ -27,6 +29,12 @@ typedef struct dbm_job {
     bz_rbm *pre[BZ_DBM_MAX_HIDDEN];
     float *rows;   /* the rows of the layer being pretrained */
     bz_data *data; /* on the device */
+    /* the classifier: its network, inputs and fine-tuning state */
+    bz_dbn *net;
+    float *aug, *augv;
+    bz_dbn_ft *ft, *stash;
+    unsigned ft_epochs_run;
+    double ft_wall;
 } dbm_job;
 
 static bz_context *ctx_of(void *job)
@@ -51,8 +59,7 @@ static void stage(void *job, size_t i, bz_train_stage *out)
         *out = (bz_train_stage){"joint", 0, 0, j->in.epochs, true};
         break;
     default:
-        /* One step: bz_dbm_finetune runs all its epochs. */
-        *out = (bz_train_stage){"finetune", 0, 0, 1, false};
+        *out = (bz_train_stage){"finetune", 0, 0, j->in.sgd.epochs, true};
         break;
     }
 }
@@ -82,6 +89,27 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
     }
     if (j->kind[i] == ST_JOINT)
         return bz_data_create(d->ctx, j->in.x, j->in.n, d->s[0], &j->data);
+    /* The classifier: made from the DBM's weights, unless a checkpoint
+     * brought it. */
+    if (!(resumed && j->net)) {
+        bz_dbn_free(j->net);
+        j->net = NULL;
+        CHECK(bz_dbm_classifier_create(d, j->in.n_classes, j->in.sgd.seed, &j->net));
+    }
+    free(j->aug);
+    free(j->augv);
+    j->aug = j->augv = NULL;
+    CHECK(bz_dbm_classifier_rows(d, j->in.x, j->in.n, j->in.mf_iters, &j->aug));
+    if (j->in.nv)
+        CHECK(bz_dbm_classifier_rows(d, j->in.xv, j->in.nv, j->in.mf_iters, &j->augv));
+    bz_dbn_ft_free(j->ft);
+    j->ft = NULL;
+    CHECK(bz_dbn_ft_begin(j->net, j->aug, j->in.labels, j->in.n, j->in.nv, &j->in.sgd,
+                          !(resumed && j->stash), &j->ft));
+    if (resumed && j->stash)
+        bz_dbn_ft_adopt(j->ft, &j->stash);
+    else
+        j->ft_epochs_run = 0;
     return BZ_OK;
 }
 
@@ -136,21 +164,46 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
                  es.seconds, es.mean_sweeps);
         return BZ_OK;
     }
+    bz_dbn_sgd o = j->in.sgd;
+    o.start_batch = ctl->start_batch;
+    o.stop = ctl->stop;
+    o.progress = ctl->batch_done;
+    o.progress_user = ctl->user;
+    bz_dbn_epoch_info info = {0};
+    bool stop = false;
     double t0 = bz_mono_s();
-    bz_dbn_finetune_result fr = {0};
-    CHECK(bz_dbm_finetune(d, j->in.x, j->in.labels, j->in.n, j->in.xv, j->in.labels_v,
-                          j->in.nv, j->in.n_classes, j->in.mf_iters, &j->in.sgd, j->in.ft_cb,
-                          j->in.ft_user, &fr));
-    if (j->in.ft_result)
-        *j->in.ft_result = fr;
-    out->seconds = bz_mono_s() - t0;
-    jnum(a, sizeof a, fr.best_val_accuracy);
+    bz_status st = bz_dbn_ft_epoch(j->net, j->ft, j->augv, j->in.labels_v, &o, e, NULL, &info,
+                                   &stop, &out->batches_done);
+    out->seconds = info.seconds;
+    j->ft_wall += bz_mono_s() - t0;
+    CHECK(st);
+    j->ft_epochs_run = e + 1;
+    out->stop_stage = stop;
+    if (j->in.ft_cb)
+        j->in.ft_cb(j->in.ft_user, &info);
+    char b[3][40];
+    jnum(b[0], sizeof b[0], info.loss);
+    jnum(b[1], sizeof b[1], info.train_accuracy);
+    jnum(b[2], sizeof b[2], info.val_accuracy);
     snprintf(out->json, sizeof out->json,
-             "{\"phase\":\"finetune\",\"epochs_run\":%u,\"best_epoch\":%u,\"val_accuracy\":%s,"
-             "\"seconds\":%.6g}", fr.epochs_run, fr.best_epoch, a, out->seconds);
-    snprintf(out->line, sizeof out->line, "classifier: best epoch %u of %u, val acc %.4f",
-             fr.best_epoch, fr.epochs_run, fr.best_val_accuracy);
+             "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":%s,\"train_accuracy\":%s,"
+             "\"val_accuracy\":%s,\"seconds\":%.6g}", e + 1, b[0], b[1], b[2], info.seconds);
+    snprintf(out->line, sizeof out->line,
+             "epoch %u/%u: loss %.4f, train acc %.4f, val acc %.4f, %.2f s", e + 1,
+             j->in.sgd.epochs, info.loss, info.train_accuracy, info.val_accuracy, info.seconds);
     return BZ_OK;
+}
+
+static void drop_classifier(dbm_job *j)
+{
+    bz_dbn_ft_free(j->ft);
+    bz_dbn_ft_free(j->stash);
+    j->ft = j->stash = NULL;
+    bz_dbn_free(j->net);
+    j->net = NULL;
+    free(j->aug);
+    free(j->augv);
+    j->aug = j->augv = NULL;
 }
 
 static bz_status end_stage(void *job, size_t i)
@@ -164,6 +217,21 @@ static bz_status end_stage(void *job, size_t i)
             j->pre[l] = NULL;
         }
     }
+    if (j->kind[i] != ST_FT)
+        return BZ_OK;
+    CHECK(bz_dbn_ft_end(j->net, j->ft));
+    if (j->in.ft_result) {
+        bz_dbn_finetune_result *r = j->in.ft_result;
+        r->epochs_run = j->ft_epochs_run;
+        r->best_epoch = j->ft->best_epoch;
+        r->best_val_accuracy = j->in.nv ? j->ft->best : NAN;
+        r->seconds = j->ft_wall;
+        r->seconds_per_epoch = j->ft_epochs_run ? j->ft->train_secs / j->ft_epochs_run : 0;
+    }
+    bz_dbn_free(j->d->clf);
+    j->d->clf = j->net;
+    j->net = NULL;
+    drop_classifier(j);
     return BZ_OK;
 }
 
@@ -191,8 +259,8 @@ static bz_status check_finite(void *job, size_t s)
         return bz_fail(d->ctx, BZ_E_DIVERGED,
                        "joint training diverged: the DBM's parameters are not finite; try a "
                        "learning rate below %g", (double)j->in.joint.learning_rate);
-    if (j->kind[s] == ST_FT && d->clf) {
-        bz_dbn *c = d->clf;
+    if (j->kind[s] == ST_FT && j->net) {
+        bz_dbn *c = j->net;
         for (size_t l = 0; l <= c->L && finite; l++) {
             CHECK(bz_train_buf_finite(d->ctx, &c->W[l], c->s[l] * c->s[l + 1], &finite));
             if (finite)
@@ -236,6 +304,11 @@ static bz_status save(void *job, bz_ckpt_out *o)
     }
     snprintf(n, sizeof n, "%zu", np);
     CHECK(bz_ckpt_put_meta(o, "pretrained_rbms", n));
+    if (j->net) {
+        snprintf(n, sizeof n, "%zu", j->net->K);
+        CHECK(bz_ckpt_put_meta(o, "classifier_classes", n));
+        CHECK(bz_dbn_ckpt_put_net(o, "clf.", j->net, j->ft, j->ft_epochs_run));
+    }
     for (size_t l = 0; l <= d->L; l++) {
         snprintf(n, sizeof n, "%zu", d->s[l]);
         char key[32];
@@ -298,7 +371,16 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
         snprintf(n, sizeof n, "pre%zu.", l);
         CHECK(bz_ckpt_get_rbm(in, n, j->pre[l]));
     }
-    return BZ_OK;
+    drop_classifier(j);
+    const char *k = bz_ckpt_get_meta(in, "classifier_classes");
+    if (!k)
+        return BZ_OK;
+    if (!j->in.finetune || strtoull(k, NULL, 10) != j->in.n_classes)
+        return bz_fail(c, BZ_E_INVALID_ARG, "checkpoint %s holds a classifier of %s classes; the "
+                                            "run has %zu", path, k, j->in.n_classes);
+    /* The network as the stage makes it, then the checkpoint's state. */
+    CHECK(bz_dbm_classifier_create(d, j->in.n_classes, j->in.sgd.seed, &j->net));
+    return bz_dbn_ckpt_get_net(in, path, "clf.", j->net, &j->stash, &j->ft_epochs_run);
 }
 
 static const bz_train_hooks dbm_hooks = {
@@ -317,6 +399,7 @@ static void free_job(void *job)
     if (!j)
         return;
     drop_data(j);
+    drop_classifier(j);
     for (size_t l = 0; l < BZ_DBM_MAX_HIDDEN; l++)
         bz_rbm_free(j->pre[l]);
     free(j);

@@ -83,20 +83,7 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
     CHECK(bz_dbn_ft_begin(d, j->in.x, j->in.labels, j->in.n, j->in.nv, &j->in.sgd,
                           !(resumed && j->stash), &j->ft));
     if (resumed && j->stash) {
-        bz_dbn_ft *t = j->ft, *s = j->stash;
-        t->best = s->best;
-        t->best_epoch = s->best_epoch;
-        t->since = s->since;
-        t->train_secs = s->train_secs;
-        t->part_loss = s->part_loss;
-        t->part_hits = s->part_hits;
-        for (size_t l = 0; l <= BZ_DBN_MAX_LAYERS; l++) {
-            t->best_w[l] = s->best_w[l];
-            t->best_b[l] = s->best_b[l];
-            s->best_w[l] = s->best_b[l] = NULL;
-        }
-        bz_dbn_ft_free(j->stash);
-        j->stash = NULL;
+        bz_dbn_ft_adopt(j->ft, &j->stash);
     } else {
         j->ft_epochs_run = 0;
     }
@@ -230,51 +217,148 @@ static double get_num(const bz_ckpt_in *in, const char *key)
     return v ? strtod(v, NULL) : NAN;
 }
 
-static bz_status save(void *job, bz_ckpt_out *o)
+static void key(char *buf, size_t size, const char *prefix, const char *fmt, size_t l)
 {
-    dbn_job *j = job;
-    bz_dbn *d = j->d;
-    char n[64];
+    int n = snprintf(buf, size, "%s", prefix);
+    if (n >= 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, fmt, l);
+}
+
+bz_status bz_dbn_ckpt_put_net(bz_ckpt_out *o, const char *prefix, bz_dbn *d, const bz_dbn_ft *t,
+                              unsigned epochs_run)
+{
+    char n[96];
     for (size_t l = 0; l <= d->L + 1; l++) {
-        snprintf(n, sizeof n, "size%zu", l);
+        key(n, sizeof n, prefix, "size%zu", l);
         CHECK(put_num(o, n, (double)d->s[l]));
     }
     for (size_t l = 0; l <= d->L; l++) {
         size_t nw = d->s[l] * d->s[l + 1], nb = d->s[l + 1];
-        snprintf(n, sizeof n, "W%zu", l);
+        key(n, sizeof n, prefix, "W%zu", l);
         CHECK(bz_ckpt_put_buf(o, n, &d->W[l], nw));
-        snprintf(n, sizeof n, "W%zu_velocity", l);
+        key(n, sizeof n, prefix, "W%zu_velocity", l);
         CHECK(bz_ckpt_put_buf(o, n, &d->vW[l], nw));
-        snprintf(n, sizeof n, "b%zu", l);
+        key(n, sizeof n, prefix, "b%zu", l);
         CHECK(bz_ckpt_put_buf(o, n, &d->b[l], nb));
-        snprintf(n, sizeof n, "b%zu_velocity", l);
+        key(n, sizeof n, prefix, "b%zu_velocity", l);
         CHECK(bz_ckpt_put_buf(o, n, &d->vb[l], nb));
     }
+    if (!t)
+        return BZ_OK;
+    static const char *const names[] = {"ft", "ft_best", "ft_best_epoch", "ft_since",
+                                        "ft_train_seconds", "ft_part_loss", "ft_part_hits",
+                                        "ft_epochs_run"};
+    const double v[] = {1, t->best, t->best_epoch, t->since, t->train_secs, t->part_loss,
+                        t->part_hits, epochs_run};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        key(n, sizeof n, prefix, names[i], 0);
+        CHECK(i ? put_num(o, n, v[i]) : bz_ckpt_put_meta(o, n, "yes"));
+    }
+    for (size_t l = 0; t->best_epoch && l <= d->L; l++) {
+        key(n, sizeof n, prefix, "best_W%zu", l);
+        CHECK(bz_ckpt_put_host(o, n, t->best_w[l], d->s[l] * d->s[l + 1]));
+        key(n, sizeof n, prefix, "best_b%zu", l);
+        CHECK(bz_ckpt_put_host(o, n, t->best_b[l], d->s[l + 1]));
+    }
+    return BZ_OK;
+}
+
+bz_status bz_dbn_ckpt_get_net(const bz_ckpt_in *in, const char *path, const char *prefix,
+                              bz_dbn *d, bz_dbn_ft **stash, unsigned *epochs_run)
+{
+    bz_context *c = d->ctx;
+    char n[96];
+    *stash = NULL;
+    for (size_t l = 0; l <= d->L + 1; l++) {
+        key(n, sizeof n, prefix, "size%zu", l);
+        double v = get_num(in, n);
+        if (!(v == (double)d->s[l]))
+            return bz_fail(c, BZ_E_INVALID_ARG, "checkpoint %s holds a network of other sizes "
+                                                "(layer %zu: %g, the options ask for %zu)",
+                           path, l, v, d->s[l]);
+    }
+    for (size_t l = 0; l <= d->L; l++) {
+        size_t nw = d->s[l] * d->s[l + 1], nb = d->s[l + 1];
+        key(n, sizeof n, prefix, "W%zu", l);
+        CHECK(bz_ckpt_get_buf(in, n, &d->W[l], nw));
+        key(n, sizeof n, prefix, "W%zu_velocity", l);
+        CHECK(bz_ckpt_get_buf(in, n, &d->vW[l], nw));
+        key(n, sizeof n, prefix, "b%zu", l);
+        CHECK(bz_ckpt_get_buf(in, n, &d->b[l], nb));
+        key(n, sizeof n, prefix, "b%zu_velocity", l);
+        CHECK(bz_ckpt_get_buf(in, n, &d->vb[l], nb));
+    }
+    key(n, sizeof n, prefix, "ft", 0);
+    const char *ft = bz_ckpt_get_meta(in, n);
+    if (!ft || strcmp(ft, "yes") != 0)
+        return BZ_OK;
+    bz_dbn_ft *t = calloc(1, sizeof *t);
+    if (!t)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory");
+    *stash = t;
+    double v[7];
+    static const char *const names[] = {"ft_best", "ft_best_epoch", "ft_since",
+                                        "ft_train_seconds", "ft_part_loss", "ft_part_hits",
+                                        "ft_epochs_run"};
+    for (size_t i = 0; i < 7; i++) {
+        key(n, sizeof n, prefix, names[i], 0);
+        v[i] = get_num(in, n);
+    }
+    if (isnan(v[0]) || !(v[1] >= 0 && v[1] < 1e7) || !(v[2] >= 0 && v[2] < 1e7) ||
+        isnan(v[4]) || isnan(v[5]) || !(v[6] >= 0 && v[6] < 1e7))
+        return bz_fail(c, BZ_E_FORMAT, "%s: invalid fine-tuning state", path);
+    t->best = v[0];
+    t->best_epoch = (unsigned)v[1];
+    t->since = (unsigned)v[2];
+    t->train_secs = v[3];
+    t->part_loss = v[4];
+    t->part_hits = v[5];
+    *epochs_run = (unsigned)v[6];
+    if (t->best_epoch) {
+        CHECK(bz_dbn_ft_alloc_best(d, t));
+        for (size_t l = 0; l <= d->L; l++) {
+            key(n, sizeof n, prefix, "best_W%zu", l);
+            CHECK(bz_ckpt_get_host(in, n, t->best_w[l], d->s[l] * d->s[l + 1]));
+            key(n, sizeof n, prefix, "best_b%zu", l);
+            CHECK(bz_ckpt_get_host(in, n, t->best_b[l], d->s[l + 1]));
+        }
+    }
+    return BZ_OK;
+}
+
+void bz_dbn_ft_adopt(bz_dbn_ft *t, bz_dbn_ft **stash)
+{
+    bz_dbn_ft *s = *stash;
+    t->best = s->best;
+    t->best_epoch = s->best_epoch;
+    t->since = s->since;
+    t->train_secs = s->train_secs;
+    t->part_loss = s->part_loss;
+    t->part_hits = s->part_hits;
+    for (size_t l = 0; l <= BZ_DBN_MAX_LAYERS; l++) {
+        free(t->best_w[l]);
+        free(t->best_b[l]);
+        t->best_w[l] = s->best_w[l];
+        t->best_b[l] = s->best_b[l];
+        s->best_w[l] = s->best_b[l] = NULL;
+    }
+    bz_dbn_ft_free(s);
+    *stash = NULL;
+}
+
+static bz_status save(void *job, bz_ckpt_out *o)
+{
+    dbn_job *j = job;
+    bz_dbn *d = j->d;
+    CHECK(bz_dbn_ckpt_put_net(o, "", d, j->ft, j->ft_epochs_run));
+    char n[64];
     size_t nr = 0;
     for (; nr < d->L && d->rbm[nr]; nr++) {
         snprintf(n, sizeof n, "rbm%zu.", nr);
         CHECK(bz_ckpt_put_rbm(o, n, d->rbm[nr]));
     }
     CHECK(put_num(o, "rbms", (double)nr));
-    CHECK(bz_ckpt_put_meta(o, "generative", d->generative ? "yes" : "no"));
-    bz_dbn_ft *t = j->ft;
-    if (!t)
-        return BZ_OK;
-    CHECK(bz_ckpt_put_meta(o, "ft", "yes"));
-    CHECK(put_num(o, "ft_best", t->best));
-    CHECK(put_num(o, "ft_best_epoch", t->best_epoch));
-    CHECK(put_num(o, "ft_since", t->since));
-    CHECK(put_num(o, "ft_train_seconds", t->train_secs));
-    CHECK(put_num(o, "ft_part_loss", t->part_loss));
-    CHECK(put_num(o, "ft_part_hits", t->part_hits));
-    CHECK(put_num(o, "ft_epochs_run", j->ft_epochs_run));
-    for (size_t l = 0; t->best_epoch && l <= d->L; l++) {
-        snprintf(n, sizeof n, "best_W%zu", l);
-        CHECK(bz_ckpt_put_host(o, n, t->best_w[l], d->s[l] * d->s[l + 1]));
-        snprintf(n, sizeof n, "best_b%zu", l);
-        CHECK(bz_ckpt_put_host(o, n, t->best_b[l], d->s[l + 1]));
-    }
-    return BZ_OK;
+    return bz_ckpt_put_meta(o, "generative", d->generative ? "yes" : "no");
 }
 
 static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_train_pos at)
@@ -283,26 +367,9 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
     dbn_job *j = job;
     bz_dbn *d = j->d;
     bz_context *c = d->ctx;
-    char n[64];
-    for (size_t l = 0; l <= d->L + 1; l++) {
-        snprintf(n, sizeof n, "size%zu", l);
-        double v = get_num(in, n);
-        if (!(v == (double)d->s[l]))
-            return bz_fail(c, BZ_E_INVALID_ARG, "checkpoint %s holds a DBN of other sizes "
-                                                "(layer %zu: %g, the options ask for %zu)",
-                           path, l, v, d->s[l]);
-    }
-    for (size_t l = 0; l <= d->L; l++) {
-        size_t nw = d->s[l] * d->s[l + 1], nb = d->s[l + 1];
-        snprintf(n, sizeof n, "W%zu", l);
-        CHECK(bz_ckpt_get_buf(in, n, &d->W[l], nw));
-        snprintf(n, sizeof n, "W%zu_velocity", l);
-        CHECK(bz_ckpt_get_buf(in, n, &d->vW[l], nw));
-        snprintf(n, sizeof n, "b%zu", l);
-        CHECK(bz_ckpt_get_buf(in, n, &d->b[l], nb));
-        snprintf(n, sizeof n, "b%zu_velocity", l);
-        CHECK(bz_ckpt_get_buf(in, n, &d->vb[l], nb));
-    }
+    bz_dbn_ft_free(j->stash);
+    j->stash = NULL;
+    CHECK(bz_dbn_ckpt_get_net(in, path, "", d, &j->stash, &j->ft_epochs_run));
     double nr = get_num(in, "rbms");
     if (!(nr >= 0 && nr <= (double)d->L))
         return bz_fail(c, BZ_E_FORMAT, "%s: %g RBMs for %zu layers", path, nr, d->L);
@@ -310,6 +377,7 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
         bz_rbm_free(d->rbm[l]);
         d->rbm[l] = NULL;
     }
+    char n[64];
     for (size_t l = 0; l < (size_t)nr; l++) {
         bool top = l + 1 == d->L;
         CHECK(bz_rbm_create(c, d->s[l] + (top ? d->K : 0), d->s[l + 1], BZ_UNIT_BERNOULLI, 0,
@@ -321,36 +389,6 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
     }
     const char *g = bz_ckpt_get_meta(in, "generative");
     d->generative = g && !strcmp(g, "yes");
-    const char *ft = bz_ckpt_get_meta(in, "ft");
-    bz_dbn_ft_free(j->stash);
-    j->stash = NULL;
-    if (!ft || strcmp(ft, "yes") != 0)
-        return BZ_OK;
-    bz_dbn_ft *t = calloc(1, sizeof *t);
-    if (!t)
-        return bz_fail(c, BZ_E_NOMEM, "out of memory");
-    j->stash = t;
-    t->best = get_num(in, "ft_best");
-    double be = get_num(in, "ft_best_epoch"), since = get_num(in, "ft_since"),
-           er = get_num(in, "ft_epochs_run");
-    t->train_secs = get_num(in, "ft_train_seconds");
-    t->part_loss = get_num(in, "ft_part_loss");
-    t->part_hits = get_num(in, "ft_part_hits");
-    if (!(be >= 0 && be < 1e7 && since >= 0 && since < 1e7 && er >= 0 && er < 1e7) ||
-        isnan(t->best) || isnan(t->part_loss) || isnan(t->part_hits))
-        return bz_fail(c, BZ_E_FORMAT, "%s: invalid fine-tuning state", path);
-    t->best_epoch = (unsigned)be;
-    t->since = (unsigned)since;
-    j->ft_epochs_run = (unsigned)er;
-    if (t->best_epoch) {
-        CHECK(bz_dbn_ft_alloc_best(d, t));
-        for (size_t l = 0; l <= d->L; l++) {
-            snprintf(n, sizeof n, "best_W%zu", l);
-            CHECK(bz_ckpt_get_host(in, n, t->best_w[l], d->s[l] * d->s[l + 1]));
-            snprintf(n, sizeof n, "best_b%zu", l);
-            CHECK(bz_ckpt_get_host(in, n, t->best_b[l], d->s[l + 1]));
-        }
-    }
     return BZ_OK;
 }
 

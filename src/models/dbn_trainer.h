@@ -22,6 +22,16 @@ typedef struct bz_dbn_train_job {
 } bz_dbn_train_job;
 
 const bz_train_hooks *bz_dbn_train_hooks(void);
+
+/* A classifier and its fine-tuning state (t may be NULL) in a checkpoint,
+ * under names starting with prefix; read back into a network of the same
+ * sizes, the fine-tuning state into a new *stash (NULL when there was
+ * none), which bz_dbn_ft_adopt moves into a fine-tuning begun afresh. */
+bz_status bz_dbn_ckpt_put_net(bz_ckpt_out *o, const char *prefix, bz_dbn *net,
+                              const bz_dbn_ft *t, unsigned epochs_run);
+bz_status bz_dbn_ckpt_get_net(const bz_ckpt_in *in, const char *path, const char *prefix,
+                              bz_dbn *net, bz_dbn_ft **stash, unsigned *epochs_run);
+void bz_dbn_ft_adopt(bz_dbn_ft *t, bz_dbn_ft **stash);
 bz_status bz_dbn_trainer_create(bz_dbn *d, const bz_dbn_train_job *job, bz_trainer **out);
 
 #endif

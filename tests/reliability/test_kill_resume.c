@@ -8,7 +8,7 @@
  * resumed run must again give the identical model.
  *
  * DBNs and DBMs run through the same trainer: killed (SIGKILL) after any
- * batch of any phase (every pretraining layer, fine-tuning, joint training)
+ * batch of any phase (every pretraining layer, joint training, fine-tuning)
  * and resumed, they end with the uninterrupted run's model file, byte for
  * byte; SIGINT, SIGTERM and SIGHUP save, print the command that resumes and
  * exit 128 + signal, and that very command finishes the run. A run whose
@@ -442,8 +442,8 @@ static void dbn_kill_resume(void **state)
 static void dbm_kill_resume(void **state)
 {
     /* 48 rows in batches of 8: pretraining 1-24, joint training 25-42, then
-     * the classifier (run in one piece). */
-    static const int after[] = {2, 6, 9, 13, 18, 24, 27, 30, 36, 42};
+     * the classifier's two epochs of two batches (32 and 16 rows), 43-46. */
+    static const int after[] = {2, 6, 9, 13, 18, 24, 27, 30, 36, 42, 43, 44, 45};
     kill_resume_kind(*state, "dbm", after, sizeof after / sizeof *after);
 }
 
@@ -505,6 +505,7 @@ static void signals_save_and_resume(void **state)
     signal_kind(f, "dbn", SIGTERM, 28); /* fine-tuning */
     signal_kind(f, "dbm", SIGHUP, 16);  /* pretraining, layer 2 */
     signal_kind(f, "dbm", SIGTERM, 29); /* joint training */
+    signal_kind(f, "dbm", SIGINT, 45);  /* the classifier */
     signal_kind(f, "rbm", SIGHUP, 10);
 }
 
