@@ -340,6 +340,13 @@ typedef struct bz_dbn_finetune_options {
     uint64_t seed;       /* 1 */
     int no_padding;      /* 1: run at the network's own sizes, not padded to the GEMM
                             tiles: 0 */
+    /* As in bz_rbm_train_options (one process only): per-batch progress, the
+     * stop flag (the epoch ends after the current batch with
+     * BZ_E_INTERRUPTED), resuming inside an epoch. */
+    void (*progress)(void *user, size_t batches_done, size_t batches_total);
+    void *progress_user;
+    volatile int *stop;
+    size_t start_batch;
 } bz_dbn_finetune_options;
 BZ_API void bz_dbn_finetune_options_init(bz_dbn_finetune_options *o);
 
@@ -420,12 +427,20 @@ typedef struct bz_dbm_train_options {
     unsigned momentum_epochs;               /* ... from this epoch: 5 */
     float weight_decay;     /* 2e-4 */
     uint64_t seed;          /* 1 */
+    /* As in bz_rbm_train_options: per-batch progress, the stop flag (the
+     * epoch ends after the current batch with BZ_E_INTERRUPTED), resuming
+     * inside an epoch. */
+    void (*progress)(void *user, size_t batches_done, size_t batches_total);
+    void *progress_user;
+    volatile int *stop;
+    size_t start_batch;
 } bz_dbm_train_options;
 BZ_API void bz_dbm_train_options_init(bz_dbm_train_options *o);
 
 typedef struct bz_dbm_epoch_stats {
     double seconds, mean_sweeps; /* mean-field sweeps per batch */
     size_t samples;
+    size_t batches_done; /* start_batch included */
 } bz_dbm_epoch_stats;
 
 typedef void (*bz_dbm_pretrain_cb)(void *user, size_t layer, unsigned epoch,
@@ -835,6 +850,103 @@ BZ_API size_t bz_pt_ladder_size(const bz_ising *p, const bz_pt_options *opts);
  * levels (NULL or bz_pt_ladder_size entries) gets the statistics. */
 BZ_API bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *opts, int8_t *best,
                               bz_anneal_result *res, bz_pt_level *levels);
+
+/* ------------------------------------------------------------------------- */
+/* Training orchestration (every model kind)                                 */
+/* ------------------------------------------------------------------------- */
+/*
+ * One training loop for every kind of model: a bz_trainer runs a kind's
+ * stages (an RBM's epochs; a DBN's pretraining layer by layer, then its
+ * fine-tuning; a DBM's pretraining, joint training and classifier) and, the
+ * same way for all of them, writes a checkpoint atomically after every epoch
+ * (and when stopped inside one), resumes from it exactly, reports progress
+ * per batch and per epoch, honours stop requests, stops early when the kind
+ * says so, and checks after every epoch, before anything is written, that
+ * the parameters are finite. Data-parallel training passes the ranks to the
+ * kind's trainer constructor; rank 0 alone writes.
+ */
+
+#if defined(__GNUC__)
+#define BZ_NODISCARD __attribute__((warn_unused_result))
+#else
+#define BZ_NODISCARD
+#endif
+
+/* Asks every running training to stop after its current batch (it then
+ * saves a checkpoint and returns BZ_E_INTERRUPTED). Async-signal-safe: call
+ * it from a signal handler (pass the signal number) or from another thread
+ * (pass any positive value). */
+BZ_API void bz_request_stop(int signal_number);
+/* The value passed to the pending stop request, 0 when none. */
+BZ_API int bz_stop_requested(void);
+/* Forgets a stop request (before starting another run). */
+BZ_API void bz_clear_stop(void);
+
+/* What the progress callback is told. */
+typedef struct bz_train_progress {
+    const char *kind;      /* "rbm", "dbn", "dbm" */
+    const char *phase;     /* "train", "pretrain", "joint", "finetune" */
+    unsigned layer;        /* pretraining: the layer (from 1), else 0 */
+    unsigned layers;       /* layers pretrained in all */
+    unsigned epoch;        /* from 1 */
+    unsigned epochs;       /* of this phase, at most */
+    size_t batch, batches; /* batches of this epoch done, of */
+    int epoch_done;        /* 1: the epoch has ended; the two texts below are set */
+    const char *metrics_json; /* the epoch's figures, one JSON object (for --log) */
+    const char *summary;      /* the same for people, one line */
+} bz_train_progress;
+typedef void (*bz_train_progress_fn)(void *user, const bz_train_progress *p);
+
+typedef struct bz_train_options {
+    /* Checkpoint file, written atomically after every epoch and when
+     * stopped; NULL: none. */
+    const char *checkpoint;
+    /* 1: continue from a checkpoint (it must exist, be of this kind and
+     * carry the same fingerprint): resume_from, or else `checkpoint` */
+    int resume;
+    const char *resume_from;
+    /* 1: a fresh run may replace an existing checkpoint; by default it is
+     * refused (BZ_E_INVALID_ARG) so that a run's state is never lost */
+    int overwrite;
+    /* The settings and data that make a run what it is, as
+     * "key=value;key=value" (values without ';'); stored in the checkpoint,
+     * and a resume whose fingerprint differs is refused naming the keys. */
+    const char *fingerprint;
+    bz_train_progress_fn progress; /* per batch and per epoch; may be NULL */
+    void *progress_user;
+} bz_train_options;
+BZ_API void bz_train_options_init(bz_train_options *opts);
+
+typedef struct bz_train_result {
+    /* where the run ended; after BZ_E_INTERRUPTED, where to resume */
+    const char *phase;
+    unsigned layer, epoch; /* epoch: the next one to run (from 0) */
+    size_t batch;          /* batches of that epoch done */
+    unsigned epochs_run;   /* epochs completed by this call */
+    double seconds;        /* in epochs, this call */
+    int checkpoint_written; /* 1: the checkpoint file holds the state of `epoch` */
+    int stop_signal;       /* BZ_E_INTERRUPTED: the value given to bz_request_stop */
+} bz_train_result;
+
+typedef struct bz_trainer bz_trainer;
+
+/* A trainer for an RBM on `data` for `epochs` epochs with the options of
+ * bz_rbm_train_epoch (their progress/stop/start_batch fields are the
+ * trainer's to set). rbm and data stay the caller's and must outlive it. */
+BZ_API BZ_NODISCARD bz_status bz_rbm_trainer_create(bz_rbm *rbm, bz_data *data,
+                                                    const bz_rbm_train_options *opts,
+                                                    unsigned epochs, bz_trainer **out);
+BZ_API void bz_trainer_free(bz_trainer *t);
+/*
+ * Runs (or, with opts->resume, continues) the training. Returns BZ_OK when
+ * every stage has run; BZ_E_INTERRUPTED after a stop request (the state is
+ * in the checkpoint, res says where); BZ_E_DIVERGED when parameters stopped
+ * being finite (nothing of that epoch is written; bz_last_error names the
+ * last finite checkpoint); BZ_E_INVALID_ARG for a checkpoint that may not be
+ * overwritten or does not match (the message says what differs).
+ */
+BZ_API BZ_NODISCARD bz_status bz_trainer_run(bz_trainer *t, const bz_train_options *opts,
+                                             bz_train_result *res);
 
 #ifdef __cplusplus
 }

@@ -104,7 +104,7 @@ run() {
     bz timeout 120 "$B" bench rbm --epochs 3 --json 2>&1 || true
     echo "## DBN fine-tuning epoch (784-500-500-10, batch 32, no pretraining, 2 epochs)"
     bz timeout 120 "$B" train dbn --data fashion-mnist --layers 500,500 --no-pretrain \
-      --finetune-epochs 2 --out "$G/dbn.safetensors" --json --quiet 2>&1 || true
+      --finetune-epochs 2 --out "$G/dbn.safetensors" --overwrite --json --quiet 2>&1 || true
     echo "## bench dbm"
     bz timeout 120 "$B" bench dbm --rows 0 --json 2>&1 | tail -n 5 || true
     echo "## tune (60 s)"; bz timeout 150 "$B" tune --seconds 60 --out "$G/tuning.jsonl" 2>&1 | tail -n 15 || true

@@ -11,5 +11,5 @@ mkdir -p out
 ./build/src/cli/boltzcl devices
 ./build/src/cli/boltzcl train rbm --data fashion-mnist --hidden 500 --epochs 10 \
   --out out/rbm.safetensors --filters out/filters.png --samples out/samples.png \
-  --recon out/recon.png --log out/metrics.jsonl "$@"
+  --recon out/recon.png --log out/metrics.jsonl --overwrite "$@"
 ./build/src/cli/boltzcl eval --model out/rbm.safetensors --data fashion-mnist:test

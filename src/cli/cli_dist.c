@@ -14,7 +14,7 @@ int bz_cli_run_ranks(const char *cmd, bool distributed, int (*body)(void *arg, b
     if (bz_dist_init(NULL, NULL, &comm))
         return 1;
     int rc = body(arg, comm);
-    if (rc != 0 && rc != 130)
+    if (rc != 0 && rc != 129 && rc != 130 && rc != 143)
         bz_dist_abort(comm, rc, "training failed (see the message above)");
     bz_dist_finalize(comm);
     return rc;

@@ -9,6 +9,8 @@
 #include "cli/cli_dist.h"
 #include "cli/files.h"
 #include "cli/rbm_common.h"
+#include "cli/train_run.h"
+#include "models/rbm_trainer.h"
 
 #include <signal.h>
 #include <math.h>
@@ -18,44 +20,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-static volatile int stop_requested;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-typedef struct progress_state {
-    unsigned epoch, epochs;
-    int last_pct;
-    bool bar;
-    /* test hook (tests/mpi): BOLTZCL_TEST_KILL_RANK=R:E:B makes rank R of a
-     * distributed run kill itself with SIGKILL after batch B of epoch E
-     * (1-based), as a crash would */
-    long kill_epoch, kill_batch;
-} progress_state;
-
-static void progress(void *user, size_t done, size_t total)
-{
-    progress_state *p = user;
-    if (p->kill_epoch == (long)p->epoch && p->kill_batch == (long)done)
-        raise(SIGKILL);
-    if (!p->bar)
-        return;
-    int pct = (int)(100 * done / total);
-    if (pct == p->last_pct)
-        return;
-    p->last_pct = pct;
-    char bar[31];
-    int fill = pct * 30 / 100;
-    for (int i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r  epoch %u/%u [%s] %3d%%", p->epoch, p->epochs, bar, pct);
-    fflush(stderr);
-}
-
 typedef struct train_args {
     const char *data, *device, *out, *samples, *filters, *recon, *log, *resume, *visible,
         *binarize, *checkpoint;
@@ -63,7 +27,7 @@ typedef struct train_args {
     double lr, momentum, final_momentum, weight_decay, sparsity_target, sparsity_cost, lr_decay,
         val_split;
     long seed, momentum_epochs;
-    bool pcd, json, no_scale, quiet, distributed, no_pad;
+    bool pcd, json, no_scale, quiet, distributed, no_pad, overwrite;
 } train_args;
 
 /* "train", or "train (rank R of N)" in a distributed run, for messages. */
@@ -82,6 +46,42 @@ static bz_status set_meta_num(bz_rbm *r, const char *key, double v)
 }
 
 static int train_rbm_with(void *args, bz_comm *comm);
+
+/* The last epoch's figures, for --json, taken from what the trainer reports. */
+typedef struct last_figures {
+    bz_cli_progress *bar;
+    double recon_mse, sps, gap, pseudo_ll;
+} last_figures;
+
+static double jget(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) && v && !json_object_is_type(v, json_type_null)
+               ? json_object_get_double(v)
+               : NAN;
+}
+
+/* JSON has no NaN: null. */
+static json_object *jnum(double v)
+{
+    return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+static void on_progress(void *user, const bz_train_progress *p)
+{
+    last_figures *l = user;
+    bz_cli_progress_cb(l->bar, p);
+    if (!p->epoch_done)
+        return;
+    json_object *o = json_tokener_parse(p->metrics_json);
+    if (!o)
+        return;
+    l->recon_mse = jget(o, "recon_mse");
+    l->sps = jget(o, "samples_per_s");
+    l->gap = jget(o, "free_energy_gap");
+    l->pseudo_ll = jget(o, "pseudo_ll");
+    json_object_put(o);
+}
 
 static int train_rbm(int argc, char **argv)
 {
@@ -118,7 +118,10 @@ static int train_rbm(int argc, char **argv)
         {"seed", BZ_OPT_INT, &a.seed, "N", "random seed (1)"},
         {"out", BZ_OPT_STRING, &a.out, "FILE", "model file (rbm.safetensors)"},
         {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
-        {"resume", BZ_OPT_STRING, &a.resume, "FILE", "continue from a checkpoint"},
+        {"resume", BZ_OPT_STRING, &a.resume, "FILE",
+         "continue from a checkpoint (made with the same settings and data)"},
+        {"overwrite", BZ_OPT_FLAG, &a.overwrite, NULL,
+         "start over even if the checkpoint file exists"},
         {"samples", BZ_OPT_STRING, &a.samples, "PNG", "write Gibbs samples from noise"},
         {"filters", BZ_OPT_STRING, &a.filters, "PNG", "write the learned filters"},
         {"recon", BZ_OPT_STRING, &a.recon, "PNG", "write validation images and reconstructions"},
@@ -188,15 +191,12 @@ static int train_rbm_with(void *args, bz_comm *comm)
         fprintf(stderr, "boltzcl train: --binarize makes no sense with gaussian visible units\n");
         return 2;
     }
-    char ckpt_default[1100];
-    if (!a.checkpoint) {
-        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", a.out);
-        a.checkpoint = ckpt_default;
-    }
+    char ckpt[1100];
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
     /* Rank 0 alone writes: it checks every path and locks --out. */
     int files_rc = root ? bz_cli_check_files(
                         cmd_name, (const bz_file_arg[]){{"--data", a.data}, {0}},
-                        (const bz_file_arg[]){{"--out", a.out}, {"--checkpoint", a.checkpoint},
+                        (const bz_file_arg[]){{"--out", a.out}, {"--checkpoint", ckpt},
                                               {"--samples", a.samples}, {"--filters", a.filters},
                                               {"--recon", a.recon}, {"--log", a.log}, {0}},
                         true)
@@ -217,6 +217,9 @@ static int train_rbm_with(void *args, bz_comm *comm)
         }
         bz_dataset_standardize(&all, mean, sd);
     }
+    /* The data before the split, which --seed and --val-split make. */
+    char dfp[64];
+    bz_train_data_fingerprint(all.x, all.n, all.dim, NULL, dfp, sizeof dfp);
     bz_error err = {0};
     if (a.val_split > 0) {
         if (bz_dataset_split(&all, a.val_split, (uint64_t)a.seed, &tr, &va, &err)) {
@@ -239,67 +242,17 @@ static int train_rbm_with(void *args, bz_comm *comm)
     bz_rbm *rbm = NULL;
     bz_data *dtr = NULL, *dva = NULL, *dsub = NULL;
     FILE *logf = NULL;
+    bz_trainer *trainer = NULL;
     json_object *final = json_object_new_object();
     if (!ctx)
         goto out;
     bz_status st;
-    bz_rbm_resume at = {0, 0};
-    if (a.resume && comm) {
-        /* Rank 0 reads the checkpoint (no shared file system needed); the
-         * others start from a fresh model and receive its state. The batch
-         * position is global, so any number of ranks may resume it. */
-        uint64_t where[3] = {0, 0, 0};
-        if (root) {
-            st = bz_rbm_load_checkpoint(ctx, a.resume, &rbm, &at);
-            if (st) {
-                fail_ctx(ctx, st);
-                goto out;
-            }
-            where[0] = at.epoch;
-            where[1] = at.batch;
-            where[2] = rbm->nv != tr.dim || rbm->nh != a.hidden || rbm->vis != vis;
-            if (where[2])
-                fprintf(stderr, "boltzcl train: checkpoint %s holds a %zu-%zu %s RBM; the options "
-                                "ask for %zu-%zu %s\n", a.resume, rbm->nv, rbm->nh,
-                        rbm->vis->name, tr.dim, a.hidden, vis->name);
-        }
-        if ((st = comm->bcast_u64(comm, where, 3))) {
-            fprintf(stderr, "boltzcl train: %s\n", comm->error);
-            goto out;
-        }
-        if (where[2])
-            goto out;
-        at.epoch = (unsigned)where[0];
-        at.batch = (size_t)where[1];
-        if (!root && (st = bz_rbm_create(ctx, tr.dim, a.hidden, vis->type, (uint64_t)a.seed,
-                                         &rbm))) {
-            fail_ctx(ctx, st);
-            goto out;
-        }
-        if (!a.quiet)
-            fprintf(stderr, "resuming from %s at epoch %u, batch %zu on %d ranks\n", a.resume,
-                    at.epoch + 1, at.batch, comm->size);
-    } else if (a.resume) {
-        st = bz_rbm_load_checkpoint(ctx, a.resume, &rbm, &at);
-        if (st) {
-            fail_ctx(ctx, st);
-            goto out;
-        }
-        if (rbm->nv != tr.dim || rbm->nh != a.hidden || rbm->vis != vis) {
-            fprintf(stderr, "boltzcl train: checkpoint %s holds a %zu-%zu %s RBM; the options ask "
-                            "for %zu-%zu %s\n", a.resume, rbm->nv, rbm->nh, rbm->vis->name,
-                    tr.dim, a.hidden, vis->name);
-            goto out;
-        }
-        if (!a.quiet)
-            fprintf(stderr, "resuming from %s at epoch %u, batch %zu\n", a.resume, at.epoch + 1,
-                    at.batch);
-    } else {
-        if ((st = bz_rbm_create(ctx, tr.dim, a.hidden, vis->type, (uint64_t)a.seed, &rbm)) ||
-            (st = bz_rbm_init_visible_bias(rbm, tr.x, tr.n))) {
-            fail_ctx(ctx, st);
-            goto out;
-        }
+    /* A resumed run starts from this model too: the trainer then replaces
+     * its whole state with the checkpoint's (rank 0's, on every rank). */
+    if ((st = bz_rbm_create(ctx, tr.dim, a.hidden, vis->type, (uint64_t)a.seed, &rbm)) ||
+        (st = bz_rbm_init_visible_bias(rbm, tr.x, tr.n))) {
+        fail_ctx(ctx, st);
+        goto out;
     }
     /* Every rank starts from rank 0's parameters and training state. */
     if (comm && (st = bz_rbm_dist_sync(rbm, comm))) {
@@ -337,10 +290,6 @@ static int train_rbm_with(void *args, bz_comm *comm)
             goto out;
         }
     }
-    if (root && a.log && !(logf = fopen(a.log, at.epoch || at.batch ? "a" : "w"))) {
-        fprintf(stderr, "boltzcl train: cannot write %s: %s\n", a.log, strerror(errno));
-        goto out;
-    }
 
     bz_rbm_train_options o;
     bz_rbm_train_options_init(&o);
@@ -358,25 +307,51 @@ static int train_rbm_with(void *args, bz_comm *comm)
     o.lr_decay = (float)a.lr_decay;
     o.stochastic_binarize = prep.binarize == BZ_BIN_STOCHASTIC;
     o.seed = (uint64_t)a.seed;
-    progress_state ps = {0, (unsigned)a.epochs, -1, false, -1, -1};
-    bool tty = isatty(2) && !a.quiet;
-    ps.bar = tty;
-    const char *kill_hook = getenv("BOLTZCL_TEST_KILL_RANK");
-    int kill_rank = -1;
-    if (comm && kill_hook &&
-        sscanf(kill_hook, "%d:%ld:%ld", &kill_rank, &ps.kill_epoch, &ps.kill_batch) == 3 &&
-        kill_rank != comm->rank)
-        ps.kill_epoch = ps.kill_batch = -1;
-    if (tty || ps.kill_epoch >= 0) {
-        o.progress = progress;
-        o.progress_user = &ps;
+    if ((st = bz_rbm_trainer_create_dist(rbm, dtr, &o, (unsigned)a.epochs, comm, &trainer))) {
+        fail_ctx(ctx, st);
+        goto out;
     }
-    o.stop = &stop_requested;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bz_rbm_trainer_monitor(trainer, dva, dsub, vis->binary, (uint64_t)a.seed);
+
+    /* What makes a run this run: a resume with anything else is refused.
+     * The epoch count is not part of it (a finished run may be extended). */
+    char fp[1024] = "";
+    bz_cli_fp_add(fp, sizeof fp, "hidden", "%zu", a.hidden);
+    bz_cli_fp_add(fp, sizeof fp, "visible", "%s", vis->name);
+    bz_cli_fp_add(fp, sizeof fp, "batch", "%zu", a.batch);
+    bz_cli_fp_add(fp, sizeof fp, "k", "%zu", a.k);
+    bz_cli_fp_add(fp, sizeof fp, "pcd", "%d", a.pcd);
+    bz_cli_fp_add(fp, sizeof fp, "lr", "%.9g", a.lr);
+    bz_cli_fp_add(fp, sizeof fp, "momentum", "%.9g,%.9g,%ld", a.momentum, a.final_momentum,
+                  a.momentum_epochs);
+    bz_cli_fp_add(fp, sizeof fp, "weight_decay", "%.9g", a.weight_decay);
+    bz_cli_fp_add(fp, sizeof fp, "sparsity", "%.9g,%.9g", a.sparsity_target, a.sparsity_cost);
+    bz_cli_fp_add(fp, sizeof fp, "lr_decay", "%.9g", a.lr_decay);
+    bz_cli_fp_add(fp, sizeof fp, "binarize", "%s", a.binarize);
+    bz_cli_fp_add(fp, sizeof fp, "scale", "%d", prep.scale);
+    bz_cli_fp_add(fp, sizeof fp, "val_split", "%.9g", a.val_split);
+    bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
+    bz_cli_fp_add(fp, sizeof fp, "no_pad", "%d", a.no_pad);
+    bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
+
+    bz_cli_progress ps;
+    bz_cli_progress_init(&ps, a.quiet, comm ? comm->rank : -1);
+    if (root && a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
+        fprintf(stderr, "boltzcl train: cannot write %s: %s\n", a.log, strerror(errno));
+        goto out;
+    }
+    ps.log = logf;
+    bz_train_options to;
+    bz_train_options_init(&to);
+    to.checkpoint = ckpt;
+    to.resume = a.resume != NULL;
+    to.resume_from = a.resume;
+    to.overwrite = a.overwrite;
+    to.fingerprint = fp;
+    last_figures lastf = {&ps, NAN, NAN, NAN, NAN};
+    to.progress = on_progress;
+    to.progress_user = &lastf;
+    bz_cli_train_signals();
 
     if (!a.quiet)
         fprintf(stderr, "training a %zu-%zu RBM (%s visible, %s-%zu) on %zu rows of %s, %s, "
@@ -386,86 +361,18 @@ static int train_rbm_with(void *args, bz_comm *comm)
     if (comm && !a.quiet)
         fprintf(stderr, "data-parallel over %d ranks: %zu rows of each batch of %zu per rank\n",
                 comm->size, (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch);
-    double total_s = 0, last_mse = 0, last_pll = 0, last_gap = 0, last_sps = 0;
-    bool have_pll = false;
-    unsigned ep = at.epoch;
-    o.start_batch = at.batch;
-    for (; ep < a.epochs; ep++) {
-        ps.epoch = ep + 1;
-        ps.last_pct = -1;
-        bz_rbm_epoch_stats es;
-        st = comm ? bz_rbm_train_epoch_dist(rbm, dtr, &o, ep, &es, comm)
-                  : bz_rbm_train_epoch(rbm, dtr, &o, ep, &es);
-        if (tty)
-            fprintf(stderr, "\r%60s\r", "");
-        if (st == BZ_E_INTERRUPTED) {
-            bz_rbm_resume here = {ep, es.batches_done};
-            bz_status s2 = root ? bz_rbm_save_checkpoint(rbm, a.checkpoint, here) : BZ_OK;
-            if (s2) {
-                fail_ctx(ctx, s2);
-            } else if (root) {
-                fprintf(stderr, "interrupted in epoch %u after batch %zu; saved %s\n"
-                                "resume with the same options and --resume %s\n",
-                        ep + 1, es.batches_done, a.checkpoint, a.checkpoint);
-            }
-            rc = 130;
-            goto out;
-        }
-        if (st) {
-            fail_ctx(ctx, st);
-            if (st == BZ_E_DIVERGED)
-                fprintf(stderr, "the last good checkpoint (if any) is %s; nothing was saved "
-                                "from this epoch\n", a.checkpoint);
-            goto out;
-        }
-        o.start_batch = 0;
-        total_s += es.seconds;
-        last_mse = es.recon_mse;
-        last_sps = es.samples_per_s;
-        json_object *line = json_object_new_object();
-        json_object_object_add(line, "epoch", json_object_new_int((int)ep + 1));
-        json_object_object_add(line, "recon_mse", json_object_new_double(es.recon_mse));
-        json_object_object_add(line, "seconds", json_object_new_double(es.seconds));
-        json_object_object_add(line, "samples_per_s", json_object_new_double(es.samples_per_s));
-        if (dva) {
-            double fv, ft;
-            if ((st = bz_rbm_mean_free_energy(rbm, dva, &fv)) ||
-                (st = bz_rbm_mean_free_energy(rbm, dsub, &ft))) {
-                fail_ctx(ctx, st);
-                json_object_put(line);
-                goto out;
-            }
-            last_gap = fv - ft;
-            json_object_object_add(line, "free_energy_gap", json_object_new_double(last_gap));
-            if (vis->binary) {
-                if ((st = bz_rbm_pseudo_log_likelihood(rbm, dva, (uint64_t)a.seed, &last_pll))) {
-                    fail_ctx(ctx, st);
-                    json_object_put(line);
-                    goto out;
-                }
-                have_pll = true;
-                json_object_object_add(line, "pseudo_ll", json_object_new_double(last_pll));
-            }
-        }
-        if (!a.quiet) {
-            fprintf(stderr, "epoch %3u  recon_mse %.5f", ep + 1, es.recon_mse);
-            if (have_pll)
-                fprintf(stderr, "  pseudo_ll %8.2f", last_pll);
-            if (dva)
-                fprintf(stderr, "  fe_gap %+.3f", last_gap);
-            fprintf(stderr, "  %.2f s  %.0f samples/s\n", es.seconds, es.samples_per_s);
-        }
-        if (logf) {
-            fprintf(logf, "%s\n", bz_cli_json_text(line));
-            fflush(logf);
-        }
-        json_object_put(line);
-        if (root &&
-            (st = bz_rbm_save_checkpoint(rbm, a.checkpoint, (bz_rbm_resume){ep + 1, 0}))) {
-            fail_ctx(ctx, st);
-            goto out;
-        }
+    bz_train_result res;
+    st = bz_trainer_run(trainer, &to, &res);
+    if (st == BZ_OK && a.resume && !a.quiet && res.epochs_run == 0)
+        fprintf(stderr, "the checkpoint had all %zu epochs already\n", a.epochs);
+    if (st) {
+        rc = bz_cli_train_outcome(cmd_name, ctx, st, &res, ckpt, root);
+        goto out;
     }
+    unsigned ep = (unsigned)a.epochs;
+    double total_s = res.seconds, last_mse = lastf.recon_mse, last_pll = lastf.pseudo_ll,
+           last_gap = lastf.gap, last_sps = lastf.sps;
+    bool have_pll = !isnan(last_pll);
     if (!root) {
         rc = 0; /* rank 0 alone writes the model and pictures */
         goto out;
@@ -493,10 +400,10 @@ static int train_rbm_with(void *args, bz_comm *comm)
     }
     json_object_object_add(final, "epochs", json_object_new_int((int)ep));
     json_object_object_add(final, "seconds", json_object_new_double(total_s));
-    json_object_object_add(final, "samples_per_s", json_object_new_double(last_sps));
-    json_object_object_add(final, "recon_mse", json_object_new_double(last_mse));
-    json_object_object_add(final, "pseudo_ll", have_pll ? json_object_new_double(last_pll) : NULL);
-    json_object_object_add(final, "free_energy_gap", dva ? json_object_new_double(last_gap) : NULL);
+    json_object_object_add(final, "samples_per_s", jnum(last_sps));
+    json_object_object_add(final, "recon_mse", jnum(last_mse));
+    json_object_object_add(final, "pseudo_ll", have_pll ? jnum(last_pll) : NULL);
+    json_object_object_add(final, "free_energy_gap", dva ? jnum(last_gap) : NULL);
     json_object_object_add(final, "model", json_object_new_string(a.out));
     json_object_object_add(final, "device", json_object_new_string(bz_device_name(ctx)));
     if (a.json)
@@ -506,6 +413,7 @@ out:
     json_object_put(final);
     if (logf)
         fclose(logf);
+    bz_trainer_free(trainer);
     bz_data_free(dtr);
     bz_data_free(dva);
     bz_data_free(dsub);
@@ -524,6 +432,7 @@ int bz_cmd_train(int argc, char **argv)
         fprintf(stderr, "usage: boltzcl train rbm [options]   (see boltzcl train rbm --help)\n");
         return argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) ? 0 : 2;
     }
+    bz_cli_set_train_argv(argc, argv);
     if (!strcmp(argv[0], "rbm"))
         return train_rbm(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dbn")) return bz_cmd_train_dbn(argc - 1, argv + 1);

@@ -8,11 +8,14 @@
 #include "cli/files.h"
 #include "base/atomic_file.h"
 #include "cli/rbm_common.h"
+#include "cli/train_run.h"
+#include "models/dbm_trainer.h"
 #include "io/csv.h"
 #include "io/npy.h"
 #include "io/pngio.h"
 #include "models/dbm.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,29 +31,36 @@ static unsigned model_mf_iters(const bz_dbm *d)
 /* ---- train dbm ---- */
 
 typedef struct dbm_args {
-    const char *data, *test, *layers, *out, *device, *binarize;
+    const char *data, *test, *layers, *out, *device, *binarize, *checkpoint, *resume, *log;
     size_t pretrain_epochs, epochs, mf_iters, chains, gibbs, batch, rows, finetune_epochs,
         ft_batch, patience;
     double lr, lr_rbm, lr_decay, weight_decay, ft_lr, val_split;
     long seed;
-    bool json, quiet;
+    bool json, quiet, overwrite;
 } dbm_args;
 
-static void on_pretrain(void *user, size_t layer, unsigned epoch, const bz_rbm_epoch_stats *st)
-{
-    const dbm_args *a = user;
-    if (!a->quiet)
-        fprintf(stderr, "pretrain RBM %zu epoch %u/%zu: recon mse %.5f, %.1f s\n", layer + 1,
-                epoch + 1, a->pretrain_epochs, st->recon_mse, st->seconds);
-}
+/* Seconds per phase for --json, from the trainer's per-epoch figures. */
+typedef struct phase_secs {
+    bz_cli_progress *bar;
+    double pre, joint;
+    unsigned joint_epochs;
+} phase_secs;
 
-static void on_finetune(void *user, const bz_dbn_epoch_info *e)
+static void on_progress(void *user, const bz_train_progress *p)
 {
-    const dbm_args *a = user;
-    if (!a->quiet)
-        fprintf(stderr, "finetune epoch %u/%zu: loss %.4f, train acc %.4f, val acc %.4f, %.2f s\n",
-                e->epoch, a->finetune_epochs, e->loss, e->train_accuracy, e->val_accuracy,
-                e->seconds);
+    phase_secs *ps = user;
+    bz_cli_progress_cb(ps->bar, p);
+    if (!p->epoch_done)
+        return;
+    json_object *o = json_tokener_parse(p->metrics_json), *v;
+    double secs = o && json_object_object_get_ex(o, "seconds", &v) ? json_object_get_double(v) : 0;
+    json_object_put(o);
+    if (!strcmp(p->phase, "pretrain"))
+        ps->pre += secs;
+    else if (!strcmp(p->phase, "joint")) {
+        ps->joint += secs;
+        ps->joint_epochs++;
+    }
 }
 
 static double accuracy(bz_dbm *d, const bz_dataset *ds, unsigned iters, bz_status *st)
@@ -107,6 +117,12 @@ int bz_cmd_train_dbm(int argc, char **argv)
         {"val-split", BZ_OPT_FLOAT, &a.val_split, "F", "validation fraction for fine-tuning (0.1)"},
         {"seed", BZ_OPT_INT, &a.seed, "N", "random seed (1)"},
         {"out", BZ_OPT_STRING, &a.out, "FILE", "the model (dbm.safetensors)"},
+        {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
+        {"resume", BZ_OPT_STRING, &a.resume, "FILE",
+         "continue from a checkpoint (made with the same settings and data)"},
+        {"overwrite", BZ_OPT_FLAG, &a.overwrite, NULL,
+         "start over even if the checkpoint file exists"},
+        {"log", BZ_OPT_STRING, &a.log, "FILE", "one JSON line of figures per epoch"},
         {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
         {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no progress on stderr"},
         {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
@@ -159,7 +175,8 @@ int bz_cmd_train_dbm(int argc, char **argv)
     bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
     bz_context *ctx = NULL;
     bz_dbm *d = NULL;
-    bz_data *data = NULL;
+    bz_trainer *trainer = NULL;
+    FILE *logf = NULL;
     int rc = 1;
     bz_status st = BZ_OK;
     if (bz_cli_load("train dbm", a.data, &prep, &all))
@@ -205,63 +222,100 @@ int bz_cmd_train_dbm(int argc, char **argv)
     if (!a.quiet)
         fprintf(stderr, "DBM %zu-%s on %s: %zu training rows%s\n", all.dim, a.layers,
                 bz_device_name(ctx), tr.n, ft ? ", then a classifier" : "");
-    double t0 = bz_now(), pre_s = 0, joint_s = 0;
-    if (a.pretrain_epochs) {
-        bz_rbm_train_options ro;
-        bz_rbm_train_options_init(&ro);
-        ro.batch_size = a.batch;
-        ro.learning_rate = (float)a.lr_rbm;
-        ro.seed = (uint64_t)a.seed;
-        if ((st = bz_dbm_pretrain(d, tr.x, tr.n, &ro, (unsigned)a.pretrain_epochs, on_pretrain,
-                                  &a)))
-            goto fail;
-        pre_s = bz_now() - t0;
-    }
-    bz_dbm_train_options o;
-    bz_dbm_train_options_init(&o);
-    o.batch_size = a.batch;
-    o.chains = a.chains;
-    o.mf_iters = (unsigned)a.mf_iters;
-    o.gibbs_steps = (unsigned)a.gibbs;
-    o.learning_rate = (float)a.lr;
-    o.lr_decay = (float)a.lr_decay;
-    o.weight_decay = (float)a.weight_decay;
-    o.seed = (uint64_t)a.seed;
-    if ((st = bz_data_create(ctx, tr.x, tr.n, tr.dim, &data)))
-        goto fail;
-    double t1 = bz_now();
-    for (size_t e = 0; e < a.epochs; e++) {
-        bz_dbm_epoch_stats es = {0};
-        if ((st = bz_dbm_train_epoch(d, data, &o, (unsigned)e, &es)))
-            goto fail;
-        if (!a.quiet)
-            fprintf(stderr, "joint epoch %zu/%zu: %.1f s, %.2f mean-field sweeps per batch\n",
-                    e + 1, a.epochs, es.seconds, es.mean_sweeps);
-    }
-    joint_s = bz_now() - t1;
+    char ckpt[1100];
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
+    bz_dbm_train_job job;
+    memset(&job, 0, sizeof job);
+    job.x = tr.x;
+    job.n = tr.n;
+    bz_rbm_train_options_init(&job.rbm);
+    job.rbm.batch_size = a.batch;
+    job.rbm.learning_rate = (float)a.lr_rbm;
+    job.rbm.seed = (uint64_t)a.seed;
+    job.pretrain_epochs = (unsigned)a.pretrain_epochs;
+    bz_dbm_train_options_init(&job.joint);
+    job.joint.batch_size = a.batch;
+    job.joint.chains = a.chains;
+    job.joint.mf_iters = (unsigned)a.mf_iters;
+    job.joint.gibbs_steps = (unsigned)a.gibbs;
+    job.joint.learning_rate = (float)a.lr;
+    job.joint.lr_decay = (float)a.lr_decay;
+    job.joint.weight_decay = (float)a.weight_decay;
+    job.joint.seed = (uint64_t)a.seed;
+    job.epochs = (unsigned)a.epochs;
     bz_dbn_finetune_result fr = {0};
-    double test_acc = NAN;
     if (ft) {
-        bz_dbn_sgd so;
-        bz_dbn_sgd_init(&so);
-        so.batch_size = a.ft_batch;
-        so.learning_rate = (float)a.ft_lr;
-        so.epochs = (unsigned)a.finetune_epochs;
-        so.patience = (unsigned)a.patience;
-        so.seed = (uint64_t)a.seed;
-        if ((st = bz_dbm_finetune(d, tr.x, tr.labels, tr.n, va.x, va.labels, va.n,
-                                  (size_t)all.n_classes, (unsigned)a.mf_iters, &so, on_finetune,
-                                  &a, &fr)))
-            goto fail;
-        if (a.test && isnan(test_acc = accuracy(d, &te, (unsigned)a.mf_iters, &st))) {
-            st = st ? st : BZ_E_INTERNAL;
-            goto fail;
-        }
+        job.finetune = 1;
+        job.labels = tr.labels;
+        job.xv = va.x;
+        job.labels_v = va.labels;
+        job.nv = va.n;
+        job.n_classes = (size_t)all.n_classes;
+        job.mf_iters = (unsigned)a.mf_iters;
+        bz_dbn_sgd_init(&job.sgd);
+        job.sgd.batch_size = a.ft_batch;
+        job.sgd.learning_rate = (float)a.ft_lr;
+        job.sgd.epochs = (unsigned)a.finetune_epochs;
+        job.sgd.patience = (unsigned)a.patience;
+        job.sgd.seed = (uint64_t)a.seed;
+        job.ft_result = &fr;
+    }
+    if ((st = bz_dbm_trainer_create(d, &job, &trainer)))
+        goto fail;
+    /* What makes a run this run (the joint epochs may be extended). */
+    char fp[1024] = "", dfp[64];
+    bz_train_data_fingerprint(all.x, all.n, all.dim, ft ? all.labels : NULL, dfp, sizeof dfp);
+    bz_cli_fp_add(fp, sizeof fp, "layers", "%s", a.layers);
+    bz_cli_fp_add(fp, sizeof fp, "pretrain_epochs", "%zu", a.pretrain_epochs);
+    bz_cli_fp_add(fp, sizeof fp, "joint", "%d", a.epochs > 0);
+    bz_cli_fp_add(fp, sizeof fp, "mf_iters", "%zu", a.mf_iters);
+    bz_cli_fp_add(fp, sizeof fp, "chains", "%zu", a.chains);
+    bz_cli_fp_add(fp, sizeof fp, "gibbs_steps", "%zu", a.gibbs);
+    bz_cli_fp_add(fp, sizeof fp, "batch", "%zu", a.batch);
+    bz_cli_fp_add(fp, sizeof fp, "lr", "%.9g", a.lr);
+    bz_cli_fp_add(fp, sizeof fp, "lr_decay", "%.9g", a.lr_decay);
+    bz_cli_fp_add(fp, sizeof fp, "lr_rbm", "%.9g", a.lr_rbm);
+    bz_cli_fp_add(fp, sizeof fp, "weight_decay", "%.9g", a.weight_decay);
+    bz_cli_fp_add(fp, sizeof fp, "binarize", "%s", a.binarize);
+    bz_cli_fp_add(fp, sizeof fp, "finetune", "%zu,%.9g,%zu,%zu,%.9g", a.finetune_epochs,
+                  a.ft_lr, a.ft_batch, a.patience, ft ? a.val_split : 0.0);
+    bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
+    bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
+    if (a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
+        fprintf(stderr, "boltzcl train dbm: cannot write %s: %s\n", a.log, strerror(errno));
+        goto out;
+    }
+    bz_cli_progress ps;
+    bz_cli_progress_init(&ps, a.quiet, -1);
+    ps.log = logf;
+    bz_train_options to;
+    bz_train_options_init(&to);
+    to.checkpoint = ckpt;
+    to.resume = a.resume != NULL;
+    to.resume_from = a.resume;
+    to.overwrite = a.overwrite;
+    to.fingerprint = fp;
+    phase_secs secs = {&ps, 0, 0, 0};
+    to.progress = on_progress;
+    to.progress_user = &secs;
+    bz_cli_train_signals();
+    bz_train_result res;
+    double t0 = bz_now();
+    st = bz_trainer_run(trainer, &to, &res);
+    double train_s = bz_now() - t0;
+    if (st) {
+        rc = bz_cli_train_outcome("train dbm", ctx, st, &res, ckpt, true);
+        goto out;
+    }
+    double test_acc = NAN;
+    if (ft && a.test && isnan(test_acc = accuracy(d, &te, (unsigned)a.mf_iters, &st))) {
+        st = st ? st : BZ_E_INTERNAL;
+        goto fail;
     }
     if ((st = bz_dbm_save(d, a.out)))
         goto fail;
     if (!a.quiet) {
-        fprintf(stderr, "pretraining %.1f s, joint training %.1f s", pre_s, joint_s);
+        fprintf(stderr, "pretraining %.1f s, joint training %.1f s", secs.pre, secs.joint);
         if (ft)
             fprintf(stderr, ", classifier val acc %.4f (epoch %u)", fr.best_val_accuracy,
                     fr.best_epoch);
@@ -275,13 +329,18 @@ int bz_cmd_train_dbm(int argc, char **argv)
         json_object_object_add(j, "layers", json_object_new_string(a.layers));
         json_object_object_add(j, "pretrain_epochs", json_object_new_int((int)a.pretrain_epochs));
         json_object_object_add(j, "epochs", json_object_new_int((int)a.epochs));
-        json_object_object_add(j, "pretrain_seconds", json_object_new_double(pre_s));
-        json_object_object_add(j, "joint_seconds", json_object_new_double(joint_s));
+        json_object_object_add(j, "seconds", json_object_new_double(train_s));
+        /* the epochs of this run (a resumed run's own) */
+        json_object_object_add(j, "pretrain_seconds", json_object_new_double(secs.pre));
+        json_object_object_add(j, "joint_seconds", json_object_new_double(secs.joint));
         json_object_object_add(j, "joint_seconds_per_epoch",
-                               json_object_new_double(a.epochs ? joint_s / (double)a.epochs : 0));
+                               json_object_new_double(secs.joint_epochs
+                                                          ? secs.joint / secs.joint_epochs
+                                                          : 0));
         if (ft)
-            json_object_object_add(j, "val_accuracy",
-                                   json_object_new_double(fr.best_val_accuracy));
+            json_object_object_add(j, "val_accuracy", isfinite(fr.best_val_accuracy)
+                                                          ? json_object_new_double(fr.best_val_accuracy)
+                                                          : NULL);
         if (!isnan(test_acc))
             json_object_object_add(j, "test_accuracy", json_object_new_double(test_acc));
         json_object_object_add(j, "device", json_object_new_string(bz_device_name(ctx)));
@@ -294,7 +353,9 @@ int bz_cmd_train_dbm(int argc, char **argv)
 fail:
     bz_cli_fail("train dbm", ctx, st);
 out:
-    bz_data_free(data);
+    bz_trainer_free(trainer);
+    if (logf)
+        fclose(logf);
     bz_dbm_free(d);
     bz_context_free(ctx);
     bz_dataset_free(&all);

@@ -8,19 +8,21 @@
 #include "cli/files.h"
 #include "cli/cli_dist.h"
 #include "cli/rbm_common.h"
-#include "models/dbn_dist.h"
+#include "cli/train_run.h"
+#include "models/dbn_trainer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct dbn_args {
-    const char *data, *test, *layers, *activation, *out, *device;
+    const char *data, *test, *layers, *activation, *out, *device, *checkpoint, *resume, *log;
     size_t pretrain_epochs, finetune_epochs, batch, rbm_batch, patience;
     double lr_rbm, lr, lr_decay, momentum, dropout, val_split, weight_decay;
     long seed;
-    bool no_pretrain, binarize, json, quiet, distributed, no_pad;
+    bool no_pretrain, binarize, json, quiet, distributed, no_pad, overwrite;
     /* from --layers and --activation */
     size_t sizes[BZ_DBN_MAX_LAYERS + 1], L;
     bz_dbn_act act;
@@ -32,17 +34,6 @@ typedef struct cb_state {
     double *epoch_s; /* each fine-tuning epoch's training pass, for --json */
     size_t n_epochs, cap_epochs;
 } cb_state;
-
-static void on_pretrain(void *user, size_t layer, unsigned epoch, const bz_rbm_epoch_stats *st)
-{
-    cb_state *s = user;
-    if (s->a->quiet)
-        return;
-    const bz_dbn *d = s->d;
-    fprintf(stderr, "pretrain layer %zu/%zu (%zu%s-%zu) epoch %u/%zu: recon mse %.5f, %.1f s\n",
-            layer + 1, d->L, d->s[layer], layer + 1 == d->L ? "+labels" : "", d->s[layer + 1],
-            epoch + 1, s->a->pretrain_epochs, st->recon_mse, st->seconds);
-}
 
 static void on_finetune(void *user, const bz_dbn_epoch_info *e)
 {
@@ -57,11 +48,24 @@ static void on_finetune(void *user, const bz_dbn_epoch_info *e)
     }
     if (s->n_epochs < s->cap_epochs)
         s->epoch_s[s->n_epochs++] = e->seconds;
-    if (s->a->quiet)
+}
+
+/* Pretraining seconds for --json, from the trainer's per-epoch figures. */
+typedef struct pre_secs {
+    bz_cli_progress *bar;
+    double seconds;
+} pre_secs;
+
+static void on_progress(void *user, const bz_train_progress *p)
+{
+    pre_secs *ps = user;
+    bz_cli_progress_cb(ps->bar, p);
+    if (!p->epoch_done || strcmp(p->phase, "pretrain") != 0)
         return;
-    fprintf(stderr, "finetune epoch %u/%zu: loss %.4f, train acc %.4f, val acc %.4f, %.2f s\n",
-            e->epoch, s->a->finetune_epochs, e->loss, e->train_accuracy, e->val_accuracy,
-            e->seconds);
+    json_object *o = json_tokener_parse(p->metrics_json), *v;
+    if (o && json_object_object_get_ex(o, "seconds", &v))
+        ps->seconds += json_object_get_double(v);
+    json_object_put(o);
 }
 
 static double accuracy_of(bz_dbn *d, const bz_dataset *ds, bz_status *st)
@@ -119,6 +123,12 @@ int bz_cmd_train_dbn(int argc, char **argv)
         {"val-split", BZ_OPT_FLOAT, &a.val_split, "F", "validation fraction of --data (0.1)"},
         {"seed", BZ_OPT_INT, &a.seed, "N", "random seed (1)"},
         {"out", BZ_OPT_STRING, &a.out, "FILE", "the model (dbn.safetensors)"},
+        {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
+        {"resume", BZ_OPT_STRING, &a.resume, "FILE",
+         "continue from a checkpoint (made with the same settings and data; one process)"},
+        {"overwrite", BZ_OPT_FLAG, &a.overwrite, NULL,
+         "start over even if the checkpoint file exists"},
+        {"log", BZ_OPT_STRING, &a.log, "FILE", "one JSON line of figures per epoch"},
         {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
         {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no progress on stderr"},
         {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
@@ -186,6 +196,8 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
     bz_context *ctx = NULL;
     bz_dbn *d = NULL;
+    bz_trainer *trainer = NULL;
+    FILE *logf = NULL;
     cb_state cs = {&a, NULL, NULL, 0, 0};
     int rc = 1;
     /* Rank 0 alone writes: it checks every path and locks --out. */
@@ -251,39 +263,86 @@ static int train_dbn_with(void *args, bz_comm *comm)
                         "(pretraining %zu) per rank\n", comm->size,
                 (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch, a.rbm_batch);
     cs.d = d;
-    double t0 = bz_now(), pre_s = 0;
-    if (!a.no_pretrain) {
-        bz_rbm_train_options ro;
-        bz_rbm_train_options_init(&ro);
-        ro.batch_size = a.rbm_batch;
-        ro.learning_rate = (float)a.lr_rbm;
-        ro.seed = (uint64_t)a.seed;
-        ro.no_padding = a.no_pad;
-        if ((st = bz_dbn_pretrain_dist(d, tr.x, tr.labels, tr.n, &ro,
-                                       (unsigned)a.pretrain_epochs, on_pretrain, &cs, comm))) {
-            bz_cli_fail(cmd, ctx, st);
-            goto out;
-        }
-        pre_s = bz_now() - t0;
-    }
-    bz_dbn_sgd so;
-    bz_dbn_sgd_init(&so);
-    so.batch_size = a.batch;
-    so.learning_rate = (float)a.lr;
-    so.lr_decay = (float)a.lr_decay;
-    so.momentum = (float)a.momentum;
-    so.weight_decay = (float)a.weight_decay;
-    so.dropout = (float)a.dropout;
-    so.epochs = (unsigned)a.finetune_epochs;
-    so.patience = (unsigned)a.patience;
-    so.seed = (uint64_t)a.seed;
-    so.no_padding = a.no_pad;
+    char ckpt[1100];
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
+    bz_dbn_train_job job;
+    memset(&job, 0, sizeof job);
+    job.x = tr.x;
+    job.labels = tr.labels;
+    job.n = tr.n;
+    job.xv = va.x;
+    job.labels_v = va.labels;
+    job.nv = va.n;
+    bz_rbm_train_options_init(&job.rbm);
+    job.rbm.batch_size = a.rbm_batch;
+    job.rbm.learning_rate = (float)a.lr_rbm;
+    job.rbm.seed = (uint64_t)a.seed;
+    job.rbm.no_padding = a.no_pad;
+    job.pretrain_epochs = a.no_pretrain ? 0 : (unsigned)a.pretrain_epochs;
+    bz_dbn_sgd_init(&job.sgd);
+    job.sgd.batch_size = a.batch;
+    job.sgd.learning_rate = (float)a.lr;
+    job.sgd.lr_decay = (float)a.lr_decay;
+    job.sgd.momentum = (float)a.momentum;
+    job.sgd.weight_decay = (float)a.weight_decay;
+    job.sgd.dropout = (float)a.dropout;
+    job.sgd.epochs = (unsigned)a.finetune_epochs;
+    job.sgd.patience = (unsigned)a.patience;
+    job.sgd.seed = (uint64_t)a.seed;
+    job.sgd.no_padding = a.no_pad;
+    job.comm = comm;
+    job.ft_cb = on_finetune;
+    job.ft_user = &cs;
     bz_dbn_finetune_result fr = {0};
-    if ((st = bz_dbn_finetune_dist(d, tr.x, tr.labels, tr.n, va.x, va.labels, va.n, &so,
-                                   on_finetune, &cs, &fr, comm))) {
+    job.result = &fr;
+    if ((st = bz_dbn_trainer_create(d, &job, &trainer))) {
         bz_cli_fail(cmd, ctx, st);
         goto out;
     }
+    /* What makes a run this run; the epochs of fine-tuning may be raised. */
+    char fp[1024] = "", dfp[64];
+    bz_train_data_fingerprint(all.x, all.n, all.dim, all.labels, dfp, sizeof dfp);
+    bz_cli_fp_add(fp, sizeof fp, "layers", "%s", a.layers);
+    bz_cli_fp_add(fp, sizeof fp, "activation", "%s", a.activation);
+    bz_cli_fp_add(fp, sizeof fp, "pretrain", "%zu,%zu,%.9g",
+                  a.no_pretrain ? (size_t)0 : a.pretrain_epochs, a.rbm_batch, a.lr_rbm);
+    bz_cli_fp_add(fp, sizeof fp, "batch", "%zu", a.batch);
+    bz_cli_fp_add(fp, sizeof fp, "lr", "%.9g", a.lr);
+    bz_cli_fp_add(fp, sizeof fp, "lr_decay", "%.9g", a.lr_decay);
+    bz_cli_fp_add(fp, sizeof fp, "momentum", "%.9g", a.momentum);
+    bz_cli_fp_add(fp, sizeof fp, "weight_decay", "%.9g", a.weight_decay);
+    bz_cli_fp_add(fp, sizeof fp, "dropout", "%.9g", a.dropout);
+    bz_cli_fp_add(fp, sizeof fp, "patience", "%zu", a.patience);
+    bz_cli_fp_add(fp, sizeof fp, "binarize", "%d", a.binarize);
+    bz_cli_fp_add(fp, sizeof fp, "val_split", "%.9g", a.val_split);
+    bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
+    bz_cli_fp_add(fp, sizeof fp, "no_pad", "%d", a.no_pad);
+    bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
+    if (root && a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
+        fprintf(stderr, "boltzcl train dbn: cannot write %s: %s\n", a.log, strerror(errno));
+        goto out;
+    }
+    bz_cli_progress ps;
+    bz_cli_progress_init(&ps, a.quiet, comm ? comm->rank : -1);
+    ps.log = logf;
+    pre_secs pre = {&ps, 0};
+    bz_train_options to;
+    bz_train_options_init(&to);
+    to.checkpoint = ckpt;
+    to.resume = a.resume != NULL;
+    to.resume_from = a.resume;
+    to.overwrite = a.overwrite;
+    to.fingerprint = fp;
+    to.progress = on_progress;
+    to.progress_user = &pre;
+    bz_cli_train_signals();
+    bz_train_result res;
+    st = bz_trainer_run(trainer, &to, &res);
+    if (st) {
+        rc = bz_cli_train_outcome(cmd, ctx, st, &res, ckpt, root);
+        goto out;
+    }
+    double pre_s = pre.seconds;
     if (!root) {
         rc = 0; /* rank 0 alone evaluates the test data and writes the model */
         goto out;
@@ -335,6 +394,9 @@ static int train_dbn_with(void *args, bz_comm *comm)
     }
     rc = 0;
 out:
+    bz_trainer_free(trainer);
+    if (logf)
+        fclose(logf);
     free(cs.epoch_s);
     bz_dbn_free(d);
     bz_context_free(ctx);

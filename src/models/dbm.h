@@ -87,8 +87,26 @@ bz_status bz_dbm_gibbs_sweep(bz_dbm *d, size_t M, uint64_t seed, unsigned epoch,
 
 /* bz_dbm_train_options, bz_dbm_epoch_stats and bz_dbm_pretrain_cb are
  * public (boltzcl.h). */
+
+/* Greedy pretraining with the modified RBMs (bz_rbm_train_epoch with CD-1):
+ * x is n host rows. Then composes the DBM's parameters. */
 bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_train_options *o,
                           unsigned epochs, bz_dbm_pretrain_cb cb, void *user);
+/* The same layer by layer (what the trainer drives). Layer l's RBM is
+ * pre_visible(l) x pre_hidden(l) (the copies included). */
+size_t bz_dbm_pre_visible(const bz_dbm *d, size_t l);
+size_t bz_dbm_pre_hidden(const bz_dbm *d, size_t l);
+/* Layer l's training rows (n x pre_visible(l), malloc'ed into *in) from the
+ * data x and the trained RBMs pre[0..l-1]. */
+bz_status bz_dbm_pre_input(bz_dbm *d, bz_rbm *const *pre, size_t l, const float *x, size_t n,
+                           float **in);
+/* Layer l's RBM, its copies tied, visible biases from its rows in. */
+bz_status bz_dbm_pre_create(bz_dbm *d, size_t l, const float *in, size_t n,
+                            const bz_rbm_train_options *o, bz_rbm **r);
+/* The options layer l trains with. */
+void bz_dbm_pre_options(const bz_rbm_train_options *o, size_t l, bz_rbm_train_options *lo);
+/* The DBM's parameters from the trained RBMs pre[0..L-1]. */
+bz_status bz_dbm_pre_compose(bz_dbm *d, bz_rbm *const *pre);
 /* One epoch of joint training. */
 bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_options *o,
                              unsigned epoch, bz_dbm_epoch_stats *stats);
@@ -123,6 +141,11 @@ bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size
                           const float *xv, const int32_t *labels_v, size_t nv, size_t K,
                           unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
                           void *user, bz_dbn_finetune_result *res);
+/* The same in steps: the classifier initialised from the DBM's weights,
+ * and its input rows (n x (s[0] + s[2]), malloc'ed into *rows). */
+bz_status bz_dbm_classifier_create(bz_dbm *d, size_t K, uint64_t seed, bz_dbn **net);
+bz_status bz_dbm_classifier_rows(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
+                                 float **rows);
 /* Class probabilities (n x K). */
 bz_status bz_dbm_predict_proba(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
                                float *prob);

@@ -55,30 +55,38 @@ static void lp_free(layer_params *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Trains one (possibly duplicated) RBM on n rows of `in` (nv wide, already
- * duplicated when dup_vis), copies out the tied parameters (nv_base x
- * nh_base), and writes its hidden probabilities of `in` into feat (n x nh,
- * may be NULL). */
-static bz_status train_rbm(bz_dbm *d, size_t layer, const float *in, size_t n, size_t nv_base,
-                           size_t nh_base, bool dup_vis, bool dup_hid,
-                           const bz_rbm_train_options *o, unsigned epochs, bz_dbm_pretrain_cb cb,
-                           void *user, layer_params *out, float *feat)
+size_t bz_dbm_pre_visible(const bz_dbm *d, size_t l)
+{
+    return l == 0 ? 2 * d->s[0] : d->s[l];
+}
+
+size_t bz_dbm_pre_hidden(const bz_dbm *d, size_t l)
+{
+    return l + 1 == d->L ? 2 * d->s[l + 1] : d->s[l + 1];
+}
+
+void bz_dbm_pre_options(const bz_rbm_train_options *o, size_t l, bz_rbm_train_options *lo)
+{
+    *lo = *o;
+    lo->seed = o->seed + 1000 * l;
+    lo->k = 1;                   /* CD-1 with visible means keeps the copies tied */
+    lo->pcd = 0;
+    lo->stochastic_binarize = 0; /* would draw the visible copies differently */
+}
+
+bz_status bz_dbm_pre_create(bz_dbm *d, size_t l, const float *in, size_t n,
+                            const bz_rbm_train_options *o, bz_rbm **out)
 {
     bz_context *c = d->ctx;
-    size_t nv = dup_vis ? 2 * nv_base : nv_base, nh = dup_hid ? 2 * nh_base : nh_base;
+    const bool dup_vis = l == 0, dup_hid = l + 1 == d->L;
+    const size_t nv = bz_dbm_pre_visible(d, l), nh = bz_dbm_pre_hidden(d, l);
+    const size_t nv_base = d->s[l], nh_base = d->s[l + 1];
+    float *w = malloc(nv * nh * sizeof *w);
     bz_rbm *r = NULL;
-    bz_data *data = NULL;
-    float *w = malloc(nv * nh * sizeof *w), *vb = malloc(nv * sizeof *vb),
-          *hb = malloc(nh * sizeof *hb);
-    out->w = malloc(nv_base * nh_base * sizeof *out->w);
-    out->vb = malloc(nv_base * sizeof *out->vb);
-    out->hb = malloc(nh_base * sizeof *out->hb);
     bz_status st = BZ_OK;
-    if (!w || !vb || !hb || !out->w || !out->vb || !out->hb) {
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory for pretraining layer %zu", layer + 1);
-        goto done;
-    }
-    if ((st = bz_rbm_create(c, nv, nh, BZ_UNIT_BERNOULLI, o->seed + 7919 * layer, &r)) ||
+    if (!w)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory for pretraining layer %zu", l + 1);
+    if ((st = bz_rbm_create(c, nv, nh, BZ_UNIT_BERNOULLI, o->seed + 7919 * l, &r)) ||
         (st = bz_rbm_init_visible_bias(r, in, n)) || (st = bz_rbm_get_params(r, w, NULL, NULL)))
         goto done;
     /* Tie the copies: the second copy starts equal to the first. */
@@ -88,21 +96,64 @@ static bz_status train_rbm(bz_dbm *d, size_t layer, const float *in, size_t n, s
             size_t sj = dup_hid && j >= nh_base ? j - nh_base : j;
             w[i * nh + j] = w[si * nh + sj];
         }
-    if ((st = bz_rbm_set_params(r, w, NULL, NULL)) ||
-        (st = bz_data_create(c, in, n, nv, &data)))
-        goto done;
-    bz_rbm_train_options lo = *o;
-    lo.seed = o->seed + 1000 * layer;
-    lo.k = 1;                   /* CD-1 with visible means keeps the copies tied */
-    lo.pcd = 0;
-    lo.stochastic_binarize = 0; /* would draw the visible copies differently */
-    for (unsigned e = 0; e < epochs && !st; e++) {
-        bz_rbm_epoch_stats es = {0};
-        st = bz_rbm_train_epoch(r, data, &lo, e, &es);
-        if (!st && cb)
-            cb(user, layer, e, &es);
+    st = bz_rbm_set_params(r, w, NULL, NULL);
+done:
+    free(w);
+    if (st) {
+        bz_rbm_free(r);
+        r = NULL;
     }
-    if (st || (st = bz_rbm_get_params(r, w, vb, hb)))
+    *out = r;
+    return st;
+}
+
+bz_status bz_dbm_pre_input(bz_dbm *d, bz_rbm *const *pre, size_t l, const float *x, size_t n,
+                           float **out)
+{
+    bz_context *c = d->ctx;
+    const size_t s0 = d->s[0];
+    /* The bottom RBM's data: every row twice. */
+    float *in = malloc(n * 2 * s0 * sizeof *in);
+    if (!in)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory for %zu doubled rows", n);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(in + i * 2 * s0, x + i * s0, s0 * sizeof *in);
+        memcpy(in + i * 2 * s0 + s0, x + i * s0, s0 * sizeof *in);
+    }
+    for (size_t k = 0; k < l; k++) {
+        float *feat = malloc(n * d->s[k + 1] * sizeof *feat);
+        bz_status st = feat ? bz_rbm_transform(pre[k], in, n, feat)
+                            : bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n,
+                                      d->s[k + 1]);
+        free(in);
+        in = feat;
+        if (st) {
+            free(feat);
+            return st;
+        }
+    }
+    *out = in;
+    return BZ_OK;
+}
+
+/* The tied parameters (nv_base x nh_base) of a trained layer: the copies
+ * averaged. */
+static bz_status layer_from_rbm(bz_dbm *d, size_t l, bz_rbm *r, layer_params *out)
+{
+    bz_context *c = d->ctx;
+    const bool dup_vis = l == 0, dup_hid = l + 1 == d->L;
+    const size_t nv = r->nv, nh = r->nh, nv_base = d->s[l], nh_base = d->s[l + 1];
+    float *w = malloc(nv * nh * sizeof *w), *vb = malloc(nv * sizeof *vb),
+          *hb = malloc(nh * sizeof *hb);
+    out->w = malloc(nv_base * nh_base * sizeof *out->w);
+    out->vb = malloc(nv_base * sizeof *out->vb);
+    out->hb = malloc(nh_base * sizeof *out->hb);
+    bz_status st = BZ_OK;
+    if (!w || !vb || !hb || !out->w || !out->vb || !out->hb) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for pretraining layer %zu", l + 1);
+        goto done;
+    }
+    if ((st = bz_rbm_get_params(r, w, vb, hb)))
         goto done;
     for (size_t i = 0; i < nv_base; i++)
         for (size_t j = 0; j < nh_base; j++) {
@@ -118,52 +169,20 @@ static bz_status train_rbm(bz_dbm *d, size_t layer, const float *in, size_t n, s
         out->vb[i] = dup_vis ? 0.5f * (vb[i] + vb[i + nv_base]) : vb[i];
     for (size_t j = 0; j < nh_base; j++)
         out->hb[j] = dup_hid ? 0.5f * (hb[j] + hb[j + nh_base]) : hb[j];
-    if (feat && !dup_hid)
-        st = bz_rbm_transform(r, in, n, feat);
 done:
     free(w);
     free(vb);
     free(hb);
-    bz_data_free(data);
-    bz_rbm_free(r);
     return st;
 }
 
-bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_train_options *o,
-                          unsigned epochs, bz_dbm_pretrain_cb cb, void *user)
+bz_status bz_dbm_pre_compose(bz_dbm *d, bz_rbm *const *pre)
 {
-    if (!d || !x || n == 0 || !o)
-        return BZ_E_INVALID_ARG;
-    bz_context *c = d->ctx;
     const size_t L = d->L;
     layer_params p[BZ_DBM_MAX_HIDDEN] = {{0}};
-    float *in = NULL, *feat = NULL;
     bz_status st = BZ_OK;
-    /* The bottom RBM's data: every row twice. */
-    size_t s0 = d->s[0];
-    if (!(in = malloc(n * 2 * s0 * sizeof *in))) {
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu doubled rows", n);
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        memcpy(in + i * 2 * s0, x + i * s0, s0 * sizeof *in);
-        memcpy(in + i * 2 * s0 + s0, x + i * s0, s0 * sizeof *in);
-    }
-    for (size_t l = 0; l < L && !st; l++) {
-        bool bottom = l == 0, top = l + 1 == L;
-        if (!top && !(feat = malloc(n * d->s[l + 1] * sizeof *feat))) {
-            st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, d->s[l + 1]);
-            break;
-        }
-        if ((st = train_rbm(d, l, in, n, d->s[l], d->s[l + 1], bottom, top, o, epochs, cb, user,
-                            &p[l], feat)))
-            break;
-        free(in);
-        in = feat;
-        feat = NULL;
-    }
-    if (st)
-        goto done;
+    for (size_t l = 0; l < L && !st; l++)
+        st = layer_from_rbm(d, l, pre[l], &p[l]);
     /* Compose: middle weights halved, shared layers' biases averaged. */
     for (size_t l = 0; l < L && !st; l++) {
         if (l > 0 && l + 1 < L)
@@ -179,11 +198,54 @@ bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_trai
         st = bz_dbm_set_layer(d, l, NULL, b);
     }
     d->chains_valid = false;
-done:
     for (size_t l = 0; l < L; l++)
         lp_free(&p[l]);
+    return st;
+}
+
+bz_status bz_dbm_pretrain(bz_dbm *d, const float *x, size_t n, const bz_rbm_train_options *o,
+                          unsigned epochs, bz_dbm_pretrain_cb cb, void *user)
+{
+    if (!d || !x || n == 0 || !o)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    const size_t L = d->L;
+    bz_rbm *pre[BZ_DBM_MAX_HIDDEN] = {NULL};
+    float *in = NULL;
+    bz_data *data = NULL;
+    bz_status st = bz_dbm_pre_input(d, pre, 0, x, n, &in);
+    for (size_t l = 0; l < L && !st; l++) {
+        bz_rbm_train_options lo;
+        bz_dbm_pre_options(o, l, &lo);
+        if ((st = bz_dbm_pre_create(d, l, in, n, o, &pre[l])) ||
+            (st = bz_data_create(c, in, n, pre[l]->nv, &data)))
+            break;
+        for (unsigned e = 0; e < epochs && !st; e++) {
+            bz_rbm_epoch_stats es = {0};
+            st = bz_rbm_train_epoch(pre[l], data, &lo, e, &es);
+            if (!st && cb)
+                cb(user, l, e, &es);
+        }
+        bz_data_free(data);
+        data = NULL;
+        if (st || l + 1 == L)
+            break;
+        /* The next layer's rows: this one's hidden probabilities. */
+        float *feat = malloc(n * d->s[l + 1] * sizeof *feat);
+        if (!feat) {
+            st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, d->s[l + 1]);
+            break;
+        }
+        st = bz_rbm_transform(pre[l], in, n, feat);
+        free(in);
+        in = feat;
+    }
+    if (!st)
+        st = bz_dbm_pre_compose(d, pre);
+    for (size_t l = 0; l < L; l++)
+        bz_rbm_free(pre[l]);
+    bz_data_free(data);
     free(in);
-    free(feat);
     return st;
 }
 
@@ -284,17 +346,26 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
     float mom = epoch < o->momentum_epochs ? o->momentum_initial : o->momentum_final;
     float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch);
     CHECK(bz_data_shuffle(data, o->seed, epoch));
-    size_t nb = (data->n + B - 1) / B;
+    size_t nb = (data->n + B - 1) / B, bi = o->start_batch;
+    if (bi > nb)
+        return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", bi, nb);
     double sweeps_sum = 0;
     bz_pacer pace = {0};
     bz_status st = BZ_OK;
-    for (size_t b = 0; b < nb && !st; b++) {
-        size_t first = b * B, rows = data->n - first < B ? data->n - first : B;
+    bool stopped = false;
+    size_t done_rows = 0;
+    for (; bi < nb && !st && !stopped; bi++) {
+        size_t first = bi * B, rows = data->n - first < B ? data->n - first : B;
         unsigned sw = 0;
         if (!(st = bz_data_fetch_perm(data, first, rows, &d->X0, data->dim)) &&
-            !(st = joint_step(d, o, rows, epoch, b, lr, mom, &sw)))
+            !(st = joint_step(d, o, rows, epoch, bi, lr, mom, &sw)))
             st = bz_pace_step(c, &pace);
         sweeps_sum += sw;
+        done_rows += rows;
+        if (!st && o->progress)
+            o->progress(o->progress_user, bi + 1, nb);
+        if (!st && o->stop && *o->stop && bi + 1 < nb)
+            stopped = true;
     }
     bz_pace_end(&pace);
     CHECK(st);
@@ -317,40 +388,33 @@ bz_status bz_dbm_train_epoch(bz_dbm *d, bz_data *data, const bz_dbm_train_option
     }
     if (stats) {
         stats->seconds = bz_mono_s() - t0;
-        stats->samples = data->n;
-        stats->mean_sweeps = sweeps_sum / (double)nb;
+        stats->samples = done_rows;
+        stats->mean_sweeps = bi > o->start_batch ? sweeps_sum / (double)(bi - o->start_batch) : 0;
+        stats->batches_done = bi;
     }
-    return BZ_OK;
+    return stopped ? bz_fail(c, BZ_E_INTERRUPTED, "stopped after batch %zu of %zu in epoch %u", bi,
+                             nb, epoch + 1)
+                   : BZ_OK;
 }
 
 /* ---- classification ---- */
 
-bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size_t n,
-                          const float *xv, const int32_t *labels_v, size_t nv, size_t K,
-                          unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
-                          void *user, bz_dbn_finetune_result *res)
+bz_status bz_dbm_classifier_create(bz_dbm *d, size_t K, uint64_t seed, bz_dbn **out)
 {
-    if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)) || mf_iters == 0)
-        return BZ_E_INVALID_ARG;
     bz_context *c = d->ctx;
     const size_t L = d->L, s0 = d->s[0], s1 = d->s[1], s2 = d->s[2], w = s0 + s2;
     size_t sizes[BZ_DBM_MAX_HIDDEN + 1] = {w, s1, s2, L > 2 ? d->s[3] : 0};
-    bz_dbn_free(d->clf);
-    d->clf = NULL;
     bz_dbn *net = NULL;
-    float *aug = NULL, *augv = NULL, *wt = NULL, *w1 = NULL, *b = NULL;
-    bz_status st = bz_dbn_create(c, sizes, L, K, BZ_ACT_SIGMOID, o->seed, &net);
+    float *wt = NULL, *w1 = NULL, *b = NULL;
+    bz_status st = bz_dbn_create(c, sizes, L, K, BZ_ACT_SIGMOID, seed, &net);
     if (st)
         return st;
     /* Layer 1 sees [v, mu_2] through [W_0; W_1^T]; the rest as in the DBM. */
     wt = malloc(w * s1 * sizeof *wt);
     w1 = malloc(s1 * s2 * sizeof *w1);
     b = malloc((s1 > s2 ? s1 : s2) * sizeof *b);
-    aug = malloc(n * w * sizeof *aug);
-    augv = nv ? malloc(nv * w * sizeof *augv) : NULL;
-    if (!wt || !w1 || !b || !aug || (nv && !augv)) {
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory for the classifier's inputs (%zu x %zu)", n,
-                     w);
+    if (!wt || !w1 || !b) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory for the classifier");
         goto done;
     }
     if ((st = bz_dbm_get_layer(d, 0, wt, NULL)) || (st = bz_dbm_get_layer(d, 1, w1, NULL)))
@@ -370,23 +434,61 @@ bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size
             st = bz_dbn_set_layer(net, 2, w2, b3);
         free(w2);
         free(b3);
-        if (st)
-            goto done;
     }
-    if ((st = bz_dbm_classifier_inputs(d, x, n, mf_iters, 0.0f, aug)) ||
-        (nv && (st = bz_dbm_classifier_inputs(d, xv, nv, mf_iters, 0.0f, augv))))
-        goto done;
-    if ((st = bz_dbn_finetune(net, aug, labels, n, augv, labels_v, nv, o, cb, user, res)))
-        goto done;
-    d->clf = net;
-    net = NULL;
 done:
-    bz_dbn_free(net);
-    free(aug);
-    free(augv);
     free(wt);
     free(w1);
     free(b);
+    if (st) {
+        bz_dbn_free(net);
+        net = NULL;
+    }
+    *out = net;
+    return st;
+}
+
+bz_status bz_dbm_classifier_rows(bz_dbm *d, const float *x, size_t n, unsigned mf_iters,
+                                 float **out)
+{
+    size_t w = d->s[0] + d->s[2];
+    float *aug = malloc((n ? n : 1) * w * sizeof *aug);
+    if (!aug)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory for the classifier's inputs (%zu x %zu)",
+                       n, w);
+    bz_status st = n ? bz_dbm_classifier_inputs(d, x, n, mf_iters, 0.0f, aug) : BZ_OK;
+    if (st) {
+        free(aug);
+        aug = NULL;
+    }
+    *out = aug;
+    return st;
+}
+
+bz_status bz_dbm_finetune(bz_dbm *d, const float *x, const int32_t *labels, size_t n,
+                          const float *xv, const int32_t *labels_v, size_t nv, size_t K,
+                          unsigned mf_iters, const bz_dbn_sgd *o, bz_dbn_finetune_cb cb,
+                          void *user, bz_dbn_finetune_result *res)
+{
+    if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)) || mf_iters == 0)
+        return BZ_E_INVALID_ARG;
+    bz_dbn_free(d->clf);
+    d->clf = NULL;
+    bz_dbn *net = NULL;
+    float *aug = NULL, *augv = NULL;
+    bz_status st = bz_dbm_classifier_create(d, K, o->seed, &net);
+    if (!st)
+        st = bz_dbm_classifier_rows(d, x, n, mf_iters, &aug);
+    if (!st && nv)
+        st = bz_dbm_classifier_rows(d, xv, nv, mf_iters, &augv);
+    if (!st)
+        st = bz_dbn_finetune(net, aug, labels, n, augv, labels_v, nv, o, cb, user, res);
+    if (!st) {
+        d->clf = net;
+        net = NULL;
+    }
+    bz_dbn_free(net);
+    free(aug);
+    free(augv);
     return st;
 }
 

@@ -20,6 +20,9 @@
 
 /* BZ_DBN_MAX_LAYERS: boltzcl.h */
 
+struct bz_comm;
+struct bz_data;
+
 typedef struct bz_dbn {
     bz_context *ctx;
     size_t L;                          /* hidden layers */
@@ -68,6 +71,28 @@ bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size
                           const bz_rbm_train_options *o, unsigned epochs, bz_dbn_pretrain_cb cb,
                           void *user);
 
+/* Pretraining layer by layer (what the trainer drives; bz_dbn_pretrain runs
+ * them in a loop). Before layer 0: checks the labels and drops any earlier
+ * stack. */
+bz_status bz_dbn_pre_start(bz_dbn *d, const int32_t *labels, size_t n,
+                           const bz_rbm_train_options *o);
+/* The features layer l trains on (n x s[l], malloc'ed into *feat) from the
+ * inputs x through the trained RBMs below it. */
+bz_status bz_dbn_pre_features(bz_dbn *d, size_t l, const float *x, size_t n, float **feat);
+/* Layer l's training rows: the features, with the one-hot label appended
+ * for the top layer (then a new array in *rows, else *rows = feat). */
+bz_status bz_dbn_pre_rows(bz_dbn *d, size_t l, const float *feat, const int32_t *labels,
+                          size_t n, float **rows);
+/* Creates rbm[l] (visible biases from its rows; rank 0's parameters on
+ * every rank of comm). */
+bz_status bz_dbn_pre_create(bz_dbn *d, size_t l, const float *rows, size_t n,
+                            const bz_rbm_train_options *o, struct bz_comm *comm);
+/* The options layer l trains with. */
+void bz_dbn_pre_options(const bz_rbm_train_options *o, size_t l, bz_rbm_train_options *lo);
+/* Copies the trained rbm[l] into the classifier (the stack is generative
+ * once the top one is done). */
+bz_status bz_dbn_pre_finish(bz_dbn *d, size_t l);
+
 /* ---- fine-tuning ---- */
 
 /* Fine-tuning options, results and the epoch callback are public
@@ -83,6 +108,34 @@ bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size
                           const float *xv, const int32_t *labels_v, size_t nv,
                           const bz_dbn_sgd *o, bz_dbn_finetune_cb cb, void *user,
                           bz_dbn_finetune_result *res);
+
+/* Fine-tuning epoch by epoch (what the trainer drives; bz_dbn_finetune runs
+ * it in a loop). The state between epochs: */
+typedef struct bz_dbn_ft {
+    struct bz_data *x, *y;
+    float *ylab, *prob, *acc;
+    size_t acc_n, n, nv;
+    float *best_w[BZ_DBN_MAX_LAYERS + 1], *best_b[BZ_DBN_MAX_LAYERS + 1]; /* best epoch's */
+    double best;           /* its score (validation accuracy, else training), -1 before */
+    unsigned best_epoch;   /* from 1; 0 before */
+    unsigned since;        /* epochs since it */
+    double train_secs;
+    double part_loss, part_hits; /* an interrupted epoch's batches so far */
+} bz_dbn_ft;
+/* zero_velocities: a new run (velocities start at rest). */
+bz_status bz_dbn_ft_begin(bz_dbn *d, const float *x, const int32_t *labels, size_t n, size_t nv,
+                          const bz_dbn_sgd *o, bool zero_velocities, bz_dbn_ft **out);
+/* Epoch e: its steps (from o->start_batch), validation, the best epoch's
+ * snapshot; *stop when patience ran out. BZ_E_INTERRUPTED with
+ * *batches_done after a stop request. */
+bz_status bz_dbn_ft_epoch(bz_dbn *d, bz_dbn_ft *t, const float *xv, const int32_t *labels_v,
+                          const bz_dbn_sgd *o, unsigned e, struct bz_comm *comm,
+                          bz_dbn_epoch_info *info, bool *stop, size_t *batches_done);
+/* Snapshot storage of the best epoch (for a restored state). */
+bz_status bz_dbn_ft_alloc_best(bz_dbn *d, bz_dbn_ft *t);
+/* Puts the best epoch's parameters back. */
+bz_status bz_dbn_ft_end(bz_dbn *d, bz_dbn_ft *t);
+void bz_dbn_ft_free(bz_dbn_ft *t);
 
 /* One SGD step on B host rows (labels as floats), the same code path as
  * fine-tuning; the dropout masks use the streams of (epoch, batch). Adds

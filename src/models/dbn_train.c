@@ -39,12 +39,9 @@ bz_status bz_dbn_pretrain(bz_dbn *d, const float *x, const int32_t *labels, size
     return bz_dbn_pretrain_dist(d, x, labels, n, o, epochs, cb, user, NULL);
 }
 
-bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
-                               const bz_rbm_train_options *o, unsigned epochs,
-                               bz_dbn_pretrain_cb cb, void *user, bz_comm *comm)
+bz_status bz_dbn_pre_start(bz_dbn *d, const int32_t *labels, size_t n,
+                           const bz_rbm_train_options *o)
 {
-    if (!d || !x || !labels || n == 0 || !o)
-        return BZ_E_INVALID_ARG;
     bz_context *c = d->ctx;
     if (o->pcd || o->k != 1)
         return bz_fail(c, BZ_E_UNSUPPORTED,
@@ -59,78 +56,130 @@ bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels,
         d->rbm[l] = NULL;
     }
     d->generative = false;
-    const float *in = x;
-    float *owned = NULL, *next = NULL;
+    return BZ_OK;
+}
+
+bz_status bz_dbn_pre_features(bz_dbn *d, size_t l, const float *x, size_t n, float **out)
+{
+    bz_context *c = d->ctx;
+    float *in = malloc(n * d->s[0] * sizeof *in);
+    if (!in)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, d->s[0]);
+    memcpy(in, x, n * d->s[0] * sizeof *in);
+    for (size_t k = 0; k < l; k++) {
+        float *next = malloc(n * d->s[k + 1] * sizeof *next);
+        bz_status st = next ? bz_rbm_transform(d->rbm[k], in, n, next)
+                            : bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n,
+                                      d->s[k + 1]);
+        free(in);
+        in = next;
+        if (st) {
+            free(next);
+            return st;
+        }
+    }
+    *out = in;
+    return BZ_OK;
+}
+
+bz_status bz_dbn_pre_rows(bz_dbn *d, size_t l, const float *feat, const int32_t *labels,
+                          size_t n, float **rows)
+{
+    if (l + 1 < d->L) {
+        *rows = (float *)feat;
+        return BZ_OK;
+    }
+    /* Features, then the one-hot label. */
+    size_t nf = d->s[l], nv = nf + d->K;
+    float *next = malloc(n * nv * sizeof *next);
+    if (!next)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, nv);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(next + i * nv, feat + i * nf, nf * sizeof *next);
+        memset(next + i * nv + nf, 0, d->K * sizeof *next);
+        next[i * nv + nf + (size_t)labels[i]] = 1.0f;
+    }
+    *rows = next;
+    return BZ_OK;
+}
+
+bz_status bz_dbn_pre_create(bz_dbn *d, size_t l, const float *rows, size_t n,
+                            const bz_rbm_train_options *o, bz_comm *comm)
+{
+    bool top = l + 1 == d->L;
+    size_t nv = d->s[l] + (top ? d->K : 0);
+    bz_rbm_free(d->rbm[l]);
+    d->rbm[l] = NULL;
+    CHECK(bz_rbm_create(d->ctx, nv, d->s[l + 1], BZ_UNIT_BERNOULLI, o->seed + l, &d->rbm[l]));
+    bz_rbm *r = d->rbm[l];
+    if (top)
+        bz_dbn_use_label_units(r, d->K);
+    CHECK(bz_rbm_init_visible_bias(r, rows, n));
+    if (comm)
+        CHECK(bz_rbm_dist_sync(r, comm));
+    return BZ_OK;
+}
+
+void bz_dbn_pre_options(const bz_rbm_train_options *o, size_t l, bz_rbm_train_options *lo)
+{
+    *lo = *o;
+    lo->seed = o->seed + 1000 * l;
+    lo->stochastic_binarize = l == 0 && o->stochastic_binarize;
+}
+
+bz_status bz_dbn_pre_finish(bz_dbn *d, size_t l)
+{
+    CHECK(copy_into_classifier(d, l));
+    d->generative = l + 1 == d->L;
+    return BZ_OK;
+}
+
+bz_status bz_dbn_pretrain_dist(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
+                               const bz_rbm_train_options *o, unsigned epochs,
+                               bz_dbn_pretrain_cb cb, void *user, bz_comm *comm)
+{
+    if (!d || !x || !labels || n == 0 || !o)
+        return BZ_E_INVALID_ARG;
+    bz_context *c = d->ctx;
+    CHECK(bz_dbn_pre_start(d, labels, n, o));
+    float *feat = NULL, *rows = NULL;
     bz_data *data = NULL;
-    bz_status st = BZ_OK;
+    bz_status st = bz_dbn_pre_features(d, 0, x, n, &feat);
     for (size_t l = 0; l < d->L && !st; l++) {
         bool top = l + 1 == d->L;
-        size_t nf = d->s[l], nv = nf + (top ? d->K : 0);
-        const float *train_in = in;
-        if (top) {
-            /* Features, then the one-hot label. */
-            next = malloc(n * nv * sizeof *next);
-            if (!next) {
-                st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, nv);
-                break;
-            }
-            for (size_t i = 0; i < n; i++) {
-                memcpy(next + i * nv, in + i * nf, nf * sizeof *next);
-                memset(next + i * nv + nf, 0, d->K * sizeof *next);
-                next[i * nv + nf + (size_t)labels[i]] = 1.0f;
-            }
-            free(owned);
-            owned = next;
-            next = NULL;
-            train_in = owned;
-        }
-        if ((st = bz_rbm_create(c, nv, d->s[l + 1], BZ_UNIT_BERNOULLI, o->seed + l, &d->rbm[l])))
+        if ((st = bz_dbn_pre_rows(d, l, feat, labels, n, &rows)) ||
+            (st = bz_dbn_pre_create(d, l, rows, n, o, comm)) ||
+            (st = bz_data_create(c, rows, n, d->rbm[l]->nv, &data)))
             break;
-        bz_rbm *r = d->rbm[l];
-        if (top)
-            bz_dbn_use_label_units(r, d->K);
-        if ((st = bz_rbm_init_visible_bias(r, train_in, n)) ||
-            (comm && (st = bz_rbm_dist_sync(r, comm))) ||
-            (st = bz_data_create(c, train_in, n, nv, &data)))
-            break;
-        bz_rbm_train_options lo = *o;
-        lo.seed = o->seed + 1000 * l;
-        lo.stochastic_binarize = l == 0 && o->stochastic_binarize;
+        bz_rbm_train_options lo;
+        bz_dbn_pre_options(o, l, &lo);
         for (unsigned e = 0; e < epochs && !st; e++) {
             bz_rbm_epoch_stats es = {0};
-            st = comm ? bz_rbm_train_epoch_dist(r, data, &lo, e, &es, comm)
-                      : bz_rbm_train_epoch(r, data, &lo, e, &es);
+            st = comm ? bz_rbm_train_epoch_dist(d->rbm[l], data, &lo, e, &es, comm)
+                      : bz_rbm_train_epoch(d->rbm[l], data, &lo, e, &es);
             if (!st && cb)
                 cb(user, l, e, &es);
         }
         bz_data_free(data);
         data = NULL;
-        if (st)
+        if (st || (st = bz_dbn_pre_finish(d, l)) || top)
             break;
-        if ((st = copy_into_classifier(d, l)))
+        /* The next layer's data: this one's hidden probabilities, computed
+         * on the device. */
+        float *next = malloc(n * d->s[l + 1] * sizeof *next);
+        if (!next) {
+            st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n, d->s[l + 1]);
             break;
-        if (!top) {
-            /* The next layer's data: this one's hidden probabilities,
-             * computed on the device. */
-            next = malloc(n * d->s[l + 1] * sizeof *next);
-            if (!next) {
-                st = bz_fail(c, BZ_E_NOMEM, "out of memory for %zu x %zu features", n,
-                             d->s[l + 1]);
-                break;
-            }
-            if ((st = bz_rbm_transform(r, in, n, next)))
-                break;
-            free(owned);
-            owned = next;
-            next = NULL;
-            in = owned;
         }
+        st = bz_rbm_transform(d->rbm[l], feat, n, next);
+        free(feat);
+        feat = next;
+        rows = NULL;
     }
+    if (rows != feat)
+        free(rows);
     bz_data_free(data);
-    free(next);
-    free(owned);
-    if (!st)
-        d->generative = true;
+    free(feat);
     return st;
 }
 
@@ -262,45 +311,35 @@ static bz_status val_accuracy(bz_dbn *d, const float *xv, const int32_t *labels,
 }
 
 /* Host snapshot of the classifier's parameters (the best epoch). */
-typedef struct snapshot {
-    float *w[BZ_DBN_MAX_LAYERS + 1], *b[BZ_DBN_MAX_LAYERS + 1];
-} snapshot;
-
-static void snapshot_free(snapshot *s)
-{
-    for (size_t l = 0; l <= BZ_DBN_MAX_LAYERS; l++) {
-        free(s->w[l]);
-        free(s->b[l]);
-    }
-}
-
-static bz_status snapshot_take(bz_dbn *d, snapshot *s)
+bz_status bz_dbn_ft_alloc_best(bz_dbn *d, bz_dbn_ft *t)
 {
     for (size_t l = 0; l <= d->L; l++) {
-        if (!s->w[l])
-            s->w[l] = malloc(d->s[l] * d->s[l + 1] * sizeof(float));
-        if (!s->b[l])
-            s->b[l] = malloc(d->s[l + 1] * sizeof(float));
-        if (!s->w[l] || !s->b[l])
+        if (!t->best_w[l])
+            t->best_w[l] = malloc(d->s[l] * d->s[l + 1] * sizeof(float));
+        if (!t->best_b[l])
+            t->best_b[l] = malloc(d->s[l + 1] * sizeof(float));
+        if (!t->best_w[l] || !t->best_b[l])
             return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
-        CHECK(bz_dbn_get_layer(d, l, s->w[l], s->b[l]));
     }
     return BZ_OK;
 }
 
-static bz_status snapshot_restore(bz_dbn *d, const snapshot *s)
+static bz_status snapshot_take(bz_dbn *d, bz_dbn_ft *t)
 {
+    CHECK(bz_dbn_ft_alloc_best(d, t));
     for (size_t l = 0; l <= d->L; l++)
-        CHECK(bz_dbn_set_layer(d, l, s->w[l], s->b[l]));
+        CHECK(bz_dbn_get_layer(d, l, t->best_w[l], t->best_b[l]));
     return BZ_OK;
 }
 
-typedef struct ft_state {
-    bz_data *x, *y;
-    float *ylab, *prob, *acc;
-    size_t acc_n;
-    snapshot best;
-} ft_state;
+static bz_status snapshot_restore(bz_dbn *d, const bz_dbn_ft *t)
+{
+    for (size_t l = 0; l <= d->L; l++)
+        CHECK(bz_dbn_set_layer(d, l, t->best_w[l], t->best_b[l]));
+    return BZ_OK;
+}
+
+typedef bz_dbn_ft ft_state;
 
 /* The network an epoch's steps run on: the twin padded to the GEMM tiles in
  * force (dbn_pad.c) when that pays and fits, else d itself. */
@@ -346,7 +385,7 @@ static bz_status read_sums(bz_dbn *net, ft_state *t, double *sl, double *sc)
 }
 
 static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o, unsigned e,
-                           bz_comm *comm, double *loss, double *train_acc)
+                           bz_comm *comm, double *loss, double *train_acc, size_t *batches_done)
 {
     bz_context *c = d->ctx;
     size_t B = o->batch_size < n ? o->batch_size : n;
@@ -358,17 +397,24 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
     CHECK(bz_data_shuffle(t->y, o->seed, e));
     CHECK(bz_buf_fill(c, &net->loss, 0.0f, 0, net->cap));
     CHECK(bz_buf_fill(c, &net->correct, 0.0f, 0, net->cap));
-    size_t nb = (n + B - 1) / B;
+    size_t nb = (n + B - 1) / B, b = comm ? 0 : o->start_batch;
+    if (b > nb)
+        return bz_fail(c, BZ_E_INVALID_ARG, "cannot resume at batch %zu of %zu", b, nb);
     if (comm)
         CHECK(bz_dbn_epoch_steps_dist(d, t->x, t->y, B, o, e, comm));
     bz_pacer pace = {0};
     bz_status st = BZ_OK;
-    for (size_t b = 0; !comm && b < nb && !st; b++) {
+    bool stopped = false;
+    for (; !comm && b < nb && !st && !stopped; b++) {
         size_t first = b * B, rows = n - first < B ? n - first : B;
         if (!(st = bz_data_fetch_perm(t->x, first, rows, &net->A[0], net->s[0])) &&
             !(st = bz_data_fetch_perm(t->y, first, rows, &net->labels, t->y->dim)) &&
             !(st = bz_dbn_sgd_step(net, rows, o, e, b, 0, rows, NULL)))
             st = bz_pace_step(c, &pace);
+        if (!st && o->progress)
+            o->progress(o->progress_user, b + 1, nb);
+        if (!st && o->stop && *o->stop && b + 1 < nb)
+            stopped = true;
     }
     bz_pace_end(&pace);
     CHECK(st);
@@ -376,6 +422,18 @@ static bz_status run_epoch(bz_dbn *d, ft_state *t, size_t n, const bz_dbn_sgd *o
         CHECK(bz_dbn_pad_leave(d, net));
     double sl = 0, sc = 0;
     CHECK(read_sums(net, t, &sl, &sc));
+    /* A resumed epoch adds the figures of the batches before the stop. */
+    sl += t->part_loss;
+    sc += t->part_hits;
+    t->part_loss = t->part_hits = 0;
+    if (batches_done)
+        *batches_done = comm ? nb : b;
+    if (stopped) {
+        t->part_loss = sl;
+        t->part_hits = sc;
+        return bz_fail(c, BZ_E_INTERRUPTED, "stopped after batch %zu of %zu in epoch %u", b, nb,
+                       e + 1);
+    }
     if (comm) {
         /* Every rank's rows: the same figures (and divergence verdict)
          * everywhere. */
@@ -402,6 +460,102 @@ bz_status bz_dbn_finetune(bz_dbn *d, const float *x, const int32_t *labels, size
     return bz_dbn_finetune_dist(d, x, labels, n, xv, labels_v, nv, o, cb, user, res, NULL);
 }
 
+void bz_dbn_ft_free(bz_dbn_ft *t)
+{
+    if (!t)
+        return;
+    bz_data_free(t->x);
+    bz_data_free(t->y);
+    free(t->ylab);
+    free(t->prob);
+    free(t->acc);
+    for (size_t l = 0; l <= BZ_DBN_MAX_LAYERS; l++) {
+        free(t->best_w[l]);
+        free(t->best_b[l]);
+    }
+    free(t);
+}
+
+bz_status bz_dbn_ft_begin(bz_dbn *d, const float *x, const int32_t *labels, size_t n, size_t nv,
+                          const bz_dbn_sgd *o, bool zero_velocities, bz_dbn_ft **out)
+{
+    bz_context *c = d->ctx;
+    *out = NULL;
+    CHECK(check_sgd(c, o));
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= d->K)
+            return bz_fail(c, BZ_E_INVALID_ARG, "row %zu has label %d, outside 0..%zu", i,
+                           (int)labels[i], d->K - 1);
+    ft_state *t = calloc(1, sizeof *t);
+    if (!t)
+        return bz_fail(c, BZ_E_NOMEM, "out of memory");
+    t->n = n;
+    t->nv = nv;
+    t->best = -1;
+    bz_status st = BZ_OK;
+    t->ylab = malloc(n * sizeof *t->ylab);
+    t->prob = nv ? malloc(nv * d->K * sizeof *t->prob) : NULL;
+    if (!t->ylab || (nv && !t->prob)) {
+        st = bz_fail(c, BZ_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        t->ylab[i] = (float)labels[i];
+    if ((st = bz_data_create(c, x, n, d->s[0], &t->x)) ||
+        (st = bz_data_create(c, t->ylab, n, 1, &t->y)))
+        goto out;
+    /* Velocities start at rest. */
+    for (size_t l = 0; zero_velocities && l <= d->L && !st; l++)
+        if (!(st = bz_buf_fill(c, &d->vW[l], 0.0f, 0, d->s[l] * d->s[l + 1])))
+            st = bz_buf_fill(c, &d->vb[l], 0.0f, 0, d->s[l + 1]);
+out:
+    if (st)
+        bz_dbn_ft_free(t);
+    else
+        *out = t;
+    return st;
+}
+
+bz_status bz_dbn_ft_epoch(bz_dbn *d, bz_dbn_ft *t, const float *xv, const int32_t *labels_v,
+                          const bz_dbn_sgd *o, unsigned e, bz_comm *comm,
+                          bz_dbn_epoch_info *info, bool *stop, size_t *batches_done)
+{
+    bz_context *c = d->ctx;
+    size_t B = o->batch_size < t->n ? o->batch_size : t->n;
+    *stop = false;
+    double te = bz_mono_s(), loss = 0, tacc = 0;
+    /* Reserve inside the loop: validation reserves the same rows. */
+    CHECK(bz_dbn_reserve(d, B > 1000 ? B : 1000));
+    bz_status st = run_epoch(d, t, t->n, o, e, comm, &loss, &tacc, batches_done);
+    if (st == BZ_E_INTERRUPTED) {
+        info->seconds = bz_mono_s() - te;
+        t->train_secs += info->seconds;
+    }
+    CHECK(st);
+    CHECK(bz_finish(c));
+    double secs = bz_mono_s() - te; /* training only, validation excluded */
+    t->train_secs += secs;
+    double vacc = NAN;
+    if (t->nv)
+        CHECK(val_accuracy(d, xv, labels_v, t->nv, t->prob, comm, &vacc));
+    *info = (bz_dbn_epoch_info){e + 1, loss, tacc, vacc, secs};
+    double score = t->nv ? vacc : tacc;
+    if (score > t->best) {
+        t->best = score;
+        t->best_epoch = e + 1;
+        t->since = 0;
+        CHECK(snapshot_take(d, t));
+    } else if (o->patience && ++t->since >= o->patience) {
+        *stop = true;
+    }
+    return BZ_OK;
+}
+
+bz_status bz_dbn_ft_end(bz_dbn *d, bz_dbn_ft *t)
+{
+    return t->best_epoch ? snapshot_restore(d, t) : BZ_OK;
+}
+
 bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels, size_t n,
                                const float *xv, const int32_t *labels_v, size_t nv,
                                const bz_dbn_sgd *o, bz_dbn_finetune_cb cb, void *user,
@@ -409,76 +563,33 @@ bz_status bz_dbn_finetune_dist(bz_dbn *d, const float *x, const int32_t *labels,
 {
     if (!d || !x || !labels || n == 0 || !o || (nv && (!xv || !labels_v)))
         return BZ_E_INVALID_ARG;
-    bz_context *c = d->ctx;
-    CHECK(check_sgd(c, o));
-    for (size_t i = 0; i < n; i++)
-        if (labels[i] < 0 || (size_t)labels[i] >= d->K)
-            return bz_fail(c, BZ_E_INVALID_ARG, "row %zu has label %d, outside 0..%zu", i,
-                           (int)labels[i], d->K - 1);
-    ft_state t = {0};
+    ft_state *t = NULL;
+    CHECK(bz_dbn_ft_begin(d, x, labels, n, nv, o, true, &t));
+    double t0 = bz_mono_s();
+    unsigned e = 0;
     bz_status st = BZ_OK;
-    t.ylab = malloc(n * sizeof *t.ylab);
-    t.prob = nv ? malloc(nv * d->K * sizeof *t.prob) : NULL;
-    size_t B = o->batch_size < n ? o->batch_size : n;
-    if (!t.ylab || (nv && !t.prob)) {
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        t.ylab[i] = (float)labels[i];
-    if ((st = bz_data_create(c, x, n, d->s[0], &t.x)) ||
-        (st = bz_data_create(c, t.ylab, n, 1, &t.y)))
-        goto out;
-    /* Velocities start at rest. */
-    for (size_t l = 0; l <= d->L && !st; l++)
-        if (!(st = bz_buf_fill(c, &d->vW[l], 0.0f, 0, d->s[l] * d->s[l + 1])))
-            st = bz_buf_fill(c, &d->vb[l], 0.0f, 0, d->s[l + 1]);
-    if (st)
-        goto out;
-    double t0 = bz_mono_s(), best = -1, train_secs = 0;
-    unsigned best_epoch = 0, e = 0, since = 0;
     for (e = 0; e < o->epochs; e++) {
-        double te = bz_mono_s(), loss = 0, tacc = 0;
-        /* Reserve inside the loop: validation reserves the same rows. */
-        if ((st = bz_dbn_reserve(d, B > 1000 ? B : 1000)))
+        bz_dbn_epoch_info info;
+        bool stop = false;
+        if ((st = bz_dbn_ft_epoch(d, t, xv, labels_v, o, e, comm, &info, &stop, NULL)))
             goto out;
-        if ((st = run_epoch(d, &t, n, o, e, comm, &loss, &tacc)) || (st = bz_finish(c)))
-            goto out;
-        double secs = bz_mono_s() - te; /* training only, validation excluded */
-        train_secs += secs;
-        double vacc = NAN;
-        if (nv && (st = val_accuracy(d, xv, labels_v, nv, t.prob, comm, &vacc)))
-            goto out;
-        bz_dbn_epoch_info info = {e + 1, loss, tacc, vacc, secs};
         if (cb)
             cb(user, &info);
-        double score = nv ? vacc : tacc;
-        if (score > best) {
-            best = score;
-            best_epoch = e + 1;
-            since = 0;
-            if ((st = snapshot_take(d, &t.best)))
-                goto out;
-        } else if (o->patience && ++since >= o->patience) {
+        if (stop) {
             e++;
             break;
         }
     }
-    if (best_epoch && (st = snapshot_restore(d, &t.best)))
+    if ((st = bz_dbn_ft_end(d, t)))
         goto out;
     if (res) {
         res->epochs_run = e;
-        res->best_epoch = best_epoch;
-        res->best_val_accuracy = nv ? best : NAN;
+        res->best_epoch = t->best_epoch;
+        res->best_val_accuracy = nv ? t->best : NAN;
         res->seconds = bz_mono_s() - t0;
-        res->seconds_per_epoch = e ? train_secs / e : 0;
+        res->seconds_per_epoch = e ? t->train_secs / e : 0;
     }
 out:
-    bz_data_free(t.x);
-    bz_data_free(t.y);
-    free(t.ylab);
-    free(t.prob);
-    free(t.acc);
-    snapshot_free(&t.best);
+    bz_dbn_ft_free(t);
     return st;
 }

@@ -109,6 +109,9 @@ typedef struct bz_rbm_resume {
     size_t batch;   /* batches of that epoch already done (after an interrupt) */
 } bz_rbm_resume;
 bz_status bz_rbm_save_checkpoint(bz_rbm *rbm, const char *path, bz_rbm_resume at);
+/* The same with extra metadata (the trainer's position and fingerprint). */
+bz_status bz_rbm_save_checkpoint_meta(bz_rbm *rbm, const char *path, bz_rbm_resume at,
+                                      const bz_meta *extra);
 bz_status bz_rbm_load_checkpoint(bz_context *ctx, const char *path, bz_rbm **out,
                                  bz_rbm_resume *at);
 

@@ -202,6 +202,21 @@ static bz_status write_checkpoint(bz_model_writer *wr, void *impl, void *user)
     return bz_mw_count(wr, "checkpoint_next_batch", at->batch);
 }
 
+/* A checkpoint with the trainer's own metadata (position, fingerprint). */
+typedef struct checkpoint_meta {
+    bz_rbm_resume at;
+    const bz_meta *extra;
+} checkpoint_meta;
+
+static bz_status write_checkpoint_meta(bz_model_writer *wr, void *impl, void *user)
+{
+    const checkpoint_meta *cm = user;
+    bz_status st = write_checkpoint(wr, impl, (void *)&cm->at);
+    for (size_t i = 0; !st && cm->extra && i < cm->extra->n; i++)
+        st = bz_mw_meta(wr, cm->extra->key[i], cm->extra->val[i]);
+    return st;
+}
+
 static bz_status read_checkpoint(const bz_model_reader *rd, void *impl, void *user)
 {
     bz_rbm *r = impl;
@@ -248,6 +263,15 @@ bz_status bz_rbm_save_checkpoint(bz_rbm *r, const char *path, bz_rbm_resume at)
     if (!r || !path)
         return BZ_E_INVALID_ARG;
     return bz_model_file_write(&bz_kind_rbm, r, r->ctx, path, write_checkpoint, &at);
+}
+
+bz_status bz_rbm_save_checkpoint_meta(bz_rbm *r, const char *path, bz_rbm_resume at,
+                                      const bz_meta *extra)
+{
+    if (!r || !path)
+        return BZ_E_INVALID_ARG;
+    checkpoint_meta cm = {at, extra};
+    return bz_model_file_write(&bz_kind_rbm, r, r->ctx, path, write_checkpoint_meta, &cm);
 }
 
 bz_status bz_rbm_load(bz_context *ctx, const char *path, bz_rbm **out)

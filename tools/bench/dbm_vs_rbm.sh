@@ -30,18 +30,18 @@ line() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().spli
 for mode in ${RBM_MODES:-cd1 pcd}; do
   extra=(); [ "$mode" = pcd ] && extra=(--pcd)
   "$B" train rbm --data fashion-mnist --hidden 500 --epochs "$TOTAL" --binarize threshold \
-    "${extra[@]}" --out "$OUT/rbm-$mode.safetensors" --quiet --json > "$OUT/rbm-$mode.train.json"
+    "${extra[@]}" --out "$OUT/rbm-$mode.safetensors" --overwrite --quiet --json > "$OUT/rbm-$mode.train.json"
   "$B" eval --model "$OUT/rbm-$mode.safetensors" --data fashion-mnist:test "${AIS[@]}" --json \
     2>/dev/null | line "{\"model\":\"rbm-$mode\",\"epochs\":$TOTAL}"
 done
 
 "$B" train dbm --data fashion-mnist "${rows[@]}" --layers 500,1000 --pretrain-epochs "$PRE" \
   --epochs "$JOINT" --finetune-epochs "$FT" --test fashion-mnist:test \
-  --out "$OUT/dbm.safetensors" --quiet --json > "$OUT/dbm.train.json"
+  --out "$OUT/dbm.safetensors" --overwrite --quiet --json > "$OUT/dbm.train.json"
 "$B" eval --model "$OUT/dbm.safetensors" --data fashion-mnist:test "${AIS[@]}" --json 2>/dev/null |
   line "{\"model\":\"dbm\",\"epochs\":$TOTAL}"
 line '{"model":"dbm-classifier"}' < "$OUT/dbm.train.json"
 
 "$B" train dbn --data fashion-mnist --layers 500,1000 --pretrain-epochs "$PRE" \
   --finetune-epochs "$FT" --binarize --test fashion-mnist:test --out "$OUT/dbn.safetensors" \
-  --quiet --json | line '{"model":"dbn-classifier"}'
+  --overwrite --quiet --json | line '{"model":"dbn-classifier"}'

@@ -25,7 +25,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bz() {
   "$B" train dbn --data fashion-mnist --layers 500,500 --no-pretrain --finetune-epochs 2 \
-    --batch 32 --out "$tmp/dbn.safetensors" --json --quiet "$@"
+    --batch 32 --out "$tmp/dbn.safetensors" --overwrite --json --quiet "$@"
 }
 for r in $(seq 1 "$ROUNDS"); do
   cut -d' ' -f1 /proc/loadavg > "$tmp/load.$r"

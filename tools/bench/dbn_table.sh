@@ -27,7 +27,7 @@ if [ "$only" = 0 ]; then
     case $n in scratch*) extra+=(--no-pretrain) ;; esac
     case $n in *binarized) extra+=(--binarize) ;; esac
     echo "== $n: $B train dbn ${common[*]} ${extra[*]}" >&2
-    "$B" train dbn "${common[@]}" "${extra[@]}" --out "$OUT/$n.safetensors" --json \
+    "$B" train dbn "${common[@]}" "${extra[@]}" --out "$OUT/$n.safetensors" --overwrite --json \
       > "$OUT/$n.json" 2> "$OUT/$n.log"
   done
 fi

@@ -1,0 +1,433 @@
+/*
+ * A DBM's training hooks (trainer.h). Stages: pretraining of each layer's
+ * modified RBM (checkpointed per epoch and inside one, like any RBM), joint
+ * training (per epoch and inside one), then the optional classifier, fine-
+ * tuned as a DBN's (per epoch and inside one). A checkpoint holds the DBM's
+ * parameters, velocities and persistent chains, every pretraining RBM made
+ * so far with its whole training state, and the classifier with its
+ * fine-tuning state; the rows of the layer being pretrained and the
+ * classifier's inputs are recomputed, as the uninterrupted run computed
+ * them.
+ */
+#include "models/dbm_trainer.h"
+#include "models/dbn_trainer.h"
+#include "engine/check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ST_PRE, ST_JOINT, ST_FT };
+
+typedef struct dbm_job {
+    bz_dbm *d;
+    bz_dbm_train_job in;
+    int kind[BZ_DBM_MAX_HIDDEN + 2];
+    unsigned layer[BZ_DBM_MAX_HIDDEN + 2];
+    size_t n_stages;
+    bz_rbm *pre[BZ_DBM_MAX_HIDDEN];
+    float *rows;   /* the rows of the layer being pretrained */
+    bz_data *data; /* on the device */
+    /* the classifier: its network, inputs and fine-tuning state */
+    bz_dbn *net;
+    float *aug, *augv;
+    bz_dbn_ft *ft, *stash;
+    unsigned ft_epochs_run;
+    double ft_wall;
+} dbm_job;
+
+static bz_context *ctx_of(void *job)
+{
+    return ((dbm_job *)job)->d->ctx;
+}
+
+static size_t n_stages(void *job)
+{
+    return ((dbm_job *)job)->n_stages;
+}
+
+static void stage(void *job, size_t i, bz_train_stage *out)
+{
+    dbm_job *j = job;
+    switch (j->kind[i]) {
+    case ST_PRE:
+        *out = (bz_train_stage){"pretrain", j->layer[i] + 1, (unsigned)j->d->L,
+                                j->in.pretrain_epochs, true};
+        break;
+    case ST_JOINT:
+        *out = (bz_train_stage){"joint", 0, 0, j->in.epochs, true};
+        break;
+    default:
+        *out = (bz_train_stage){"finetune", 0, 0, j->in.sgd.epochs, true};
+        break;
+    }
+}
+
+static void drop_data(dbm_job *j)
+{
+    bz_data_free(j->data);
+    j->data = NULL;
+    free(j->rows);
+    j->rows = NULL;
+}
+
+static bz_status begin_stage(void *job, size_t i, bool resumed)
+{
+    dbm_job *j = job;
+    bz_dbm *d = j->d;
+    drop_data(j);
+    if (j->kind[i] == ST_PRE) {
+        size_t l = j->layer[i];
+        CHECK(bz_dbm_pre_input(d, j->pre, l, j->in.x, j->in.n, &j->rows));
+        if (!resumed) {
+            bz_rbm_free(j->pre[l]);
+            j->pre[l] = NULL;
+            CHECK(bz_dbm_pre_create(d, l, j->rows, j->in.n, &j->in.rbm, &j->pre[l]));
+        }
+        return bz_data_create(d->ctx, j->rows, j->in.n, bz_dbm_pre_visible(d, l), &j->data);
+    }
+    if (j->kind[i] == ST_JOINT)
+        return bz_data_create(d->ctx, j->in.x, j->in.n, d->s[0], &j->data);
+    /* The classifier: made from the DBM's weights, unless a checkpoint
+     * brought it. */
+    if (!(resumed && j->net)) {
+        bz_dbn_free(j->net);
+        j->net = NULL;
+        CHECK(bz_dbm_classifier_create(d, j->in.n_classes, j->in.sgd.seed, &j->net));
+    }
+    free(j->aug);
+    free(j->augv);
+    j->aug = j->augv = NULL;
+    CHECK(bz_dbm_classifier_rows(d, j->in.x, j->in.n, j->in.mf_iters, &j->aug));
+    if (j->in.nv)
+        CHECK(bz_dbm_classifier_rows(d, j->in.xv, j->in.nv, j->in.mf_iters, &j->augv));
+    bz_dbn_ft_free(j->ft);
+    j->ft = NULL;
+    CHECK(bz_dbn_ft_begin(j->net, j->aug, j->in.labels, j->in.n, j->in.nv, &j->in.sgd,
+                          !(resumed && j->stash), &j->ft));
+    if (resumed && j->stash)
+        bz_dbn_ft_adopt(j->ft, &j->stash);
+    else
+        j->ft_epochs_run = 0;
+    return BZ_OK;
+}
+
+static int jnum(char *buf, size_t size, double v)
+{
+    return isfinite(v) ? snprintf(buf, size, "%.9g", v) : snprintf(buf, size, "null");
+}
+
+static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
+                       bz_train_epoch_out *out)
+{
+    dbm_job *j = job;
+    bz_dbm *d = j->d;
+    char a[40];
+    if (j->kind[s] == ST_PRE) {
+        size_t l = j->layer[s];
+        bz_rbm_train_options lo;
+        bz_dbm_pre_options(&j->in.rbm, l, &lo);
+        lo.start_batch = ctl->start_batch;
+        lo.stop = ctl->stop;
+        lo.progress = ctl->batch_done;
+        lo.progress_user = ctl->user;
+        bz_rbm_epoch_stats es = {0};
+        bz_status st = bz_rbm_train_epoch(j->pre[l], j->data, &lo, e, &es);
+        out->seconds = es.seconds;
+        out->batches_done = es.batches_done;
+        CHECK(st);
+        jnum(a, sizeof a, es.recon_mse);
+        snprintf(out->json, sizeof out->json,
+                 "{\"phase\":\"pretrain\",\"layer\":%zu,\"epoch\":%u,\"recon_mse\":%s,"
+                 "\"seconds\":%.6g}", l + 1, e + 1, a, es.seconds);
+        snprintf(out->line, sizeof out->line, "epoch %u/%u: recon mse %.5f, %.1f s", e + 1,
+                 j->in.pretrain_epochs, es.recon_mse, es.seconds);
+        return BZ_OK;
+    }
+    if (j->kind[s] == ST_JOINT) {
+        bz_dbm_train_options o = j->in.joint;
+        o.start_batch = ctl->start_batch;
+        o.stop = ctl->stop;
+        o.progress = ctl->batch_done;
+        o.progress_user = ctl->user;
+        bz_dbm_epoch_stats es = {0};
+        bz_status st = bz_dbm_train_epoch(d, j->data, &o, e, &es);
+        out->seconds = es.seconds;
+        out->batches_done = es.batches_done;
+        CHECK(st);
+        snprintf(out->json, sizeof out->json,
+                 "{\"phase\":\"joint\",\"epoch\":%u,\"seconds\":%.6g,\"mean_sweeps\":%.6g}", e + 1,
+                 es.seconds, es.mean_sweeps);
+        snprintf(out->line, sizeof out->line,
+                 "epoch %u/%u: %.1f s, %.2f mean-field sweeps per batch", e + 1, j->in.epochs,
+                 es.seconds, es.mean_sweeps);
+        return BZ_OK;
+    }
+    bz_dbn_sgd o = j->in.sgd;
+    o.start_batch = ctl->start_batch;
+    o.stop = ctl->stop;
+    o.progress = ctl->batch_done;
+    o.progress_user = ctl->user;
+    bz_dbn_epoch_info info = {0};
+    bool stop = false;
+    double t0 = bz_mono_s();
+    bz_status st = bz_dbn_ft_epoch(j->net, j->ft, j->augv, j->in.labels_v, &o, e, NULL, &info,
+                                   &stop, &out->batches_done);
+    out->seconds = info.seconds;
+    j->ft_wall += bz_mono_s() - t0;
+    CHECK(st);
+    j->ft_epochs_run = e + 1;
+    out->stop_stage = stop;
+    if (j->in.ft_cb)
+        j->in.ft_cb(j->in.ft_user, &info);
+    char b[3][40];
+    jnum(b[0], sizeof b[0], info.loss);
+    jnum(b[1], sizeof b[1], info.train_accuracy);
+    jnum(b[2], sizeof b[2], info.val_accuracy);
+    snprintf(out->json, sizeof out->json,
+             "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":%s,\"train_accuracy\":%s,"
+             "\"val_accuracy\":%s,\"seconds\":%.6g}", e + 1, b[0], b[1], b[2], info.seconds);
+    snprintf(out->line, sizeof out->line,
+             "epoch %u/%u: loss %.4f, train acc %.4f, val acc %.4f, %.2f s", e + 1,
+             j->in.sgd.epochs, info.loss, info.train_accuracy, info.val_accuracy, info.seconds);
+    return BZ_OK;
+}
+
+static void drop_classifier(dbm_job *j)
+{
+    bz_dbn_ft_free(j->ft);
+    bz_dbn_ft_free(j->stash);
+    j->ft = j->stash = NULL;
+    bz_dbn_free(j->net);
+    j->net = NULL;
+    free(j->aug);
+    free(j->augv);
+    j->aug = j->augv = NULL;
+}
+
+static bz_status end_stage(void *job, size_t i)
+{
+    dbm_job *j = job;
+    drop_data(j);
+    if (j->kind[i] == ST_PRE && j->layer[i] + 1 == j->d->L) {
+        CHECK(bz_dbm_pre_compose(j->d, j->pre));
+        for (size_t l = 0; l < j->d->L; l++) {
+            bz_rbm_free(j->pre[l]);
+            j->pre[l] = NULL;
+        }
+    }
+    if (j->kind[i] != ST_FT)
+        return BZ_OK;
+    CHECK(bz_dbn_ft_end(j->net, j->ft));
+    if (j->in.ft_result) {
+        bz_dbn_finetune_result *r = j->in.ft_result;
+        r->epochs_run = j->ft_epochs_run;
+        r->best_epoch = j->ft->best_epoch;
+        r->best_val_accuracy = j->in.nv ? j->ft->best : NAN;
+        r->seconds = j->ft_wall;
+        r->seconds_per_epoch = j->ft_epochs_run ? j->ft->train_secs / j->ft_epochs_run : 0;
+    }
+    bz_dbn_free(j->d->clf);
+    j->d->clf = j->net;
+    j->net = NULL;
+    drop_classifier(j);
+    return BZ_OK;
+}
+
+static bz_status check_finite(void *job, size_t s)
+{
+    dbm_job *j = job;
+    bz_dbm *d = j->d;
+    bool finite = true;
+    if (j->kind[s] == ST_PRE) {
+        CHECK(bz_train_rbm_finite(j->pre[j->layer[s]], &finite));
+        if (!finite)
+            return bz_fail(d->ctx, BZ_E_DIVERGED,
+                           "pretraining diverged: RBM %u's parameters are not finite; try a "
+                           "learning rate (--lr-rbm) below %g", j->layer[s] + 1,
+                           (double)j->in.rbm.learning_rate);
+        return BZ_OK;
+    }
+    for (size_t l = 0; l <= d->L && finite; l++) {
+        if (l < d->L)
+            CHECK(bz_train_buf_finite(d->ctx, &d->W[l], d->s[l] * d->s[l + 1], &finite));
+        if (finite)
+            CHECK(bz_train_buf_finite(d->ctx, &d->b[l], d->s[l], &finite));
+    }
+    if (!finite)
+        return bz_fail(d->ctx, BZ_E_DIVERGED,
+                       "joint training diverged: the DBM's parameters are not finite; try a "
+                       "learning rate below %g", (double)j->in.joint.learning_rate);
+    if (j->kind[s] == ST_FT && j->net) {
+        bz_dbn *c = j->net;
+        for (size_t l = 0; l <= c->L && finite; l++) {
+            CHECK(bz_train_buf_finite(d->ctx, &c->W[l], c->s[l] * c->s[l + 1], &finite));
+            if (finite)
+                CHECK(bz_train_buf_finite(d->ctx, &c->b[l], c->s[l + 1], &finite));
+        }
+        if (!finite)
+            return bz_fail(d->ctx, BZ_E_DIVERGED,
+                           "fine-tuning diverged: the classifier's parameters are not finite; "
+                           "try a learning rate below %g", (double)j->in.sgd.learning_rate);
+    }
+    return BZ_OK;
+}
+
+static bz_status save(void *job, bz_ckpt_out *o)
+{
+    dbm_job *j = job;
+    bz_dbm *d = j->d;
+    char n[64];
+    for (size_t l = 0; l <= d->L; l++) {
+        if (l < d->L) {
+            snprintf(n, sizeof n, "W%zu", l);
+            CHECK(bz_ckpt_put_buf(o, n, &d->W[l], d->s[l] * d->s[l + 1]));
+            snprintf(n, sizeof n, "W%zu_velocity", l);
+            CHECK(bz_ckpt_put_buf(o, n, &d->vW[l], d->s[l] * d->s[l + 1]));
+        }
+        snprintf(n, sizeof n, "b%zu", l);
+        CHECK(bz_ckpt_put_buf(o, n, &d->b[l], d->s[l]));
+        snprintf(n, sizeof n, "b%zu_velocity", l);
+        CHECK(bz_ckpt_put_buf(o, n, &d->vb[l], d->s[l]));
+        if (d->chains_valid) {
+            snprintf(n, sizeof n, "chains%zu", l);
+            CHECK(bz_ckpt_put_buf(o, n, &d->C[l], d->n_chains * d->s[l]));
+        }
+    }
+    snprintf(n, sizeof n, "%zu", d->chains_valid ? d->n_chains : (size_t)0);
+    CHECK(bz_ckpt_put_meta(o, "chains", n));
+    size_t np = 0;
+    for (size_t l = 0; l < d->L && j->pre[l]; l++, np++) {
+        snprintf(n, sizeof n, "pre%zu.", l);
+        CHECK(bz_ckpt_put_rbm(o, n, j->pre[l]));
+    }
+    snprintf(n, sizeof n, "%zu", np);
+    CHECK(bz_ckpt_put_meta(o, "pretrained_rbms", n));
+    if (j->net) {
+        snprintf(n, sizeof n, "%zu", j->net->K);
+        CHECK(bz_ckpt_put_meta(o, "classifier_classes", n));
+        CHECK(bz_dbn_ckpt_put_net(o, "clf.", j->net, j->ft, j->ft_epochs_run));
+    }
+    for (size_t l = 0; l <= d->L; l++) {
+        snprintf(n, sizeof n, "%zu", d->s[l]);
+        char key[32];
+        snprintf(key, sizeof key, "size%zu", l);
+        CHECK(bz_ckpt_put_meta(o, key, n));
+    }
+    return BZ_OK;
+}
+
+static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_train_pos at)
+{
+    (void)at;
+    dbm_job *j = job;
+    bz_dbm *d = j->d;
+    bz_context *c = d->ctx;
+    char n[64];
+    for (size_t l = 0; l <= d->L; l++) {
+        char key[32];
+        snprintf(key, sizeof key, "size%zu", l);
+        const char *v = bz_ckpt_get_meta(in, key);
+        if (!v || strtoull(v, NULL, 10) != d->s[l])
+            return bz_fail(c, BZ_E_INVALID_ARG, "checkpoint %s holds a DBM of other layer sizes "
+                                                "(layer %zu: %s, the options ask for %zu)",
+                           path, l, v ? v : "none", d->s[l]);
+    }
+    for (size_t l = 0; l <= d->L; l++) {
+        if (l < d->L) {
+            snprintf(n, sizeof n, "W%zu", l);
+            CHECK(bz_ckpt_get_buf(in, n, &d->W[l], d->s[l] * d->s[l + 1]));
+            snprintf(n, sizeof n, "W%zu_velocity", l);
+            CHECK(bz_ckpt_get_buf(in, n, &d->vW[l], d->s[l] * d->s[l + 1]));
+        }
+        snprintf(n, sizeof n, "b%zu", l);
+        CHECK(bz_ckpt_get_buf(in, n, &d->b[l], d->s[l]));
+        snprintf(n, sizeof n, "b%zu_velocity", l);
+        CHECK(bz_ckpt_get_buf(in, n, &d->vb[l], d->s[l]));
+    }
+    const char *ch = bz_ckpt_get_meta(in, "chains");
+    size_t M = ch ? (size_t)strtoull(ch, NULL, 10) : 0;
+    d->chains_valid = false;
+    if (M) {
+        if (M > (1u << 20))
+            return bz_fail(c, BZ_E_FORMAT, "%s: %zu chains", path, M);
+        CHECK(bz_dbm_reserve_chains(d, M));
+        for (size_t l = 0; l <= d->L; l++) {
+            snprintf(n, sizeof n, "chains%zu", l);
+            CHECK(bz_ckpt_get_buf(in, n, &d->C[l], M * d->s[l]));
+        }
+        d->chains_valid = true;
+    }
+    const char *pr = bz_ckpt_get_meta(in, "pretrained_rbms");
+    size_t np = pr ? (size_t)strtoull(pr, NULL, 10) : 0;
+    if (np > d->L)
+        return bz_fail(c, BZ_E_FORMAT, "%s: %zu pretraining RBMs for %zu layers", path, np, d->L);
+    for (size_t l = 0; l < np; l++) {
+        bz_rbm_free(j->pre[l]);
+        j->pre[l] = NULL;
+        CHECK(bz_rbm_create(c, bz_dbm_pre_visible(d, l), bz_dbm_pre_hidden(d, l),
+                            BZ_UNIT_BERNOULLI, 0, &j->pre[l]));
+        snprintf(n, sizeof n, "pre%zu.", l);
+        CHECK(bz_ckpt_get_rbm(in, n, j->pre[l]));
+    }
+    drop_classifier(j);
+    const char *k = bz_ckpt_get_meta(in, "classifier_classes");
+    if (!k)
+        return BZ_OK;
+    if (!j->in.finetune || strtoull(k, NULL, 10) != j->in.n_classes)
+        return bz_fail(c, BZ_E_INVALID_ARG, "checkpoint %s holds a classifier of %s classes; the "
+                                            "run has %zu", path, k, j->in.n_classes);
+    /* The network as the stage makes it, then the checkpoint's state. */
+    CHECK(bz_dbm_classifier_create(d, j->in.n_classes, j->in.sgd.seed, &j->net));
+    return bz_dbn_ckpt_get_net(in, path, "clf.", j->net, &j->stash, &j->ft_epochs_run);
+}
+
+static const bz_train_hooks dbm_hooks = {
+    BZ_TRAIN_HOOKS_VERSION, "dbm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
+    check_finite, save, NULL, load, NULL,
+};
+
+const bz_train_hooks *bz_dbm_train_hooks(void)
+{
+    return &dbm_hooks;
+}
+
+static void free_job(void *job)
+{
+    dbm_job *j = job;
+    if (!j)
+        return;
+    drop_data(j);
+    drop_classifier(j);
+    for (size_t l = 0; l < BZ_DBM_MAX_HIDDEN; l++)
+        bz_rbm_free(j->pre[l]);
+    free(j);
+}
+
+bz_status bz_dbm_trainer_create(bz_dbm *d, const bz_dbm_train_job *in, bz_trainer **out)
+{
+    if (!d || !in || !in->x || in->n == 0 || !out)
+        return BZ_E_INVALID_ARG;
+    if (in->finetune && (!in->labels || in->n_classes < 2 || in->mf_iters == 0))
+        return bz_fail(d->ctx, BZ_E_INVALID_ARG, "a DBM classifier needs labels of 2 classes or "
+                                                 "more and mean-field sweeps");
+    dbm_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    j->d = d;
+    j->in = *in;
+    if (in->pretrain_epochs)
+        for (size_t l = 0; l < d->L; l++) {
+            j->kind[j->n_stages] = ST_PRE;
+            j->layer[j->n_stages++] = (unsigned)l;
+        }
+    if (in->epochs)
+        j->kind[j->n_stages++] = ST_JOINT;
+    if (in->finetune)
+        j->kind[j->n_stages++] = ST_FT;
+    bz_status st = bz_trainer_make(&dbm_hooks, j, free_job, NULL, out);
+    if (st)
+        free_job(j);
+    return st;
+}
