@@ -167,9 +167,12 @@ int bz_cmd_train_dbm(int argc, char **argv)
                         "use threshold or none\n");
         return 2;
     }
-    int files_rc = bz_cli_check_files("train dbm",
-                                (const bz_file_arg[]){{"--data", a.data}, {"--test", a.test}, {0}},
-                                (const bz_file_arg[]){{"--out", a.out}, {0}}, true);
+    char ckpt[1100];
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
+    int files_rc = bz_cli_check_files(
+        "train dbm", (const bz_file_arg[]){{"--data", a.data}, {"--test", a.test}, {0}},
+        (const bz_file_arg[]){{"--out", a.out}, {"--checkpoint", ckpt}, {"--log", a.log}, {0}},
+        true);
     if (files_rc)
         return files_rc;
     bz_dataset all = {0}, tr = {0}, va = {0}, te = {0};
@@ -222,8 +225,6 @@ int bz_cmd_train_dbm(int argc, char **argv)
     if (!a.quiet)
         fprintf(stderr, "DBM %zu-%s on %s: %zu training rows%s\n", all.dim, a.layers,
                 bz_device_name(ctx), tr.n, ft ? ", then a classifier" : "");
-    char ckpt[1100];
-    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
     bz_dbm_train_job job;
     memset(&job, 0, sizeof job);
     job.x = tr.x;

@@ -202,7 +202,9 @@ static int train_dbn_with(void *args, bz_comm *comm)
     int rc = 1;
     /* Rank 0 alone writes: it checks every path and locks --out. */
     const bz_file_arg in[] = {{"--data", a.data}, {"--test", a.test}, {0}};
-    const bz_file_arg outs[] = {{"--out", a.out}, {0}};
+    char ckpt[1100];
+    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
+    const bz_file_arg outs[] = {{"--out", a.out}, {"--checkpoint", ckpt}, {"--log", a.log}, {0}};
     int files_rc = root ? bz_cli_check_files(cmd, in, outs, true) : 0;
     if (files_rc)
         return files_rc;
@@ -263,8 +265,6 @@ static int train_dbn_with(void *args, bz_comm *comm)
                         "(pretraining %zu) per rank\n", comm->size,
                 (a.batch + (size_t)comm->size - 1) / (size_t)comm->size, a.batch, a.rbm_batch);
     cs.d = d;
-    char ckpt[1100];
-    bz_cli_checkpoint_path(a.checkpoint, a.out, ckpt, sizeof ckpt);
     bz_dbn_train_job job;
     memset(&job, 0, sizeof job);
     job.x = tr.x;
