@@ -240,7 +240,9 @@ BZ_API void bz_ais_options_init(bz_ais_options *opts);
 typedef struct bz_ais_result {
     double log_z;    /* estimate of log Z */
     double log_z_sd; /* standard deviation of the estimate (delta method) */
-    double log_z_lo, log_z_hi; /* log(mean w -+ 3 sd(mean w)) + log Z_A */
+    /* log(mean w -+ 3 sd(mean w)) + log Z_A; -inf (reverse: +inf) when the
+     * weights are too spread for a lower end */
+    double log_z_lo, log_z_hi;
 } bz_ais_result;
 
 /* Annealed importance sampling (Salakhutdinov & Murray 2008) from the

@@ -14,6 +14,12 @@
 
 #define EXACT_LIMIT 20
 
+/* An interval's unbounded end is null in JSON. */
+static json_object *finite_or_null(double x)
+{
+    return isfinite(x) ? json_object_new_double(x) : NULL;
+}
+
 int bz_cmd_eval(int argc, char **argv)
 {
     if (bz_cli_model_is_dbn(argc, argv)) /* DBN files: see cmd_predict.c */
@@ -158,12 +164,12 @@ int bz_cmd_eval(int argc, char **argv)
         fprintf(txt, ")\n");
         json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
         json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
-        json_object_object_add(o, "log_z_lo", json_object_new_double(res.log_z_lo));
-        json_object_object_add(o, "log_z_hi", json_object_new_double(res.log_z_hi));
+        json_object_object_add(o, "log_z_lo", finite_or_null(res.log_z_lo));
+        json_object_object_add(o, "log_z_hi", finite_or_null(res.log_z_hi));
         json_object_object_add(o, "log_z_reverse", json_object_new_double(rev.log_z));
         json_object_object_add(o, "log_z_reverse_sd", json_object_new_double(rev.log_z_sd));
-        json_object_object_add(o, "log_z_reverse_lo", json_object_new_double(rev.log_z_lo));
-        json_object_object_add(o, "log_z_reverse_hi", json_object_new_double(rev.log_z_hi));
+        json_object_object_add(o, "log_z_reverse_lo", finite_or_null(rev.log_z_lo));
+        json_object_object_add(o, "log_z_reverse_hi", finite_or_null(rev.log_z_hi));
         json_object_object_add(o, "avg_log_likelihood", json_object_new_double(-fe - used));
         json_object_object_add(o, "avg_log_likelihood_reverse",
                                json_object_new_double(-fe - rev.log_z));

@@ -354,6 +354,12 @@ out:
 
 /* ---- eval on a DBM ---- */
 
+/* An interval's unbounded end is null in JSON. */
+static json_object *finite_or_null(double x)
+{
+    return isfinite(x) ? json_object_new_double(x) : NULL;
+}
+
 int bz_cmd_eval_dbm(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *device = NULL, *base = NULL;
@@ -477,12 +483,12 @@ int bz_cmd_eval_dbm(int argc, char **argv)
                     bound - rev.log_z);
         json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
         json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
-        json_object_object_add(o, "log_z_lo", json_object_new_double(res.log_z_lo));
-        json_object_object_add(o, "log_z_hi", json_object_new_double(res.log_z_hi));
+        json_object_object_add(o, "log_z_lo", finite_or_null(res.log_z_lo));
+        json_object_object_add(o, "log_z_hi", finite_or_null(res.log_z_hi));
         json_object_object_add(o, "log_z_reverse", json_object_new_double(rev.log_z));
         json_object_object_add(o, "log_z_reverse_sd", json_object_new_double(rev.log_z_sd));
-        json_object_object_add(o, "log_z_reverse_lo", json_object_new_double(rev.log_z_lo));
-        json_object_object_add(o, "log_z_reverse_hi", json_object_new_double(rev.log_z_hi));
+        json_object_object_add(o, "log_z_reverse_lo", finite_or_null(rev.log_z_lo));
+        json_object_object_add(o, "log_z_reverse_hi", finite_or_null(rev.log_z_hi));
         json_object_object_add(o, "avg_log_likelihood_bound",
                                json_object_new_double(bound - lz_used));
         json_object_object_add(o, "avg_log_likelihood_bound_reverse",

@@ -325,7 +325,8 @@ bz_status bz_ais_layers(const bz_ais_net *n, const float *a, const bz_ais_option
     m /= (double)M;
     double var = M > 1 ? (m2 / (double)M - m * m) * (double)M / (double)(M - 1) : 0.0;
     double se = sqrt(var > 0 ? var : 0) / sqrt((double)M);
-    double lo = mx + log(m - 3 * se > 1e-300 ? m - 3 * se : 1e-300), hi = mx + log(m + 3 * se);
+    /* the interval's lower end is unbounded when the weights are too spread */
+    double lo = m - 3 * se > 0 ? mx + log(m - 3 * se) : -INFINITY, hi = mx + log(m + 3 * se);
     double mid = mx + log(m);
     out->log_z_sd = se / m;
     if (reverse) { /* log Z = log Z_0 - log mean(w) */
