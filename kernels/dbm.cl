@@ -2,8 +2,9 @@
 // mean-field update of a hidden layer, which takes its input from the layer
 // below and the one above as the results of two matrix products, the
 // layer-parity Gibbs step of the persistent chains and of annealed importance
-// sampling, and per-row reductions for the AIS weights and the variational
-// bound. Element-wise kernels take one work-item per element, the row
+// sampling, per-row reductions for the variational bound, and the AIS
+// machinery of models/ais_layers.h (log-weight terms, collapsed sweeps,
+// mode-hopping moves). Element-wise kernels take one work-item per element, the row
 // reductions one per row (layers are at most a few thousand units wide).
 
 // Mean-field fixed-point update of one layer, in place:
@@ -68,24 +69,6 @@ __kernel void dbm_rows_dot_acc(__global float *acc, __global const float *x,
     for (uint c = 0; c < cols; c++)
         s += x[o + c] * y[oy + c];
     acc[r] += scale * s;
-}
-
-// The summed-out layers' share of an AIS weight update:
-//   acc[r] += sum_c softplus(beta * z) - softplus(beta_prev * z),  z = pre[r, c] + bias[c]
-__kernel void dbm_rows_softplus_diff_acc(__global float *acc, __global const float *pre,
-                                         __global const float *bias, const uint rows,
-                                         const uint cols, const float beta_prev, const float beta)
-{
-    size_t r = get_global_id(0);
-    if (r >= rows)
-        return;
-    size_t o = r * cols;
-    float s = 0.0f;
-    for (uint c = 0; c < cols; c++) {
-        float z = pre[o + c] + bias[c];
-        s += bz_softplus(beta * z) - bz_softplus(beta_prev * z);
-    }
-    acc[r] += s;
 }
 
 // Entropy of factorised Bernoulli posteriors: acc[r] += sum_c H(mu[r, c]),

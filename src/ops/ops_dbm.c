@@ -51,18 +51,6 @@ bz_status bz_op_dbm_rows_dot_acc(bz_context *ctx, bz_buf *acc, const bz_buf *x, 
           A_F32(scale));
 }
 
-bz_status bz_op_dbm_rows_softplus_diff_acc(bz_context *ctx, bz_buf *acc, const bz_buf *pre,
-                                           const bz_buf *bias, size_t rows, size_t cols,
-                                           float beta_prev, float beta)
-{
-    const char *n = "dbm_rows_softplus_diff_acc";
-    CHECK(bz_ops_fits(ctx, n, acc, rows));
-    CHECK(bz_ops_fits(ctx, n, pre, rows * cols));
-    CHECK(bz_ops_fits(ctx, n, bias, cols));
-    RUN1D(n, rows, A_BUF(acc), A_BUF(pre), A_BUF(bias), A_U32(rows), A_U32(cols), A_F32(beta_prev),
-          A_F32(beta));
-}
-
 bz_status bz_op_dbm_rows_entropy_acc(bz_context *ctx, bz_buf *acc, const bz_buf *mu, size_t rows,
                                      size_t cols)
 {

@@ -20,10 +20,6 @@ bz_status bz_op_dbm_sample_layer(bz_context *ctx, bz_buf *sample, const bz_buf *
 /* acc[r] += scale x[r] . y[r] (y rows x cols) or scale x[r] . y (y_vector: cols). */
 bz_status bz_op_dbm_rows_dot_acc(bz_context *ctx, bz_buf *acc, const bz_buf *x, const bz_buf *y,
                                  bool y_vector, size_t rows, size_t cols, float scale);
-/* acc[r] += sum_c softplus(beta z) - softplus(beta_prev z), z = pre + bias. */
-bz_status bz_op_dbm_rows_softplus_diff_acc(bz_context *ctx, bz_buf *acc, const bz_buf *pre,
-                                           const bz_buf *bias, size_t rows, size_t cols,
-                                           float beta_prev, float beta);
 /* acc[r] += entropy of the Bernoulli means of row r. */
 bz_status bz_op_dbm_rows_entropy_acc(bz_context *ctx, bz_buf *acc, const bz_buf *mu, size_t rows,
                                      size_t cols);

@@ -47,19 +47,6 @@ void bz_ref_dbm_rows_dot_acc(double *acc, const float *x, const float *y, bool y
     }
 }
 
-void bz_ref_dbm_rows_softplus_diff_acc(double *acc, const float *pre, const float *bias,
-                                       size_t rows, size_t cols, float beta_prev, float beta)
-{
-    for (size_t r = 0; r < rows; r++) {
-        double s = 0;
-        for (size_t c = 0; c < cols; c++) {
-            double z = (double)(pre[r * cols + c] + bias[c]);
-            s += bz_ref_softplus((double)beta * z) - bz_ref_softplus((double)beta_prev * z);
-        }
-        acc[r] += s;
-    }
-}
-
 void bz_ref_dbm_rows_entropy_acc(double *acc, const float *mu, size_t rows, size_t cols)
 {
     for (size_t r = 0; r < rows; r++) {

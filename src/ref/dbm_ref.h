@@ -29,8 +29,6 @@ void bz_ref_dbm_sample_layer(float *sample, const float *a, const float *b, cons
                              uint64_t seed, uint64_t stream, uint64_t offset);
 void bz_ref_dbm_rows_dot_acc(double *acc, const float *x, const float *y, bool y_vector,
                              size_t rows, size_t cols, double scale);
-void bz_ref_dbm_rows_softplus_diff_acc(double *acc, const float *pre, const float *bias,
-                                       size_t rows, size_t cols, float beta_prev, float beta);
 void bz_ref_dbm_rows_entropy_acc(double *acc, const float *mu, size_t rows, size_t cols);
 void bz_ref_dbm_rows_absmax_acc(float *acc, const float *x, size_t rows, size_t cols);
 

@@ -178,7 +178,7 @@ static bz_ais_options test_options(unsigned seed, bool uniform)
     bz_ais_options o;
     bz_ais_options_init(&o);
     o.runs = 64;
-    o.betas = 4000;
+    o.betas = 2500;
     o.seed = seed;
     o.uniform_base = uniform;
     return o;
