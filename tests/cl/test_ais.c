@@ -1,6 +1,7 @@
 /*
  * Annealed importance sampling (models/ais_layers.h) on a real device: its
- * kernels against their host references, then RBMs and DBMs of 784 visible
+ * kernels (log-weight terms, collapsed sweeps, mode-hopping moves) against
+ * their host references, then RBMs and DBMs of 784 visible
  * units against exact enumeration of their small hidden layers, from a
  * uniform base and from the base rate of data, forward and in reverse.
  * Tolerances are in nats.
@@ -43,7 +44,7 @@ static void test_kernels(void **state)
 {
     (void)state;
     static float x[R * NLO], bias[NLO], base[NLO], h[R * N], zlo[R * NLO], zhi[R * NHI],
-        wlo[N * NLO], whi[N * NHI], bh[N], blo[NLO], bhi[NHI];
+        wlo[N * NLO], whi[N * NHI], bh[N], blo[NLO], bhi[NHI], gh_after[R * N];
     fill(x, R * NLO, -30, 30, 1);
     fill(bias, NLO, -2, 2, 2);
     fill(base, NLO, -4, 1, 3);
@@ -144,6 +145,56 @@ static void test_kernels(void **state)
                          (double)zhi[i]);
     }
     assert_true(flips > 20); /* the sweeps did move */
+
+    /* mode-hopping: proposals, acceptance, taking the accepted rows */
+    enum { P = 9, MC = N + 3 };
+    static float mu[P * MC], hp[R * N], hp_ref[R * N], lp[R], lpp[R], g[R * P], gp[R * P],
+        cc[P], acc[R], acc_ref[R], x0[R * N];
+    fill(mu, P * MC, 0.001f, 0.999f, 10);
+    fill(lp, R, -5, 5, 11);
+    fill(lpp, R, -5, 5, 12);
+    fill(g, R * P, -20, 5, 13);
+    fill(gp, R * P, -20, 5, 14);
+    fill(cc, P, -8, -1, 15);
+    bz_buf bmu, bhp, blp, blpp, bg, bgp, bcc, bacc;
+    up(&bmu, mu, P * MC);
+    up(&bhp, hp, R * N);
+    up(&blp, lp, R);
+    up(&blpp, lpp, R);
+    up(&bg, g, R * P);
+    up(&bgp, gp, R * P);
+    up(&bcc, cc, P);
+    OK(bz_buf_alloc(ctx, &bacc, R));
+    OK(bz_op_dbm_ais_propose(ctx, &bhp, &bmu, R, N, P, MC, 2, 41, 7, 8));
+    bz_ref_dbm_ais_propose(hp_ref, mu, R, N, P, MC, 2, 41, 7, 8);
+    OK(bz_buf_read(ctx, &bhp, 0, hp, R * N));
+    size_t ones = 0;
+    for (size_t i = 0; i < R * N; i++) {
+        if (hp[i] != hp_ref[i])
+            fail_msg("propose[%zu] = %g, reference %g", i, (double)hp[i], (double)hp_ref[i]);
+        ones += hp[i] == 1.0f;
+    }
+    assert_true(ones > 0 && ones < R * N);
+    OK(bz_op_dbm_ais_mh_accept(ctx, &bacc, &blp, &blpp, &bg, &bgp, &bcc, R, P, 43, 9));
+    bz_ref_dbm_ais_mh_accept(acc_ref, lp, lpp, g, gp, cc, R, P, 43, 9);
+    OK(bz_buf_read(ctx, &bacc, 0, acc, R));
+    size_t moved = 0;
+    for (size_t r = 0; r < R; r++) {
+        if (acc[r] != acc_ref[r])
+            fail_msg("mh_accept[%zu] = %g, reference %g", r, (double)acc[r], (double)acc_ref[r]);
+        moved += acc[r] == 1.0f;
+    }
+    assert_true(moved > 0 && moved < R);
+    /* take the accepted runs' rows: those of hp where acc, else unchanged */
+    OK(bz_buf_read(ctx, &bh_, 0, x0, R * N));
+    OK(bz_op_dbm_ais_take_rows(ctx, &bh_, &bhp, &bacc, R, N));
+    OK(bz_buf_read(ctx, &bh_, 0, gh_after, R * N));
+    for (size_t i = 0; i < R * N; i++)
+        if (gh_after[i] != (acc[i / N] != 0.0f ? hp[i] : x0[i]))
+            fail_msg("take_rows[%zu] = %g", i, (double)gh_after[i]);
+    bz_buf *hopb[] = {&bmu, &bhp, &blp, &blpp, &bg, &bgp, &bcc, &bacc};
+    for (size_t i = 0; i < sizeof hopb / sizeof *hopb; i++)
+        bz_buf_release(hopb[i]);
     bz_buf *all[] = {&bx, &bbias, &bbase, &sum, &comp, &bterms, &bh_, &bzlo, &bzhi, &bwlo, &bwhi,
                      &bbh, &bblo, &bbhi, &terms, &dx};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
