@@ -251,19 +251,40 @@ typedef struct bz_ais_options {
     unsigned runs;  /* independent annealing runs: 100 */
     unsigned betas; /* intermediate distributions: 10000 */
     uint64_t seed;
+    /* a collapsed Gibbs sweep over the hidden units every this many
+     * temperatures (each unit given the others, the visible units summed
+     * out; about ten times a Gibbs step's arithmetic): 0, none */
+    unsigned collapsed_every;
+    /* a mode-hopping move every this many temperatures when data are
+     * given (a Metropolis-Hastings step proposing states from the data's
+     * posteriors, which lets a run cross between the model's modes): 10;
+     * 0, none */
+    unsigned hop_every;
+    /* base model uniform even when data are given (they then serve only
+     * the mode-hopping proposals): 0 */
+    int uniform_base;
 } bz_ais_options;
 BZ_API void bz_ais_options_init(bz_ais_options *opts);
 
 typedef struct bz_ais_result {
     double log_z;    /* estimate of log Z */
     double log_z_sd; /* standard deviation of the estimate (delta method) */
-    double log_z_lo, log_z_hi; /* log(mean w -+ 3 sd(mean w)) + log Z_A */
+    /* log(mean w -+ 3 sd(mean w)) + log Z_A; -inf (reverse: +inf) when the
+     * weights are too spread for a lower end */
+    double log_z_lo, log_z_hi;
 } bz_ais_result;
 
 /* Annealed importance sampling (Salakhutdinov & Murray 2008) from the
- * base-rate model fitted to `base` (NULL: uniform). Bernoulli visible only. */
+ * base-rate model fitted to `base` (NULL: uniform) over the hidden units,
+ * the visible ones summed out. Bernoulli visible only. */
 BZ_API BZ_NODISCARD bz_status bz_rbm_ais(bz_rbm *rbm, bz_data *base, const bz_ais_options *opts,
                             bz_ais_result *out);
+/* Reverse AIS: every run starts from an exact draw of p(h | v) for a row of
+ * `data` (host rows) and anneals down to the base model of `base`. Its log Z
+ * errs high where the forward estimate errs low, as long as those states
+ * are close to the model's distribution. */
+BZ_API BZ_NODISCARD bz_status bz_rbm_ais_reverse(bz_rbm *rbm, bz_data *data, bz_data *base,
+                                    const bz_ais_options *opts, bz_ais_result *out);
 /* Exact log Z by enumerating the smaller layer (at most 24 units). */
 BZ_API BZ_NODISCARD bz_status bz_rbm_exact_log_z(bz_rbm *rbm, double *log_z);
 

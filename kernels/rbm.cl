@@ -26,30 +26,3 @@ __kernel void sparsity_update(__global float *q, __global const float *batch_mea
     q[j] = qj;
     vel[j] += lr_cost * (target - qj);
 }
-
-// One annealed-importance-sampling weight update for a Bernoulli RBM against
-// the base-rate model A (visible biases a, no weights):
-//   log p*_beta(v) = (1 - beta) v.a + beta v.b + sum_j softplus(beta (c_j + hpre_j))
-//   logw += log p*_beta(v) - log p*_beta_prev(v)
-// hpre = v W was computed for the current v.
-__kernel void ais_logw(__global float *logw, __global const float *v, __global const float *a,
-                       __global const float *b, __global const float *hpre,
-                       __global const float *c, const uint rows, const uint nv, const uint nh,
-                       const float beta_prev, const float beta)
-{
-    size_t r = get_global_id(0);
-    if (r >= rows)
-        return;
-    float va = 0.0f, vb = 0.0f;
-    for (uint i = 0; i < nv; i++) {
-        float x = v[(size_t)r * nv + i];
-        va += x * a[i];
-        vb += x * b[i];
-    }
-    float d = (beta - beta_prev) * (vb - va);
-    for (uint j = 0; j < nh; j++) {
-        float z = hpre[(size_t)r * nh + j] + c[j];
-        d += bz_softplus(beta * z) - bz_softplus(beta_prev * z);
-    }
-    logw[r] += d;
-}

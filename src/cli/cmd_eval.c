@@ -15,6 +15,12 @@
 
 #define EXACT_LIMIT 20
 
+/* An interval's unbounded end is null in JSON. */
+static json_object *finite_or_null(double x)
+{
+    return isfinite(x) ? json_object_new_double(x) : NULL;
+}
+
 /* eval on a DBN scores its classifier, as predict does, and takes only the
  * options both share; anything else is refused here under eval's name,
  * rather than by predict's parser as "boltzcl predict: unknown option". */
@@ -123,9 +129,10 @@ int bz_cmd_eval_rbm(int argc, char **argv)
     json_object_object_add(o, "mean_free_energy", json_object_new_double(fe));
     json_object_object_add(o, "pseudo_ll", binary ? json_object_new_double(pll) : NULL);
 
+    /* With the exact log Z every derived figure uses it (log_z_used). */
     bool small = rbm->nh <= EXACT_LIMIT || (binary && rbm->nv <= EXACT_LIMIT);
+    double lz = NAN;
     if (small) {
-        double lz;
         if ((st = bz_rbm_exact_log_z(rbm, &lz))) {
             bz_cli_fail("eval", ctx, st);
             goto out;
@@ -150,22 +157,50 @@ int bz_cmd_eval_rbm(int argc, char **argv)
         ao.runs = (unsigned)runs;
         ao.betas = (unsigned)betas;
         ao.seed = (uint64_t)seed;
-        bz_ais_result res;
+        bz_ais_result res, rev;
         double t0 = bz_now();
         if ((st = bz_rbm_ais(rbm, basedata, &ao, &res))) {
             bz_cli_fail("eval", ctx, st);
             goto out;
         }
         double secs = bz_now() - t0;
-        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (3 sd: %.4f .. %.4f; %zu runs, %zu betas, "
-                     "%.1f s)\n", res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas,
-                secs);
-        fprintf(txt, "  avg_log_likelihood %.4f\n", -fe - res.log_z);
+        t0 = bz_now();
+        if ((st = bz_rbm_ais_reverse(rbm, d, basedata, &ao, &rev))) {
+            bz_cli_fail("eval", ctx, st);
+            goto out;
+        }
+        double rsecs = bz_now() - t0;
+        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (%.4f .. %.4f, log of the mean weight "
+                     "-+ 3 standard errors; %zu runs, %zu betas, %.1f s)\n",
+                res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas, secs);
+        fprintf(txt, "  log_z (reverse)    %.4f +- %.4f  (%.4f .. %.4f; from the data's "
+                     "posteriors, errs high where AIS errs low; %.1f s)\n",
+                rev.log_z, rev.log_z_sd, rev.log_z_lo, rev.log_z_hi, rsecs);
+        if (rev.log_z_lo > res.log_z_hi || res.log_z_lo > rev.log_z_hi)
+            fprintf(txt, "  warning: AIS and reverse AIS disagree by %.2f nats: neither "
+                         "estimate is reliable; more --ais-betas or --ais-runs may help\n",
+                    fabs(rev.log_z - res.log_z));
+        double used = isnan(lz) ? res.log_z : lz;
+        fprintf(txt, "  avg_log_likelihood %.4f  (%s log Z", -fe - used, isnan(lz) ? "AIS" : "the exact");
+        if (isnan(lz))
+            fprintf(txt, "; %.4f with the reverse estimate", -fe - rev.log_z);
+        fprintf(txt, ")\n");
         json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
         json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
-        json_object_object_add(o, "avg_log_likelihood", json_object_new_double(-fe - res.log_z));
+        json_object_object_add(o, "log_z_lo", finite_or_null(res.log_z_lo));
+        json_object_object_add(o, "log_z_hi", finite_or_null(res.log_z_hi));
+        json_object_object_add(o, "log_z_reverse", json_object_new_double(rev.log_z));
+        json_object_object_add(o, "log_z_reverse_sd", json_object_new_double(rev.log_z_sd));
+        json_object_object_add(o, "log_z_reverse_lo", finite_or_null(rev.log_z_lo));
+        json_object_object_add(o, "log_z_reverse_hi", finite_or_null(rev.log_z_hi));
+        json_object_object_add(o, "avg_log_likelihood", json_object_new_double(-fe - used));
+        json_object_object_add(o, "avg_log_likelihood_reverse",
+                               json_object_new_double(-fe - rev.log_z));
         json_object_object_add(o, "ais_seconds", json_object_new_double(secs));
+        json_object_object_add(o, "reverse_ais_seconds", json_object_new_double(rsecs));
     }
+    json_object_object_add(o, "log_z_used", json_object_new_string(
+                                                small ? "exact" : ais ? "ais" : "none"));
     if (json)
         bz_cli_print_json(o);
     rc = 0;

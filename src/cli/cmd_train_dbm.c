@@ -368,6 +368,12 @@ out:
 
 /* ---- eval on a DBM ---- */
 
+/* An interval's unbounded end is null in JSON. */
+static json_object *finite_or_null(double x)
+{
+    return isfinite(x) ? json_object_new_double(x) : NULL;
+}
+
 int bz_cmd_eval_dbm(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *device = NULL, *base = NULL;
@@ -433,11 +439,17 @@ int bz_cmd_eval_dbm(int argc, char **argv)
             n, data, bound, it, bz_now() - t0);
     json_object_object_add(o, "rows", json_object_new_int64((int64_t)n));
     json_object_object_add(o, "mean_unnormalized_bound", json_object_new_double(bound));
-    double lz;
+    /* With the exact log Z every derived figure uses it (log_z_used). */
+    double lz = NAN, ll = NAN;
     if (bz_dbm_exact_log_z(d, &lz) == BZ_OK) {
-        fprintf(txt, "  exact_log_z        %.4f\n  exact bound        %.4f\n", lz, bound - lz);
+        fprintf(txt, "  exact_log_z        %.4f\n", lz);
         json_object_object_add(o, "exact_log_z", json_object_new_double(lz));
+        if (bz_dbm_exact_mean_log_p(d, ds.x, n, lz, &ll) == BZ_OK) {
+            fprintf(txt, "  exact avg log-lik  %.4f  (enumerating the odd layers)\n", ll);
+            json_object_object_add(o, "exact_avg_log_likelihood", json_object_new_double(ll));
+        }
     }
+    double lz_used = lz;
     if (ais) {
         const bz_dataset *bd = &ds;
         if (base) {
@@ -445,28 +457,63 @@ int bz_cmd_eval_dbm(int argc, char **argv)
                 goto out;
             bd = &bs;
         }
+        size_t nb = bd == &ds ? n : bd->n;
         bz_ais_options ao;
         bz_ais_options_init(&ao);
         ao.runs = (unsigned)runs;
         ao.betas = (unsigned)betas;
         ao.seed = (uint64_t)seed;
-        bz_ais_result res;
+        bz_ais_result res, rev;
         t0 = bz_now();
-        if ((st = bz_dbm_ais(d, bd->x, bd == &ds ? n : bd->n, &ao, &res))) {
+        if ((st = bz_dbm_ais(d, bd->x, nb, &ao, &res))) {
             bz_cli_fail("eval", ctx, st);
             goto out;
         }
         double secs = bz_now() - t0;
-        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (3 sd: %.4f .. %.4f; %zu runs, %zu betas, "
-                     "%.1f s)\n", res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas,
-                secs);
-        fprintf(txt, "  avg_log_likelihood >= %.4f  (variational lower bound)\n", bound - res.log_z);
+        t0 = bz_now();
+        if ((st = bz_dbm_ais_reverse(d, ds.x, n, bd->x, nb, it, &ao, &rev))) {
+            bz_cli_fail("eval", ctx, st);
+            goto out;
+        }
+        double rsecs = bz_now() - t0;
+        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (%.4f .. %.4f, log of the mean weight "
+                     "-+ 3 standard errors; %zu runs, %zu betas, %.1f s)\n",
+                res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas, secs);
+        fprintf(txt, "  log_z (reverse)    %.4f +- %.4f  (%.4f .. %.4f; from the data's "
+                     "posteriors, errs high where AIS errs low; %.1f s)\n",
+                rev.log_z, rev.log_z_sd, rev.log_z_lo, rev.log_z_hi, rsecs);
+        if (rev.log_z_lo > res.log_z_hi || res.log_z_lo > rev.log_z_hi)
+            fprintf(txt, "  warning: AIS and reverse AIS disagree by %.2f nats: neither "
+                         "estimate is reliable; more --ais-betas or --ais-runs may help\n",
+                    fabs(rev.log_z - res.log_z));
+        if (isnan(lz_used))
+            lz_used = res.log_z;
+        fprintf(txt, "  avg_log_likelihood >= %.4f  (variational lower bound, %s log Z)\n",
+                bound - lz_used, isnan(lz) ? "AIS" : "the exact");
+        if (isnan(lz))
+            fprintf(txt, "  ... >= %.4f with the reverse estimate of log Z (conservative)\n",
+                    bound - rev.log_z);
         json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
         json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
+        json_object_object_add(o, "log_z_lo", finite_or_null(res.log_z_lo));
+        json_object_object_add(o, "log_z_hi", finite_or_null(res.log_z_hi));
+        json_object_object_add(o, "log_z_reverse", json_object_new_double(rev.log_z));
+        json_object_object_add(o, "log_z_reverse_sd", json_object_new_double(rev.log_z_sd));
+        json_object_object_add(o, "log_z_reverse_lo", finite_or_null(rev.log_z_lo));
+        json_object_object_add(o, "log_z_reverse_hi", finite_or_null(rev.log_z_hi));
         json_object_object_add(o, "avg_log_likelihood_bound",
-                               json_object_new_double(bound - res.log_z));
+                               json_object_new_double(bound - lz_used));
+        json_object_object_add(o, "avg_log_likelihood_bound_reverse",
+                               json_object_new_double(bound - rev.log_z));
         json_object_object_add(o, "ais_seconds", json_object_new_double(secs));
+        json_object_object_add(o, "reverse_ais_seconds", json_object_new_double(rsecs));
+    } else if (!isnan(lz)) {
+        fprintf(txt, "  avg_log_likelihood >= %.4f  (variational lower bound, the exact log Z)\n",
+                bound - lz);
+        json_object_object_add(o, "avg_log_likelihood_bound", json_object_new_double(bound - lz));
     }
+    json_object_object_add(o, "log_z_used", json_object_new_string(
+                                                !isnan(lz) ? "exact" : ais ? "ais" : "none"));
     if (json)
         bz_cli_print_json(o);
     rc = 0;

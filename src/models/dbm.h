@@ -7,8 +7,9 @@
  * bottom-up input, the top one with doubled hidden units, middle weights
  * halved when composed), then joint training with a mean-field positive
  * phase and persistent layer-parity Gibbs chains for the negative phase.
- * Evaluation: AIS over the even layers with the odd ones summed out
- * analytically, and the variational lower bound on log p(v).
+ * Evaluation: AIS over the odd layers with the even ones summed out
+ * analytically (forward and reverse), and the variational lower bound on
+ * log p(v).
  * Classification as in the paper: the mean-field posterior of h2 is appended
  * to the input of a feed-forward network initialised from the DBM and
  * fine-tuned by the DBN code.
@@ -116,12 +117,26 @@ bz_status bz_dbm_train_batch(bz_dbm *d, const float *x, size_t B, const bz_dbm_t
 
 /* ---- evaluation ---- */
 
-/* AIS estimate of log Z (bz_ais_options as for RBMs); the base-rate model
- * from the host rows base (n_base of them; NULL: uniform). */
+/* AIS estimate of log Z (models/ais_layers.h; bz_ais_options as for RBMs);
+ * the base-rate model from the host rows base (n_base of them; NULL:
+ * uniform). */
 bz_status bz_dbm_ais(bz_dbm *d, const float *base, size_t n_base, const bz_ais_options *o,
                      bz_ais_result *out);
+/* Reverse AIS (models/ais_layers.h): every run starts from a draw of the
+ * mean-field posterior (mf_iters sweeps) of the odd layers given one of the
+ * n host rows x, and anneals down to the base model of base (NULL: uniform).
+ * Its log Z errs high where the forward estimate errs low, as long as the
+ * data-started states are close to the model's distribution. */
+bz_status bz_dbm_ais_reverse(bz_dbm *d, const float *x, size_t n, const float *base,
+                             size_t n_base, unsigned mf_iters, const bz_ais_options *o,
+                             bz_ais_result *out);
 /* Exact log Z when one parity of layers has at most 24 units. */
 bz_status bz_dbm_exact_log_z(bz_dbm *d, double *log_z);
+/* Mean over the n host rows x of the exact log p(v) = log p*(v) - log_z, by
+ * enumerating the odd layers (at most BZ_DBM_EXACT_LL_UNITS units). */
+#define BZ_DBM_EXACT_LL_UNITS 20
+bz_status bz_dbm_exact_mean_log_p(bz_dbm *d, const float *x, size_t n, double log_z,
+                                  double *mean);
 /* Mean over n rows of the variational bound without log Z:
  * E_q[-E(v, h)] + H(q), with q the mean-field posterior. */
 bz_status bz_dbm_mean_bound(bz_dbm *d, const float *x, size_t n, unsigned iters, float tol,

@@ -1,15 +1,14 @@
 /*
- * How good a DBM is. AIS (Salakhutdinov & Hinton 2009, after Salakhutdinov &
- * Murray 2008) anneals from a base-rate model over the even layers (v, h2),
- * the odd layers (h1, h3) being summed out analytically:
- *   log p*_beta(x_even) = (1 - beta) v.a + beta sum_even x_l.b_l
- *                         + sum_odd sum_j softplus(beta (x_{l-1} W_{l-1} + x_{l+1} W_l^T + b_l)_j)
- * with the transition of a layer-parity Gibbs sweep at beta. The variational
- * lower bound on log p(v) is E_q[-E(v, h)] + H(q) - log Z with q the
- * mean-field posterior.
+ * How good a DBM is. AIS over the odd layers with the even ones summed out
+ * (models/ais_layers.h), forward from a base model whose log Z is exact and
+ * in reverse from data-started states; log Z exactly when one parity of
+ * layers is small; the variational lower bound on log p(v), E_q[-E(v, h)] +
+ * H(q) - log Z with q the mean-field posterior, and the exact log p(v) when
+ * the odd layers are small.
  */
 #include "blas/gemm.h"
 #include "engine/check.h"
+#include "models/ais_layers.h"
 #include "models/dbm.h"
 #include "ref/reference.h"
 
@@ -17,160 +16,126 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t widest(const bz_dbm *d)
+static void dbm_net(bz_dbm *d, bz_ais_net *n)
 {
-    size_t w = 0;
-    for (size_t l = 0; l <= d->L; l++)
-        w = d->s[l] > w ? d->s[l] : w;
-    return w;
-}
-
-/* out = x_{l-1} W_{l-1} + x_{l+1} W_l^T (whichever exist), rows x s[l]. */
-static bz_status total_input(bz_dbm *d, size_t l, bz_buf *const *x, size_t rows, bz_buf *out)
-{
-    bz_context *c = d->ctx;
-    float beta = 0.0f;
-    if (l > 0) {
-        CHECK(bz_sgemm(c, false, false, rows, d->s[l], d->s[l - 1], 1.0f, x[l - 1], 0,
-                       d->s[l - 1], &d->W[l - 1], 0, d->s[l], 0.0f, out, 0, d->s[l]));
-        beta = 1.0f;
+    memset(n, 0, sizeof *n);
+    n->ctx = d->ctx;
+    n->L = d->L;
+    for (size_t l = 0; l <= d->L; l++) {
+        n->s[l] = d->s[l];
+        n->b[l] = &d->b[l];
+        if (l < d->L)
+            n->W[l] = &d->W[l];
     }
-    if (l < d->L)
-        CHECK(bz_sgemm(c, false, true, rows, d->s[l], d->s[l + 1], 1.0f, x[l + 1], 0,
-                       d->s[l + 1], &d->W[l], 0, d->s[l + 1], beta, out, 0, d->s[l]));
-    return BZ_OK;
 }
 
-/* Salakhutdinov & Murray's schedule shape (as for RBMs, rbm_eval.c). */
-static double beta_at(unsigned k, unsigned K)
+#define PROPOSAL_ROWS 1000
+#define PROPOSAL_MF_ITERS 10
+
+/* The mean-field posteriors of the odd layers, side by side, of rows k n / M
+ * of the host rows x (M of them) into mu; with draw, Bernoulli draws. */
+static bz_status dbm_posteriors(bz_dbm *d, const float *x, size_t n, size_t M, unsigned iters,
+                                bool draw, uint64_t seed, float *mu)
 {
-    double n1 = K * (500.0 / 14500.0), n2 = K * (4000.0 / 14500.0);
-    double n3 = (double)K - n1 - n2;
-    double x = (double)k;
-    if (x <= n1)
-        return 0.5 * x / n1;
-    if (x <= n1 + n2)
-        return 0.5 + 0.4 * (x - n1) / n2;
-    return 0.9 + 0.1 * (x - n1 - n2) / n3;
+    const size_t nv = d->s[0];
+    size_t cols = 0;
+    for (size_t l = 1; l <= d->L; l += 2)
+        cols += d->s[l];
+    float *rows = malloc(M * nv * sizeof *rows), *q = malloc(M * cols * sizeof *q);
+    bz_status st = rows && q ? BZ_OK : bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < M && !st; k++)
+        memcpy(rows + k * nv, x + (k * n / M) * nv, nv * sizeof *rows);
+    for (size_t l = 1, off = 0; l <= d->L && !st; off += d->s[l], l += 2)
+        if (!(st = bz_dbm_transform_layer(d, rows, M, iters, 1e-5f, l, q)))
+            for (size_t k = 0; k < M; k++)
+                for (size_t j = 0; j < d->s[l]; j++) {
+                    float p = q[k * d->s[l] + j];
+                    size_t e = k * cols + off + j;
+                    if (draw)
+                        p = bz_ref_u01(bz_ref_philox_u32(seed, BZ_STREAM_AIS ^ 0xf0u, e)) < p;
+                    mu[e] = p;
+                }
+    free(rows);
+    free(q);
+    return st;
 }
 
-bz_status bz_dbm_ais(bz_dbm *d, const float *base, size_t n_base, const bz_ais_options *o_in,
+/* AIS with the mode-hopping proposals from the rows x (n; none when NULL). */
+static bz_status dbm_ais_run(bz_dbm *d, const float *x, size_t n, const float *a,
+                             const bz_ais_options *o, float *const *start, bz_ais_result *out)
+{
+    bz_ais_net net;
+    dbm_net(d, &net);
+    if (!x || n == 0)
+        return bz_ais_layers(&net, a, o, start, NULL, out);
+    size_t cols = 0, P = n < PROPOSAL_ROWS ? n : PROPOSAL_ROWS;
+    for (size_t l = 1; l <= d->L; l += 2)
+        cols += d->s[l];
+    float *mu = malloc(P * cols * sizeof *mu);
+    bz_status st = mu ? dbm_posteriors(d, x, n, P, PROPOSAL_MF_ITERS, false, 0, mu)
+                      : bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    if (!st) {
+        bz_ais_proposal prop = {mu, bz_ais_proposal_rows(mu, P, cols, P, mu)};
+        st = bz_ais_layers(&net, a, o, start, &prop, out);
+    }
+    free(mu);
+    return st;
+}
+
+bz_status bz_dbm_ais(bz_dbm *d, const float *base, size_t n_base, const bz_ais_options *o,
                      bz_ais_result *out)
 {
     if (!d || !out || (base && n_base == 0))
         return BZ_E_INVALID_ARG;
-    bz_context *c = d->ctx;
+    float *a = malloc(d->s[0] * sizeof *a);
+    if (!a)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    bool uniform = o && o->uniform_base;
+    bz_ais_base_rate(uniform ? NULL : base, uniform ? 0 : n_base, d->s[0], a);
+    bz_status st = dbm_ais_run(d, base, n_base, a, o, NULL, out);
+    free(a);
+    return st;
+}
+
+bz_status bz_dbm_ais_reverse(bz_dbm *d, const float *x, size_t n_rows, const float *base,
+                             size_t n_base, unsigned mf_iters, const bz_ais_options *o_in,
+                             bz_ais_result *out)
+{
+    if (!d || !x || n_rows == 0 || !out || (base && n_base == 0) || mf_iters == 0)
+        return BZ_E_INVALID_ARG;
     bz_ais_options o;
     bz_ais_options_init(&o);
     if (o_in)
         o = *o_in;
-    if (o.runs == 0 || o.betas < 10)
-        return bz_fail(c, BZ_E_INVALID_ARG, "AIS needs at least 1 run and 10 temperatures");
-    const size_t M = o.runs, L = d->L, nv = d->s[0], w = widest(d);
-    float *ba = malloc(nv * sizeof *ba), *lw = malloc(M * sizeof *lw);
-    /* X[l]: the chains' states; A[l]: the odd layers' total input at the
-     * current even state (shared by the weight update and the sweep), A[0]
-     * scratch for the even layers */
-    bz_buf X[BZ_DBM_MAX_HIDDEN + 1] = {{0}}, A[BZ_DBM_MAX_HIDDEN + 1] = {{0}}, logw = {0},
-           bA = {0};
-    bz_buf *xs[BZ_DBM_MAX_HIDDEN + 1] = {0};
-    bz_status st = BZ_OK;
-    if (!ba || !lw) {
-        st = bz_fail(c, BZ_E_NOMEM, "out of memory");
-        goto done;
-    }
-    /* Base-rate model: visible biases from the smoothed data means, hidden
-     * units uniform. */
-    double log_za = 0;
-    for (size_t l = 1; l <= L; l++)
-        log_za += (double)d->s[l] * log(2.0);
-    for (size_t i = 0; i < nv; i++) {
-        double p = 0.5;
-        if (base) {
-            double s = 0;
-            for (size_t k = 0; k < n_base; k++)
-                s += base[k * nv + i];
-            p = (s + 0.05 * (double)n_base) / (1.1 * (double)n_base);
-        }
-        ba[i] = (float)log(p / (1 - p));
-        log_za += bz_ref_softplus(ba[i]);
-    }
-    for (size_t l = 0; l <= L && !st; l++) {
-        xs[l] = &X[l];
-        if (!(st = bz_buf_alloc(c, &X[l], M * d->s[l])) && (l % 2 == 1 || l == 0))
-            st = bz_buf_alloc(c, &A[l], M * (l ? d->s[l] : w));
-    }
-    if (st || (st = bz_buf_alloc(c, &logw, M)) ||
-        (st = bz_buf_alloc(c, &bA, nv)) || (st = bz_buf_write(c, &bA, 0, ba, nv)) ||
-        (st = bz_buf_fill(c, &logw, 0.0f, 0, M)) || (st = bz_buf_fill(c, &A[0], 0.0f, 0, M * w)))
-        goto done;
-    /* The even layers from the base model (beta = 0). */
-    for (size_t l = 0; l <= L && !st; l += 2)
-        st = bz_op_dbm_sample_layer(c, &X[l], &A[0], NULL, &d->b[l], l == 0 ? &bA : NULL, M,
-                                    d->s[l], 0.0f,
-                                    (bz_rng_pos){o.seed, BZ_STREAM_AIS ^ bz_rbm_stream(0, 0, (unsigned)l), 0});
-    const unsigned K = o.betas;
-    for (unsigned k = 1; k <= K && !st; k++) {
-        float bprev = (float)beta_at(k - 1, K), b = (float)beta_at(k, K);
-        for (size_t l = 0; l <= L && !st; l += 2)
-            st = bz_op_dbm_rows_dot_acc(c, &logw, &X[l], &d->b[l], true, M, d->s[l], b - bprev);
-        if (!st)
-            st = bz_op_dbm_rows_dot_acc(c, &logw, &X[0], &bA, true, M, nv, bprev - b);
-        for (size_t l = 1; l <= L && !st; l += 2)
-            if (!(st = total_input(d, l, xs, M, &A[l])))
-                st = bz_op_dbm_rows_softplus_diff_acc(c, &logw, &A[l], &d->b[l], M, d->s[l],
-                                                      bprev, b);
-        if (st || k == K)
+    if (o.runs == 0)
+        return bz_fail(d->ctx, BZ_E_INVALID_ARG, "AIS needs at least 1 run");
+    const size_t M = o.runs, nv = d->s[0];
+    size_t cols = 0;
+    for (size_t l = 1; l <= d->L; l += 2)
+        cols += d->s[l];
+    float *a = malloc(nv * sizeof *a), *h = malloc(M * cols * sizeof *h);
+    float *start[BZ_DBM_MAX_HIDDEN + 1] = {0};
+    bz_status st = a && h ? BZ_OK : bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    /* each run starts from a draw of the mean-field posterior of its row */
+    if (!st)
+        st = dbm_posteriors(d, x, n_rows, M, mf_iters, true, o.seed, h);
+    for (size_t l = 1, off = 0; l <= d->L && !st; off += d->s[l], l += 2) {
+        if (!(start[l] = malloc(M * d->s[l] * sizeof(float)))) {
+            st = bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
             break;
-        /* Drain the queue now and then: CLBlast's temporary buffers of
-         * queued products are freed only as they complete. */
-        if (k % 16 == 0 && (st = bz_finish(c)))
-            break;
-        /* A layer-parity sweep at beta: the odd layers from the inputs just
-         * computed (the even state has not moved), then the even ones. */
-        for (size_t parity = 1; parity <= 2 && !st; parity++) {
-            for (size_t l = parity % 2; l <= L && !st; l += 2) {
-                bz_buf *in = &A[l % 2 ? l : 0];
-                if (l % 2 == 0 && (st = total_input(d, l, xs, M, in)))
-                    break;
-                st = bz_op_dbm_sample_layer(
-                    c, &X[l], in, NULL, &d->b[l], l == 0 ? &bA : NULL, M, d->s[l], b,
-                    (bz_rng_pos){o.seed, BZ_STREAM_AIS ^ bz_rbm_stream(k, 0, (unsigned)l), 0});
-            }
         }
+        for (size_t k = 0; k < M; k++)
+            memcpy(start[l] + k * d->s[l], h + k * cols + off, d->s[l] * sizeof(float));
     }
-    if (st || (st = bz_buf_read(c, &logw, 0, lw, M)))
-        goto done;
-    double mx = -INFINITY;
-    for (size_t i = 0; i < M; i++)
-        mx = lw[i] > mx ? lw[i] : mx;
-    if (!isfinite(mx)) {
-        st = bz_fail(c, BZ_E_DIVERGED, "DBM AIS weights are not finite: the model's parameters "
-                                       "are probably not finite either");
-        goto done;
+    if (!st) {
+        bool uniform = o.uniform_base;
+        bz_ais_base_rate(uniform ? NULL : base, uniform ? 0 : n_base, nv, a);
+        st = dbm_ais_run(d, base ? base : x, base ? n_base : n_rows, a, &o, start, out);
     }
-    double m = 0, m2 = 0;
-    for (size_t i = 0; i < M; i++) {
-        double e = exp((double)lw[i] - mx);
-        m += e;
-        m2 += e * e;
-    }
-    m /= (double)M;
-    double var = M > 1 ? (m2 / (double)M - m * m) * (double)M / (double)(M - 1) : 0.0;
-    double se = sqrt(var > 0 ? var : 0) / sqrt((double)M);
-    out->log_z = log_za + mx + log(m);
-    out->log_z_sd = se / m;
-    out->log_z_lo = log_za + mx + log(m - 3 * se > 1e-300 ? m - 3 * se : 1e-300);
-    out->log_z_hi = log_za + mx + log(m + 3 * se);
-done:
-    for (size_t l = 0; l <= BZ_DBM_MAX_HIDDEN; l++) {
-        bz_buf_release(&X[l]);
-        bz_buf_release(&A[l]);
-    }
-    bz_buf_release(&logw);
-    bz_buf_release(&bA);
-    free(ba);
-    free(lw);
+    for (size_t l = 0; l <= BZ_DBM_MAX_HIDDEN; l++)
+        free(start[l]);
+    free(a);
+    free(h);
     return st;
 }
 
@@ -205,6 +170,85 @@ bz_status bz_dbm_exact_log_z(bz_dbm *d, double *log_z)
         if (l < d->L)
             free(m.W[l]);
     }
+    return st;
+}
+
+bz_status bz_dbm_exact_mean_log_p(bz_dbm *d, const float *x, size_t n, double log_z,
+                                  double *mean)
+{
+    if (!d || !x || n == 0 || !mean)
+        return BZ_E_INVALID_ARG;
+    const size_t L = d->L, s1 = d->s[1], s3 = L == 3 ? d->s[3] : 0, nb = s1 + s3,
+                 nv = d->s[0], s2 = d->s[2];
+    if (nb > BZ_DBM_EXACT_LL_UNITS)
+        return bz_fail(d->ctx, BZ_E_UNSUPPORTED,
+                       "the exact log-likelihood enumerates the odd layers, at most %d units; "
+                       "this DBM has %zu", BZ_DBM_EXACT_LL_UNITS, nb);
+    const size_t G = (size_t)1 << nb;
+    float *w0 = malloc(nv * s1 * sizeof *w0), *w1 = malloc(s1 * s2 * sizeof *w1),
+          *w2 = s3 ? malloc(s2 * s3 * sizeof *w2) : NULL, *b0 = malloc(nv * sizeof *b0),
+          *b1 = malloc(s1 * sizeof *b1), *b2 = malloc(s2 * sizeof *b2),
+          *b3 = s3 ? malloc(s3 * sizeof *b3) : NULL;
+    double *g = malloc(G * sizeof *g), *u = malloc(s1 * sizeof *u);
+    bz_status st = w0 && w1 && b0 && b1 && b2 && g && u && (!s3 || (w2 && b3))
+                       ? BZ_OK
+                       : bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    if (!st && !(st = bz_dbm_get_layer(d, 0, w0, b0)) && !(st = bz_dbm_get_layer(d, 1, w1, b1)) &&
+        !(st = bz_dbm_get_layer(d, 2, s3 ? w2 : NULL, b2)) && s3)
+        st = bz_dbm_get_layer(d, 3, NULL, b3);
+    /* g(h_odd): everything of log p*(v) but v.b0 + h1.(v W0), h2 summed out */
+    for (size_t c = 0; c < G && !st; c++) {
+        double t = 0;
+        for (size_t j = 0; j < s1; j++)
+            t += ((c >> j) & 1u) ? b1[j] : 0.0;
+        for (size_t j = 0; j < s3; j++)
+            t += ((c >> (s1 + j)) & 1u) ? b3[j] : 0.0;
+        for (size_t k = 0; k < s2; k++) {
+            double z = b2[k];
+            for (size_t j = 0; j < s1; j++)
+                z += ((c >> j) & 1u) ? w1[j * s2 + k] : 0.0;
+            for (size_t j = 0; j < s3; j++)
+                z += ((c >> (s1 + j)) & 1u) ? w2[k * s3 + j] : 0.0;
+            t += bz_ref_softplus(z);
+        }
+        g[c] = t;
+    }
+    double total = 0;
+    for (size_t r = 0; r < n && !st; r++) {
+        const float *v = x + r * nv;
+        double vb = 0;
+        for (size_t i = 0; i < nv; i++)
+            vb += (double)v[i] * b0[i];
+        for (size_t j = 0; j < s1; j++) {
+            u[j] = 0;
+            for (size_t i = 0; i < nv; i++)
+                u[j] += (double)v[i] * w0[i * s1 + j];
+        }
+        double mx = -INFINITY, sum = 0;
+        for (size_t c = 0; c < G; c++) {
+            double t = g[c];
+            for (size_t j = 0; j < s1; j++)
+                t += ((c >> j) & 1u) ? u[j] : 0.0;
+            if (t > mx) {
+                sum = sum * exp(mx - t) + 1;
+                mx = t;
+            } else {
+                sum += exp(t - mx);
+            }
+        }
+        total += vb + mx + log(sum);
+    }
+    if (!st)
+        *mean = total / (double)n - log_z;
+    free(w0);
+    free(w1);
+    free(w2);
+    free(b0);
+    free(b1);
+    free(b2);
+    free(b3);
+    free(g);
+    free(u);
     return st;
 }
 

@@ -1,11 +1,13 @@
 /*
  * How good is an RBM: reconstruction error, free energy, the
  * pseudo-log-likelihood scikit-learn reports, and the partition function,
- * estimated by annealed importance sampling (Salakhutdinov & Murray 2008) or
- * computed exactly by enumeration when one layer is small.
+ * estimated by annealed importance sampling (Salakhutdinov & Murray 2008;
+ * forward and reverse, models/ais_layers.h) or computed exactly by
+ * enumeration when one layer is small.
  */
 #include "blas/gemm.h"
 #include "engine/check.h"
+#include "models/ais_layers.h"
 #include "models/rbm.h"
 #include "ops/ops.h"
 #include "ref/reference.h"
@@ -122,141 +124,118 @@ bz_status bz_rbm_pseudo_log_likelihood(bz_rbm *r, bz_data *d, uint64_t seed, dou
 
 /* ---- annealed importance sampling ------------------------------------------ */
 
-void bz_ais_options_init(bz_ais_options *o)
-{
-    o->runs = 100;
-    o->betas = 10000;
-    o->seed = 1;
-}
+/* AIS over the hidden layer with the visible one summed out
+ * (models/ais_layers.h: an RBM is its one-hidden-layer case). */
+#define PROPOSAL_ROWS 1000
 
-/* Salakhutdinov & Murray's schedule shape: 500 steps up to 0.5, 4000 up to
- * 0.9, 10000 up to 1 (of 14500), scaled to the requested count. */
-static double beta_at(unsigned k, unsigned K)
+static bz_status rbm_ais_check(bz_rbm *r, bz_data *base, const bz_ais_options *o,
+                               bz_ais_net *n, float **a)
 {
-    double n1 = K * (500.0 / 14500.0), n2 = K * (4000.0 / 14500.0);
-    double n3 = (double)K - n1 - n2;
-    double x = (double)k;
-    if (x <= n1)
-        return 0.5 * x / n1;
-    if (x <= n1 + n2)
-        return 0.5 + 0.4 * (x - n1) / n2;
-    return 0.9 + 0.1 * (x - n1 - n2) / n3;
-}
-
-bz_status bz_rbm_ais(bz_rbm *r, bz_data *base, const bz_ais_options *o_in, bz_ais_result *out)
-{
-    if (!r || !out)
-        return BZ_E_INVALID_ARG;
     bz_context *c = r->ctx;
-    bz_ais_options o;
-    bz_ais_options_init(&o);
-    if (o_in)
-        o = *o_in;
     if (r->vis->quadratic_energy)
         return bz_fail(c, BZ_E_UNSUPPORTED,
                        "AIS is implemented for Bernoulli visible units only (this RBM's are %s)",
                        r->vis->name);
-    if (o.runs == 0 || o.betas < 10)
-        return bz_fail(c, BZ_E_INVALID_ARG, "AIS needs at least 1 run and 10 temperatures");
     if (base && base->dim != r->nv)
         return bz_fail(c, BZ_E_SHAPE, "base data has %zu values per row, the RBM %zu", base->dim,
                        r->nv);
-    const size_t M = o.runs, nv = r->nv, nh = r->nh;
-
-    /* Base-rate model: visible biases from the data's smoothed means. */
-    float *ba = malloc(nv * sizeof *ba);
-    double *logw = malloc(M * sizeof *logw);
-    float *lw = malloc(M * sizeof *lw);
-    if (!ba || !logw || !lw) {
-        free(ba);
-        free(logw);
-        free(lw);
+    if (!(*a = malloc(r->nv * sizeof **a)))
         return bz_fail(c, BZ_E_NOMEM, "out of memory");
-    }
-    double log_za = (double)nh * log(2.0);
-    for (size_t i = 0; i < nv; i++) {
-        double p = 0.5;
-        if (base && base->host) {
-            double s = 0;
-            for (size_t k = 0; k < base->n; k++)
-                s += base->host[k * nv + i];
-            p = (s + 0.05 * (double)base->n) / (1.1 * (double)base->n);
-        }
-        ba[i] = (float)log(p / (1 - p));
-        log_za += bz_ref_softplus(ba[i]);
-    }
+    /* Base-rate model: visible biases from the data's smoothed means. */
+    bool data = base && base->host && !(o && o->uniform_base);
+    bz_ais_base_rate(data ? base->host : NULL, data ? base->n : 0, r->nv, *a);
+    *n = (bz_ais_net){.ctx = c, .L = 1, .s = {r->nv, r->nh}, .W = {&r->W}, .b = {&r->vb, &r->hb}};
+    return BZ_OK;
+}
 
-    bz_buf v = {0}, hp = {0}, h = {0}, vp = {0}, bw = {0}, bA = {0}, zh = {0};
-    bz_status st;
-    if ((st = bz_buf_alloc(c, &v, M * nv)) || (st = bz_buf_alloc(c, &hp, M * nh)) ||
-        (st = bz_buf_alloc(c, &h, M * nh)) || (st = bz_buf_alloc(c, &vp, M * nv)) ||
-        (st = bz_buf_alloc(c, &bw, M)) || (st = bz_buf_alloc(c, &bA, nv)) ||
-        (st = bz_buf_alloc(c, &zh, nh)))
-        goto done;
-    if ((st = bz_buf_write(c, &bA, 0, ba, nv)) || (st = bz_buf_fill(c, &zh, 0.0f, 0, nh)) ||
-        (st = bz_buf_fill(c, &bw, 0.0f, 0, M)) || (st = bz_buf_fill(c, &vp, 0.0f, 0, M * nv)))
-        goto done;
-    /* v ~ p_A: sigmoid(0 * (vp + b) + 1 * a) = sigmoid(a). */
-    if ((st = bz_op_bias_sigmoid_tempered(c, &v, &vp, &r->vb, &bA, M, nv, 0.0f)) ||
-        (st = bz_op_bernoulli(c, &v, &v, M * nv, (bz_rng_pos){o.seed, BZ_STREAM_AIS, 0})))
-        goto done;
-    const unsigned K = o.betas;
-    for (unsigned k = 1; k <= K; k++) {
-        float bprev = (float)beta_at(k - 1, K), b = (float)beta_at(k, K);
-        if ((st = bz_rbm_up(r, &v, M, &hp)) ||
-            (st = bz_op_ais_logw(c, &bw, &v, &bA, &r->vb, &hp, &r->hb, M, nv, nh, bprev, b)))
-            goto done;
-        if (k == K)
-            break;
-        /* Drain the queue now and then: CLBlast frees its temporary buffers
-         * only as products complete, so thousands of queued temperatures
-         * would hold gigabytes (and a deep queue slows POCL down). */
-        if (k % 16 == 0 && (st = bz_finish(c)))
-            goto done;
-        /* Transition that leaves p_k invariant: h | v, then v | h, at beta_k. */
-        uint64_t s1 = bz_rbm_stream(k, 0, 0), s2 = bz_rbm_stream(k, 0, 1);
-        if ((st = bz_op_bias_sigmoid_tempered(c, &h, &hp, &r->hb, &zh, M, nh, b)) ||
-            (st = bz_op_bernoulli(c, &h, &h, M * nh, (bz_rng_pos){o.seed, BZ_STREAM_AIS ^ s1, 0})) ||
-            (st = bz_rbm_down(r, &h, M, &vp)) ||
-            (st = bz_op_bias_sigmoid_tempered(c, &v, &vp, &r->vb, &bA, M, nv, b)) ||
-            (st = bz_op_bernoulli(c, &v, &v, M * nv, (bz_rng_pos){o.seed, BZ_STREAM_AIS ^ s2, 0})))
-            goto done;
+/* p(h | v) exactly for rows k n / M of the host rows x (M of them), into mu
+ * (M x nh); with draw, Bernoulli draws of it instead. */
+static bz_status rbm_posteriors(bz_rbm *r, const float *x, size_t n, size_t M, bool draw,
+                                uint64_t seed, float *mu)
+{
+    const size_t nv = r->nv, nh = r->nh;
+    float *w = malloc(nv * nh * sizeof *w), *hb = malloc(nh * sizeof *hb);
+    bz_status st = w && hb ? bz_rbm_get_params(r, w, NULL, hb)
+                           : bz_fail(r->ctx, BZ_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < M && !st; k++) {
+        const float *v = x + (k * n / M) * nv;
+        for (size_t j = 0; j < nh; j++) {
+            double z = hb[j];
+            for (size_t i = 0; i < nv; i++)
+                z += (double)v[i] * w[i * nh + j];
+            float p = (float)bz_ref_sigmoid(z);
+            if (draw)
+                p = bz_ref_u01(bz_ref_philox_u32(seed, BZ_STREAM_AIS ^ 0xf1u, k * nh + j)) < p;
+            mu[k * nh + j] = p;
+        }
     }
-    if ((st = bz_buf_read(c, &bw, 0, lw, M)))
-        goto done;
-    {
-        double mx = -INFINITY;
-        for (size_t i = 0; i < M; i++) {
-            logw[i] = lw[i];
-            if (logw[i] > mx)
-                mx = logw[i];
-        }
-        if (!isfinite(mx)) {
-            st = bz_fail(c, BZ_E_DIVERGED, "AIS weights are not finite: the model's parameters "
-                                           "are probably not finite either");
-            goto done;
-        }
-        double m = 0, m2 = 0;
-        for (size_t i = 0; i < M; i++) {
-            double w = exp(logw[i] - mx);
-            m += w;
-            m2 += w * w;
-        }
-        m /= (double)M;
-        double var = M > 1 ? (m2 / (double)M - m * m) * (double)M / (double)(M - 1) : 0.0;
-        double se = sqrt(var > 0 ? var : 0) / sqrt((double)M);
-        out->log_z = log_za + mx + log(m);
-        out->log_z_sd = se / m;
-        out->log_z_lo = log_za + mx + log(m - 3 * se > 1e-300 ? m - 3 * se : 1e-300);
-        out->log_z_hi = log_za + mx + log(m + 3 * se);
+    free(w);
+    free(hb);
+    return st;
+}
+
+/* Runs AIS with the mode-hopping proposals from base's rows when it has
+ * host rows. */
+static bz_status rbm_ais_run(bz_rbm *r, bz_data *base, const bz_ais_net *n, const float *a,
+                             const bz_ais_options *o, float *const *start, bz_ais_result *out)
+{
+    if (!base || !base->host || base->n == 0)
+        return bz_ais_layers(n, a, o, start, NULL, out);
+    size_t P = base->n < PROPOSAL_ROWS ? base->n : PROPOSAL_ROWS;
+    float *mu = malloc(P * r->nh * sizeof *mu);
+    bz_status st = mu ? rbm_posteriors(r, base->host, base->n, P, false, 0, mu)
+                      : bz_fail(r->ctx, BZ_E_NOMEM, "out of memory");
+    if (!st) {
+        bz_ais_proposal prop = {mu, bz_ais_proposal_rows(mu, P, r->nh, P, mu)};
+        st = bz_ais_layers(n, a, o, start, &prop, out);
     }
-done:;
-    bz_buf *bufs[] = {&v, &hp, &h, &vp, &bw, &bA, &zh};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-        bz_buf_release(bufs[i]);
-    free(ba);
-    free(logw);
-    free(lw);
+    free(mu);
+    return st;
+}
+
+bz_status bz_rbm_ais(bz_rbm *r, bz_data *base, const bz_ais_options *o, bz_ais_result *out)
+{
+    if (!r || !out)
+        return BZ_E_INVALID_ARG;
+    bz_ais_net n;
+    float *a = NULL;
+    bz_status st = rbm_ais_check(r, base, o, &n, &a);
+    if (!st)
+        st = rbm_ais_run(r, base, &n, a, o, NULL, out);
+    free(a);
+    return st;
+}
+
+bz_status bz_rbm_ais_reverse(bz_rbm *r, bz_data *data, bz_data *base, const bz_ais_options *o_in,
+                             bz_ais_result *out)
+{
+    if (!r || !data || !data->host || data->n == 0 || !out)
+        return BZ_E_INVALID_ARG;
+    bz_ais_options o;
+    bz_ais_options_init(&o);
+    if (o_in)
+        o = *o_in;
+    if (o.runs == 0)
+        return bz_fail(r->ctx, BZ_E_INVALID_ARG, "AIS needs at least 1 run");
+    if (data->dim != r->nv)
+        return bz_fail(r->ctx, BZ_E_SHAPE, "data has %zu values per row, the RBM %zu", data->dim,
+                       r->nv);
+    bz_ais_net n;
+    float *a = NULL;
+    bz_status st = rbm_ais_check(r, base, &o, &n, &a);
+    if (st)
+        return st;
+    /* Run k starts from an exact draw of p(h | v) for a row spread over the
+     * data. */
+    float *h = malloc(o.runs * r->nh * sizeof *h);
+    if (!h)
+        st = bz_fail(r->ctx, BZ_E_NOMEM, "out of memory");
+    if (!st && !(st = rbm_posteriors(r, data->host, data->n, o.runs, true, o.seed, h))) {
+        float *start[2] = {NULL, h};
+        st = rbm_ais_run(r, base ? base : data, &n, a, &o, start, out);
+    }
+    free(h);
+    free(a);
     return st;
 }
 

@@ -237,20 +237,6 @@ bz_status bz_op_sparsity_update(bz_context *ctx, bz_buf *q, const bz_buf *batch_
           A_F32(target));
 }
 
-bz_status bz_op_ais_logw(bz_context *ctx, bz_buf *logw, const bz_buf *v, const bz_buf *a,
-                         const bz_buf *b, const bz_buf *hpre, const bz_buf *c, size_t rows,
-                         size_t nv, size_t nh, float beta_prev, float beta)
-{
-    CHECK(bz_ops_fits(ctx, "ais_logw", logw, rows));
-    CHECK(bz_ops_fits(ctx, "ais_logw", v, rows * nv));
-    CHECK(bz_ops_fits(ctx, "ais_logw", a, nv));
-    CHECK(bz_ops_fits(ctx, "ais_logw", b, nv));
-    CHECK(bz_ops_fits(ctx, "ais_logw", hpre, rows * nh));
-    CHECK(bz_ops_fits(ctx, "ais_logw", c, nh));
-    RUN1D("ais_logw", rows, A_BUF(logw), A_BUF(v), A_BUF(a), A_BUF(b), A_BUF(hpre), A_BUF(c),
-          A_U32(rows), A_U32(nv), A_U32(nh), A_F32(beta_prev), A_F32(beta));
-}
-
 bz_status bz_ops_set_args(bz_context *ctx, const char *name, cl_kernel *k,
                           const bz_kernel_arg *args, size_t n)
 {

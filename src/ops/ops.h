@@ -73,8 +73,5 @@ bz_status bz_op_flip_entries(bz_context *ctx, bz_buf *v, const bz_buf *idx, size
                              size_t cols);
 bz_status bz_op_sparsity_update(bz_context *ctx, bz_buf *q, const bz_buf *batch_mean, bz_buf *vel,
                                 size_t n, float lr_cost, float target);
-bz_status bz_op_ais_logw(bz_context *ctx, bz_buf *logw, const bz_buf *v, const bz_buf *a,
-                         const bz_buf *b, const bz_buf *hpre, const bz_buf *c, size_t rows,
-                         size_t nv, size_t nh, float beta_prev, float beta);
 
 #endif

@@ -47,19 +47,6 @@ void bz_ref_dbm_rows_dot_acc(double *acc, const float *x, const float *y, bool y
     }
 }
 
-void bz_ref_dbm_rows_softplus_diff_acc(double *acc, const float *pre, const float *bias,
-                                       size_t rows, size_t cols, float beta_prev, float beta)
-{
-    for (size_t r = 0; r < rows; r++) {
-        double s = 0;
-        for (size_t c = 0; c < cols; c++) {
-            double z = (double)(pre[r * cols + c] + bias[c]);
-            s += bz_ref_softplus((double)beta * z) - bz_ref_softplus((double)beta_prev * z);
-        }
-        acc[r] += s;
-    }
-}
-
 void bz_ref_dbm_rows_entropy_acc(double *acc, const float *mu, size_t rows, size_t cols)
 {
     for (size_t r = 0; r < rows; r++) {
@@ -80,6 +67,96 @@ void bz_ref_dbm_rows_absmax_acc(float *acc, const float *x, size_t rows, size_t 
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++)
             acc[r] = fmaxf(acc[r], fabsf(x[r * cols + c]));
+}
+
+void bz_ref_dbm_ais_logw(double *sum, const float *x, const float *bias, const float *base,
+                         bool state, bool absolute, size_t rows, size_t cols, float beta_prev,
+                         float beta)
+{
+    if (absolute)
+        beta_prev = 0.0f;
+    for (size_t r = 0; r < rows; r++) {
+        double s = 0;
+        for (size_t c = 0; c < cols; c++) {
+            double z = (double)x[r * cols + c] + bias[c];
+            if (state) {
+                s += ((double)beta - beta_prev) * x[r * cols + c] * bias[c];
+            } else {
+                double a = base ? base[c] : 0.0;
+                s += bz_ref_softplus(beta * z + (1.0 - beta) * a) -
+                     (absolute ? 0.0 : bz_ref_softplus(beta_prev * z + (1.0 - beta_prev) * a));
+            }
+        }
+        sum[r] += s;
+    }
+}
+
+void bz_ref_dbm_ais_collapsed_sweep(float *h, float *zlo, float *zhi, const float *wlo_t,
+                                    const float *whi, const float *bias, const float *blo,
+                                    const float *bhi, const float *base_lo, size_t rows, size_t n,
+                                    size_t nlo, size_t nhi, float beta, uint64_t seed,
+                                    uint64_t stream, uint64_t offset)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++) {
+            float old = h[r * n + j];
+            double s = (double)beta * bias[j];
+            for (size_t i = 0; i < nlo; i++) {
+                float w = wlo_t[j * nlo + i];
+                double zeta = (double)beta * ((double)zlo[r * nlo + i] + blo[i] - old * w) +
+                              (1.0 - beta) * (base_lo ? base_lo[i] : 0.0);
+                s += bz_ref_softplus(zeta + (double)beta * w) - bz_ref_softplus(zeta);
+            }
+            for (size_t i = 0; zhi && i < nhi; i++) {
+                float w = whi[j * nhi + i];
+                double zeta = (double)beta * ((double)zhi[r * nhi + i] + bhi[i] - old * w);
+                s += bz_ref_softplus(zeta + (double)beta * w) - bz_ref_softplus(zeta);
+            }
+            float u = bz_ref_u01(bz_ref_philox_u32(seed, stream, offset + r * n + j));
+            float now = u < (float)bz_ref_sigmoid(s) ? 1.0f : 0.0f, dx = now - old;
+            if (dx != 0.0f) {
+                for (size_t i = 0; i < nlo; i++)
+                    zlo[r * nlo + i] += dx * wlo_t[j * nlo + i];
+                for (size_t i = 0; zhi && i < nhi; i++)
+                    zhi[r * nhi + i] += dx * whi[j * nhi + i];
+            }
+            h[r * n + j] = now;
+        }
+}
+
+void bz_ref_dbm_ais_propose(float *hp, const float *mu, size_t rows, size_t cols, size_t P,
+                            size_t mu_cols, size_t col0, uint64_t seed, uint64_t row_stream,
+                            uint64_t stream)
+{
+    for (size_t r = 0; r < rows; r++) {
+        size_t n = (size_t)(((uint64_t)bz_ref_philox_u32(seed, row_stream, r) * P) >> 32);
+        for (size_t j = 0; j < cols; j++) {
+            float u = bz_ref_u01(bz_ref_philox_u32(seed, stream, r * cols + j));
+            hp[r * cols + j] = u < mu[n * mu_cols + col0 + j] ? 1.0f : 0.0f;
+        }
+    }
+}
+
+static double log_mixture(const float *g, const float *c, size_t P)
+{
+    double m = -INFINITY, s = 0;
+    for (size_t n = 0; n < P; n++)
+        m = fmax(m, (double)g[n] + c[n]);
+    for (size_t n = 0; n < P; n++)
+        s += exp((double)g[n] + c[n] - m);
+    return m + log(s);
+}
+
+void bz_ref_dbm_ais_mh_accept(float *acc, const float *lp, const float *lpp, const float *g,
+                              const float *gp, const float *c, size_t rows, size_t P,
+                              uint64_t seed, uint64_t stream)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double la = ((double)lpp[r] - lp[r]) + log_mixture(g + r * P, c, P) -
+                    log_mixture(gp + r * P, c, P);
+        float u = bz_ref_u01_open0(bz_ref_philox_u32(seed, stream, r));
+        acc[r] = log((double)u) < la ? 1.0f : 0.0f;
+    }
 }
 
 /* ---- a whole DBM ---- */

@@ -29,10 +29,27 @@ void bz_ref_dbm_sample_layer(float *sample, const float *a, const float *b, cons
                              uint64_t seed, uint64_t stream, uint64_t offset);
 void bz_ref_dbm_rows_dot_acc(double *acc, const float *x, const float *y, bool y_vector,
                              size_t rows, size_t cols, double scale);
-void bz_ref_dbm_rows_softplus_diff_acc(double *acc, const float *pre, const float *bias,
-                                       size_t rows, size_t cols, float beta_prev, float beta);
 void bz_ref_dbm_rows_entropy_acc(double *acc, const float *mu, size_t rows, size_t cols);
 void bz_ref_dbm_rows_absmax_acc(float *acc, const float *x, size_t rows, size_t cols);
+
+/* AIS kernels: one temperature's log-weight share of one layer (sum in
+ * double, no compensation needed), and a collapsed Gibbs sweep over a state
+ * layer's units, both as kernels/dbm.cl defines them. */
+void bz_ref_dbm_ais_logw(double *sum, const float *x, const float *bias, const float *base,
+                         bool state, bool absolute, size_t rows, size_t cols, float beta_prev,
+                         float beta);
+void bz_ref_dbm_ais_collapsed_sweep(float *h, float *zlo, float *zhi, const float *wlo_t,
+                                    const float *whi, const float *bias, const float *blo,
+                                    const float *bhi, const float *base_lo, size_t rows, size_t n,
+                                    size_t nlo, size_t nhi, float beta, uint64_t seed,
+                                    uint64_t stream, uint64_t offset);
+/* The mode-hopping move's kernels (kernels/dbm.cl). */
+void bz_ref_dbm_ais_propose(float *hp, const float *mu, size_t rows, size_t cols, size_t P,
+                            size_t mu_cols, size_t col0, uint64_t seed, uint64_t row_stream,
+                            uint64_t stream);
+void bz_ref_dbm_ais_mh_accept(float *acc, const float *lp, const float *lpp, const float *g,
+                              const float *gp, const float *c, size_t rows, size_t P,
+                              uint64_t seed, uint64_t stream);
 
 /* A DBM on the host: L hidden layers, sizes s[0] (visible) .. s[L]; W[l] is
  * s[l] x s[l+1], b[l] has s[l] entries; vW, vb the velocities. */

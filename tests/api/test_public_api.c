@@ -238,6 +238,12 @@ static void test_rbm_and_generic_model(void **state)
     bz_ais_result ar;
     OK(bz_rbm_ais(rbm, d, &ao, &ar));
     assert_float_equal(ar.log_z, acc, 0.1);
+    /* the interval brackets the estimate, and the reverse estimate, started
+     * from exact draws of p(h | v) on the data, lands on the same value */
+    assert_true(ar.log_z_lo <= ar.log_z && ar.log_z <= ar.log_z_hi);
+    bz_ais_result rr;
+    OK(bz_rbm_ais_reverse(rbm, d, d, &ao, &rr));
+    assert_float_equal(rr.log_z, acc, 0.1);
 
     /* one training epoch moves the parameters and reports its figures */
     bz_rbm_train_options to;
