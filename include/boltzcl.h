@@ -887,12 +887,6 @@ BZ_API bz_status bz_anneal_pt(bz_ising *p, const bz_pt_options *opts, int8_t *be
  * kind's trainer constructor; rank 0 alone writes.
  */
 
-#if defined(__GNUC__)
-#define BZ_NODISCARD __attribute__((warn_unused_result))
-#else
-#define BZ_NODISCARD
-#endif
-
 /* Asks every running training to stop after its current batch (it then
  * saves a checkpoint and returns BZ_E_INTERRUPTED). Async-signal-safe: call
  * it from a signal handler (pass the signal number) or from another thread
@@ -957,6 +951,69 @@ typedef struct bz_trainer bz_trainer;
 BZ_API BZ_NODISCARD bz_status bz_rbm_trainer_create(bz_rbm *rbm, bz_data *data,
                                                     const bz_rbm_train_options *opts,
                                                     unsigned epochs, bz_trainer **out);
+
+/* What a DBN's training is made of: greedy pretraining of every layer for
+ * pretrain_epochs epochs (0: none; then the classifier starts from its
+ * initial weights), then fine-tuning of the classifier as bz_dbn_finetune
+ * does (finetune.epochs at most, early stopping with patience, the best
+ * epoch kept). The rows and labels are the caller's and must outlive the
+ * trainer. The progress/stop/start_batch fields of both option sets are the
+ * trainer's to set. */
+typedef struct bz_dbn_train_spec {
+    const float *x;            /* n training rows (n x s[0]) ... */
+    const int32_t *labels;     /* ... and their labels in [0, K) */
+    size_t n;
+    const float *xv;           /* nv validation rows, or NULL with nv 0 */
+    const int32_t *labels_v;
+    size_t nv;
+    bz_rbm_train_options pretrain; /* defaults of bz_rbm_train_options_init */
+    unsigned pretrain_epochs;      /* per layer: 10 */
+    bz_dbn_finetune_options finetune; /* defaults of bz_dbn_finetune_options_init */
+    bz_dbn_finetune_cb epoch_cb;   /* each fine-tuning epoch's figures; may be NULL */
+    void *epoch_user;
+    bz_dbn_finetune_result *result; /* filled when fine-tuning ends; may be NULL */
+} bz_dbn_train_spec;
+/* Defaults (no data: set x, labels and n). */
+BZ_API void bz_dbn_train_spec_init(bz_dbn_train_spec *spec);
+/* A trainer for dbn as spec says (copied; dbn and the data stay the
+ * caller's). BZ_E_INVALID_ARG, naming the field, for missing rows or
+ * labels. */
+BZ_API BZ_NODISCARD bz_status bz_dbn_trainer_create(bz_dbn *dbn, const bz_dbn_train_spec *spec,
+                                                    bz_trainer **out);
+
+/* What a DBM's training is made of, each stage optional: greedy pretraining
+ * of every layer (pretrain_epochs, 0: none), joint training for `epochs`
+ * epochs (0: none), then with `finetune` a classifier on [v, q(h2)] for
+ * n_classes classes fine-tuned as bz_dbm_finetune does. */
+typedef struct bz_dbm_train_spec {
+    const float *x;            /* n training rows (n x s[0]) */
+    size_t n;
+    bz_rbm_train_options pretrain; /* defaults of bz_rbm_train_options_init */
+    unsigned pretrain_epochs;      /* per layer: 10 */
+    bz_dbm_train_options joint;    /* defaults of bz_dbm_train_options_init */
+    unsigned epochs;               /* joint training: 10 */
+    int finetune;                  /* 1: train the classifier too: 0 */
+    const int32_t *labels;         /* labels of x, for the classifier */
+    const float *xv;               /* nv validation rows, or NULL with nv 0 */
+    const int32_t *labels_v;
+    size_t nv;
+    size_t n_classes;              /* 2 or more, for the classifier */
+    unsigned mf_iters;             /* mean-field sweeps of the classifier's inputs: 10 */
+    bz_dbn_finetune_options sgd;   /* the classifier's fine-tuning */
+    bz_dbn_finetune_cb epoch_cb;   /* each fine-tuning epoch's figures; may be NULL */
+    void *epoch_user;
+    bz_dbn_finetune_result *result; /* may be NULL */
+} bz_dbm_train_spec;
+/* Defaults (no data: set x and n, and for the classifier labels and
+ * n_classes). */
+BZ_API void bz_dbm_train_spec_init(bz_dbm_train_spec *spec);
+/* A trainer for dbm as spec says (copied; dbm and the data stay the
+ * caller's). BZ_E_INVALID_ARG, naming the field, for missing rows, or a
+ * classifier without labels, classes or sweeps. */
+BZ_API BZ_NODISCARD bz_status bz_dbm_trainer_create(bz_dbm *dbm, const bz_dbm_train_spec *spec,
+                                                    bz_trainer **out);
+
+/* Frees a trainer of any kind (not the model or data it trains). */
 BZ_API void bz_trainer_free(bz_trainer *t);
 /*
  * Runs (or, with opts->resume, continues) the training. Returns BZ_OK when

@@ -261,7 +261,7 @@ int bz_cmd_train_dbm(int argc, char **argv)
         job.sgd.seed = (uint64_t)a.seed;
         job.ft_result = &fr;
     }
-    if ((st = bz_dbm_trainer_create(d, &job, &trainer)))
+    if ((st = bz_dbm_trainer_make(d, &job, &trainer)))
         goto fail;
     /* What makes a run this run (the joint epochs may be extended). */
     char fp[1024] = "", dfp[64];

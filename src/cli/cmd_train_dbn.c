@@ -295,7 +295,7 @@ static int train_dbn_with(void *args, bz_comm *comm)
     job.ft_user = &cs;
     bz_dbn_finetune_result fr = {0};
     job.result = &fr;
-    if ((st = bz_dbn_trainer_create(d, &job, &trainer))) {
+    if ((st = bz_dbn_trainer_make(d, &job, &trainer))) {
         bz_cli_fail(cmd, ctx, st);
         goto out;
     }

@@ -178,7 +178,7 @@ const bz_model_kind bz_kind_dbm = {
     .score = dbm_score,
     .log_z = dbm_log_z,
     .predict_proba = dbm_predict_proba,
-    .train = NULL,
+    .train = &bz_dbm_train_hooks,
 };
 
 bz_status bz_dbm_save(bz_dbm *d, const char *path)

@@ -10,6 +10,7 @@
  * them.
  */
 #include "models/dbm_trainer.h"
+#include "models/model.h"
 #include "models/dbn_trainer.h"
 #include "engine/check.h"
 
@@ -383,15 +384,11 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
     return bz_dbn_ckpt_get_net(in, path, "clf.", j->net, &j->stash, &j->ft_epochs_run);
 }
 
-static const bz_train_hooks dbm_hooks = {
+/* The registry's descriptor of the kind points at this table. */
+const bz_train_hooks bz_dbm_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "dbm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
     check_finite, save, NULL, load, NULL,
 };
-
-const bz_train_hooks *bz_dbm_train_hooks(void)
-{
-    return &dbm_hooks;
-}
 
 static void free_job(void *job)
 {
@@ -405,7 +402,7 @@ static void free_job(void *job)
     free(j);
 }
 
-bz_status bz_dbm_trainer_create(bz_dbm *d, const bz_dbm_train_job *in, bz_trainer **out)
+bz_status bz_dbm_trainer_make(bz_dbm *d, const bz_dbm_train_job *in, bz_trainer **out)
 {
     if (!d || !in || !in->x || in->n == 0 || !out)
         return BZ_E_INVALID_ARG;
@@ -426,7 +423,7 @@ bz_status bz_dbm_trainer_create(bz_dbm *d, const bz_dbm_train_job *in, bz_traine
         j->kind[j->n_stages++] = ST_JOINT;
     if (in->finetune)
         j->kind[j->n_stages++] = ST_FT;
-    bz_status st = bz_trainer_make(&dbm_hooks, j, free_job, NULL, out);
+    bz_status st = bz_trainer_make(bz_kind_dbm.train, j, free_job, NULL, out);
     if (st)
         free_job(j);
     return st;

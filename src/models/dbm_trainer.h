@@ -25,7 +25,6 @@ typedef struct bz_dbm_train_job {
     bz_dbn_finetune_result *ft_result; /* may be NULL */
 } bz_dbm_train_job;
 
-const bz_train_hooks *bz_dbm_train_hooks(void);
-bz_status bz_dbm_trainer_create(bz_dbm *d, const bz_dbm_train_job *job, bz_trainer **out);
+bz_status bz_dbm_trainer_make(bz_dbm *d, const bz_dbm_train_job *job, bz_trainer **out);
 
 #endif

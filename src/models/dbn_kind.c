@@ -157,7 +157,7 @@ const bz_model_kind bz_kind_dbn = {
     .score = NULL,
     .log_z = NULL,
     .predict_proba = dbn_predict_proba,
-    .train = NULL,
+    .train = &bz_dbn_train_hooks,
 };
 
 bz_status bz_dbn_save(bz_dbn *d, const char *path)

@@ -9,6 +9,7 @@
  * are recomputed from the RBMs below, as the uninterrupted run computed them.
  */
 #include "models/dbn_trainer.h"
+#include "models/model.h"
 #include "engine/check.h"
 
 #include <math.h>
@@ -390,15 +391,11 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
     return BZ_OK;
 }
 
-static const bz_train_hooks dbn_hooks = {
+/* The registry's descriptor of the kind points at this table. */
+const bz_train_hooks bz_dbn_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "dbn", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
     check_finite, save, NULL, load, NULL,
 };
-
-const bz_train_hooks *bz_dbn_train_hooks(void)
-{
-    return &dbn_hooks;
-}
 
 static void free_job(void *job)
 {
@@ -411,7 +408,7 @@ static void free_job(void *job)
     free(j);
 }
 
-bz_status bz_dbn_trainer_create(bz_dbn *d, const bz_dbn_train_job *in, bz_trainer **out)
+bz_status bz_dbn_trainer_make(bz_dbn *d, const bz_dbn_train_job *in, bz_trainer **out)
 {
     if (!d || !in || !in->x || !in->labels || in->n == 0 || (in->nv && !in->xv) ||
         (in->nv && !in->labels_v) || !out)
@@ -423,7 +420,7 @@ bz_status bz_dbn_trainer_create(bz_dbn *d, const bz_dbn_train_job *in, bz_traine
     j->in = *in;
     j->n_pre = in->pretrain_epochs ? d->L : 0;
     j->n_stages = j->n_pre + 1;
-    bz_status st = bz_trainer_make(&dbn_hooks, j, free_job, in->comm, out);
+    bz_status st = bz_trainer_make(bz_kind_dbn.train, j, free_job, in->comm, out);
     if (st)
         free_job(j);
     return st;

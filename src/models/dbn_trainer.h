@@ -21,7 +21,6 @@ typedef struct bz_dbn_train_job {
     bz_dbn_finetune_result *result; /* filled when fine-tuning ends; may be NULL */
 } bz_dbn_train_job;
 
-const bz_train_hooks *bz_dbn_train_hooks(void);
 
 /* A classifier and its fine-tuning state (t may be NULL) in a checkpoint,
  * under names starting with prefix; read back into a network of the same
@@ -32,6 +31,6 @@ bz_status bz_dbn_ckpt_put_net(bz_ckpt_out *o, const char *prefix, bz_dbn *net,
 bz_status bz_dbn_ckpt_get_net(const bz_ckpt_in *in, const char *path, const char *prefix,
                               bz_dbn *net, bz_dbn_ft **stash, unsigned *epochs_run);
 void bz_dbn_ft_adopt(bz_dbn_ft *t, bz_dbn_ft **stash);
-bz_status bz_dbn_trainer_create(bz_dbn *d, const bz_dbn_train_job *job, bz_trainer **out);
+bz_status bz_dbn_trainer_make(bz_dbn *d, const bz_dbn_train_job *job, bz_trainer **out);
 
 #endif

@@ -26,7 +26,7 @@
 
 /* Bumped when a field is added to bz_model_kind; a descriptor records the
  * version it was written against, so fields past it are never read. */
-#define BZ_MODEL_KIND_VERSION 1
+#define BZ_MODEL_KIND_VERSION 2
 
 #define BZ_MODEL_MAX_LAYERS 10
 
@@ -95,13 +95,11 @@ typedef enum bz_model_score_kind {
     BZ_MS_BOUND = 3        /* mean variational bound on log p(v) without log Z */
 } bz_model_score_kind;
 
-/* Slot for the training orchestration (checkpoints, resume, progress, stop
- * request, early stopping, divergence check, MPI) that a later version of
- * the descriptor fills: a kind that can be trained by the generic loop
- * points `train` at one of these. Its layout is defined by the training
- * layer; the registry only carries the pointer, so descriptors written
- * against version 1 leave it NULL. */
-struct bz_model_train_hooks;
+/* The training orchestration of a kind (checkpoints, resume, progress, stop
+ * request, early stopping, divergence check, MPI): its table of hooks for
+ * the one training loop, defined in models/trainer.h; the registry only
+ * carries the pointer. Version 2 of the descriptor added it. */
+struct bz_train_hooks;
 
 typedef struct bz_model_kind {
     int version;             /* BZ_MODEL_KIND_VERSION it was written against */
@@ -139,8 +137,9 @@ typedef struct bz_model_kind {
     /* class probabilities (n x n_classes) */
     bz_status (*predict_proba)(void *impl, const float *x, size_t n, float *prob);
 
-    /* training orchestration (see above); NULL in version 1 */
-    const struct bz_model_train_hooks *train;
+    /* training orchestration (see above); NULL: the kind is not trained by
+     * the generic loop (always NULL in version 1) */
+    const struct bz_train_hooks *train;
 } bz_model_kind;
 
 /* An instance of any kind (the public bz_model). */
@@ -152,6 +151,8 @@ struct bz_model {
 
 /* The descriptors (one file each). */
 extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm;
+/* the kinds' training hooks (rbm_trainer.c, dbn_trainer.c, dbm_trainer.c) */
+extern const struct bz_train_hooks bz_rbm_train_hooks, bz_dbn_train_hooks, bz_dbm_train_hooks;
 
 /* Registry (registry.c): kinds in table order; *opaque starts NULL; NULL at
  * the end. */

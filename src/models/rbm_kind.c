@@ -179,7 +179,7 @@ const bz_model_kind bz_kind_rbm = {
     .score = rbm_score,
     .log_z = rbm_log_z,
     .predict_proba = NULL, /* an RBM does not classify */
-    .train = NULL,
+    .train = &bz_rbm_train_hooks,
 };
 
 /* ---- files: models and checkpoints ---- */

@@ -5,6 +5,7 @@
  * position and fingerprint added.
  */
 #include "models/rbm_trainer.h"
+#include "models/model.h"
 #include "engine/check.h"
 
 #include <math.h>
@@ -175,15 +176,11 @@ static bz_status sync(void *job, bz_comm *comm)
     return bz_rbm_dist_sync(((rbm_job *)job)->rbm, comm);
 }
 
-static const bz_train_hooks rbm_hooks = {
+/* The registry's descriptor of the kind points at this table. */
+const bz_train_hooks bz_rbm_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "rbm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
     check_finite, NULL, save_file, load, sync,
 };
-
-const bz_train_hooks *bz_rbm_train_hooks(void)
-{
-    return &rbm_hooks;
-}
 
 bz_status bz_rbm_trainer_create_dist(bz_rbm *rbm, bz_data *data, const bz_rbm_train_options *o,
                                      unsigned epochs, bz_comm *comm, bz_trainer **out)
@@ -198,7 +195,7 @@ bz_status bz_rbm_trainer_create_dist(bz_rbm *rbm, bz_data *data, const bz_rbm_tr
     j->o = *o;
     j->epochs = epochs;
     j->comm = comm;
-    bz_status st = bz_trainer_make(&rbm_hooks, j, free, comm, out);
+    bz_status st = bz_trainer_make(bz_kind_rbm.train, j, free, comm, out);
     if (st)
         free(j);
     return st;

@@ -6,7 +6,6 @@
 #include "models/rbm.h"
 #include "models/trainer.h"
 
-const bz_train_hooks *bz_rbm_train_hooks(void);
 /* bz_rbm_trainer_create across comm (NULL: one process). */
 bz_status bz_rbm_trainer_create_dist(bz_rbm *rbm, bz_data *data, const bz_rbm_train_options *o,
                                      unsigned epochs, bz_comm *comm, bz_trainer **out);

@@ -649,6 +649,329 @@ static void test_datasets_from_files(void **state)
     unlink(lab);
 }
 
+/* ---- training orchestration: a stop, a resume, the refusals ---- */
+
+/* Counts the per-batch progress calls of a run and requests a stop at the
+ * stop_at-th (0: never). */
+typedef struct stopper {
+    size_t stop_at, batches, epochs_done;
+    const char *kind;
+} stopper;
+
+static void on_progress(void *user, const bz_train_progress *p)
+{
+    stopper *s = user;
+    assert_string_equal(p->kind, s->kind);
+    if (p->epoch_done) {
+        s->epochs_done++;
+        assert_non_null(p->metrics_json);
+        assert_int_equal(p->metrics_json[0], '{');
+        assert_true(p->summary && p->summary[0]);
+        return;
+    }
+    s->batches++;
+    assert_true(p->batch >= 1 && p->batch <= p->batches);
+    if (s->stop_at && s->batches == s->stop_at)
+        bz_request_stop(15);
+}
+
+static bz_train_options train_opts(const char *ckpt, int resume, const char *fp, stopper *s)
+{
+    bz_train_options o;
+    bz_train_options_init(&o);
+    assert_null(o.checkpoint);
+    assert_int_equal(o.resume, 0);
+    o.checkpoint = ckpt;
+    o.resume = resume;
+    o.fingerprint = fp;
+    o.progress = on_progress;
+    o.progress_user = s;
+    return o;
+}
+
+/* After a run stopped at the stop_at-th batch: what the caller is told. */
+static void check_stopped(bz_status st, const bz_train_result *res, const char *ckpt)
+{
+    assert_int_equal(st, BZ_E_INTERRUPTED);
+    assert_int_equal(res->stop_signal, 15);
+    assert_int_equal(bz_stop_requested(), 15);
+    assert_int_equal(res->checkpoint_written, 1);
+    assert_int_equal(access(ckpt, F_OK), 0);
+    bz_clear_stop();
+    assert_int_equal(bz_stop_requested(), 0);
+}
+
+enum { TR = 40, TEPOCHS = 3 };
+
+/* A fresh RBM (seed 3) trained TEPOCHS epochs through the trainer; its
+ * parameters when the run returned BZ_OK or BZ_E_INTERRUPTED. */
+static bz_status rbm_run(const float *x, const bz_train_options *to, bz_train_result *res,
+                         float *w, float *vb, float *hb)
+{
+    bz_rbm *rbm = NULL;
+    bz_data *d = NULL;
+    bz_trainer *t = NULL;
+    OK(bz_rbm_create(ctx, NV, NH, BZ_UNIT_BERNOULLI, 3, &rbm));
+    OK(bz_data_create(ctx, x, TR, NV, &d));
+    bz_rbm_train_options o;
+    bz_rbm_train_options_init(&o);
+    o.batch_size = 10;
+    o.learning_rate = 0.1f;
+    o.seed = 4;
+    OK(bz_rbm_trainer_create(rbm, d, &o, TEPOCHS, &t));
+    bz_status st = bz_trainer_run(t, to, res);
+    if (st == BZ_OK || st == BZ_E_INTERRUPTED)
+        OK(bz_rbm_get_params(rbm, w, vb, hb));
+    bz_trainer_free(t);
+    bz_data_free(d);
+    bz_rbm_free(rbm);
+    return st;
+}
+
+static void test_rbm_trainer(void **state)
+{
+    (void)state;
+    float x[TR * NV];
+    fill(x, TR * NV, 0, 1, 21);
+    for (size_t i = 0; i < TR * NV; i++)
+        x[i] = x[i] > 0.6f ? 1.0f : 0.0f;
+    char ck[300];
+    path_in(ck, sizeof ck, "rbm.ckpt");
+    float w0[NV * NH], b0[NV], c0[NH], w[NV * NH], b[NV], c[NH];
+    bz_train_result res;
+
+    /* uninterrupted: 4 batches an epoch */
+    stopper s = {0, 0, 0, "rbm"};
+    bz_train_options to = train_opts(NULL, 0, NULL, &s);
+    OK(rbm_run(x, &to, &res, w0, b0, c0));
+    assert_int_equal(res.epochs_run, TEPOCHS);
+    assert_int_equal(s.batches, TEPOCHS * TR / 10);
+    assert_int_equal(s.epochs_done, TEPOCHS);
+
+    /* stopped in the second epoch after its second batch */
+    s = (stopper){6, 0, 0, "rbm"};
+    to = train_opts(ck, 0, "data=x21;lr=0.1", &s);
+    check_stopped(rbm_run(x, &to, &res, w, b, c), &res, ck);
+    assert_int_equal(s.batches, 6);
+    assert_string_equal(res.phase, "train");
+    assert_int_equal(res.epoch, 1);
+    assert_int_equal(res.batch, 2);
+    assert_int_equal(res.epochs_run, 1);
+    assert_memory_not_equal(w, w0, sizeof w);
+
+    /* another fingerprint: refused, naming the setting */
+    s = (stopper){0, 0, 0, "rbm"};
+    to = train_opts(ck, 1, "data=x21;lr=0.2", &s);
+    assert_int_equal(rbm_run(x, &to, &res, w, b, c), BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "lr"));
+    assert_int_equal(s.batches, 0);
+    /* a fresh run over the checkpoint: refused without overwrite */
+    to = train_opts(ck, 0, "data=x21;lr=0.1", &s);
+    assert_int_equal(rbm_run(x, &to, &res, w, b, c), BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "already exists"));
+    assert_int_equal(s.batches, 0);
+
+    /* the same fingerprint: the rest of the run, and exactly its parameters */
+    to = train_opts(ck, 1, "data=x21;lr=0.1", &s);
+    OK(rbm_run(x, &to, &res, w, b, c));
+    assert_int_equal(s.batches, TEPOCHS * TR / 10 - 6);
+    assert_int_equal(res.epochs_run, TEPOCHS - 1);
+    assert_memory_equal(w, w0, sizeof w);
+    assert_memory_equal(b, b0, sizeof b);
+    assert_memory_equal(c, c0, sizeof c);
+    unlink(ck);
+}
+
+/* A tiny DBN (DIN-12-10, K classes, DN rows) trained through the trainer:
+ * 2 pretraining epochs per layer, 4 fine-tuning epochs; its layers. */
+static bz_status dbn_run(const float *x, const int32_t *y, const bz_train_options *to,
+                         float *layers, bz_dbn_finetune_result *fr)
+{
+    const size_t sizes[] = {DIN, 12, 10};
+    bz_dbn *d = NULL;
+    bz_trainer *t = NULL;
+    OK(bz_dbn_create(ctx, sizes, 2, K, BZ_ACT_SIGMOID, 5, &d));
+    bz_dbn_train_spec sp;
+    bz_dbn_train_spec_init(&sp);
+    assert_int_equal(sp.pretrain_epochs, 10);
+    assert_int_equal(sp.finetune.batch_size, 32);
+    sp.x = x;
+    sp.labels = y;
+    sp.n = DN;
+    sp.pretrain.batch_size = 10;
+    sp.pretrain_epochs = 2;
+    sp.finetune.batch_size = 10;
+    sp.finetune.epochs = 4;
+    sp.finetune.patience = 0;
+    sp.finetune.learning_rate = 0.5f;
+    sp.result = fr;
+    OK(bz_dbn_trainer_create(d, &sp, &t));
+    bz_train_result res;
+    bz_status st = bz_trainer_run(t, to, &res);
+    if (st == BZ_OK) {
+        assert_int_equal(res.epochs_run > 0, 1);
+        OK(bz_dbn_get_layer(d, 0, layers, layers + DIN * 12));
+        OK(bz_dbn_get_layer(d, 1, layers + DIN * 12 + 12, layers + DIN * 12 + 12 + 120));
+        OK(bz_dbn_get_layer(d, 2, layers + DIN * 12 + 12 + 130,
+                            layers + DIN * 12 + 12 + 130 + 10 * K));
+    } else if (st == BZ_E_INTERRUPTED) {
+        check_stopped(st, &res, to->checkpoint);
+        assert_string_equal(res.phase, "pretrain");
+        assert_int_equal(res.layer, 2);
+        assert_int_equal(res.epoch, 1);
+        assert_int_equal(res.batch, 4);
+    }
+    bz_trainer_free(t);
+    bz_dbn_free(d);
+    return st;
+}
+
+enum { DBN_PARAMS = DIN * 12 + 12 + 12 * 10 + 10 + 10 * K + K };
+
+static void test_dbn_trainer(void **state)
+{
+    (void)state;
+    float x[DN * DIN];
+    int32_t y[DN];
+    make_classes(x, y, DN, 31);
+    char ck[300];
+    path_in(ck, sizeof ck, "dbn.ckpt");
+    float want[DBN_PARAMS], got[DBN_PARAMS];
+    bz_dbn_finetune_result fr0, fr;
+
+    /* refusals of the constructor */
+    bz_dbn *d = NULL;
+    const size_t sizes[] = {DIN, 12, 10};
+    OK(bz_dbn_create(ctx, sizes, 2, K, BZ_ACT_SIGMOID, 5, &d));
+    bz_dbn_train_spec sp;
+    bz_dbn_train_spec_init(&sp);
+    bz_trainer *t = NULL;
+    assert_int_equal(bz_dbn_trainer_create(d, &sp, &t), BZ_E_INVALID_ARG);
+    assert_null(t);
+    assert_non_null(strstr(bz_last_error(ctx), "labels"));
+    bz_dbn_free(d);
+
+    /* 6 batches an epoch: 12 per pretrained layer, then 24 of fine-tuning */
+    stopper s = {0, 0, 0, "dbn"};
+    bz_train_options to = train_opts(NULL, 0, NULL, &s);
+    OK(dbn_run(x, y, &to, want, &fr0));
+    assert_int_equal(s.batches, 48);
+    assert_int_equal(s.epochs_done, 8);
+    assert_int_equal(fr0.epochs_run, 4);
+
+    /* stopped in the second layer's second epoch after 4 batches */
+    s = (stopper){22, 0, 0, "dbn"};
+    to = train_opts(ck, 0, "dbn=tiny", &s);
+    assert_int_equal(dbn_run(x, y, &to, got, &fr), BZ_E_INTERRUPTED);
+    to = train_opts(ck, 1, "dbn=other", &s);
+    assert_int_equal(dbn_run(x, y, &to, got, &fr), BZ_E_INVALID_ARG);
+    s = (stopper){0, 0, 0, "dbn"};
+    to = train_opts(ck, 1, "dbn=tiny", &s);
+    OK(dbn_run(x, y, &to, got, &fr));
+    assert_int_equal(s.batches, 48 - 22);
+    assert_memory_equal(got, want, sizeof want);
+    assert_int_equal(fr.epochs_run, fr0.epochs_run);
+    assert_int_equal(fr.best_epoch, fr0.best_epoch);
+    unlink(ck);
+}
+
+enum { DBM_PARAMS = DIN * 6 + 6 * 4 + DIN + 6 + 4 };
+
+/* A tiny DBM (DIN-6-4) through every stage: 1 pretraining epoch per layer,
+ * 2 joint epochs, 2 epochs of its classifier; its parameters and class
+ * probabilities. */
+static bz_status dbm_run(const float *x, const int32_t *y, const bz_train_options *to,
+                         float *params, float *prob)
+{
+    const size_t sizes[] = {DIN, 6, 4};
+    bz_dbm *d = NULL;
+    bz_trainer *t = NULL;
+    OK(bz_dbm_create(ctx, sizes, 2, 9, &d));
+    bz_dbm_train_spec sp;
+    bz_dbm_train_spec_init(&sp);
+    assert_int_equal(sp.epochs, 10);
+    assert_int_equal(sp.joint.chains, 100);
+    sp.x = x;
+    sp.n = DN;
+    sp.pretrain.batch_size = 10;
+    sp.pretrain_epochs = 1;
+    sp.joint.batch_size = 10;
+    sp.joint.chains = 10;
+    sp.epochs = 2;
+    sp.finetune = 1;
+    sp.labels = y;
+    sp.n_classes = K;
+    sp.mf_iters = 5;
+    sp.sgd.batch_size = 10;
+    sp.sgd.epochs = 2;
+    sp.sgd.patience = 0;
+    OK(bz_dbm_trainer_create(d, &sp, &t));
+    bz_train_result res;
+    bz_status st = bz_trainer_run(t, to, &res);
+    if (st == BZ_OK) {
+        OK(bz_dbm_get_layer(d, 0, params, params + DIN * 6 + 6 * 4));
+        OK(bz_dbm_get_layer(d, 1, params + DIN * 6, params + DIN * 6 + 6 * 4 + DIN));
+        OK(bz_dbm_get_layer(d, 2, NULL, params + DIN * 6 + 6 * 4 + DIN + 6));
+        OK(bz_dbm_predict_proba(d, x, DN, 5, prob));
+    } else if (st == BZ_E_INTERRUPTED) {
+        check_stopped(st, &res, to->checkpoint);
+        assert_string_equal(res.phase, "joint");
+        assert_int_equal(res.epoch, 0);
+        assert_int_equal(res.batch, 3);
+    }
+    bz_trainer_free(t);
+    bz_dbm_free(d);
+    return st;
+}
+
+static void test_dbm_trainer(void **state)
+{
+    (void)state;
+    float x[DN * DIN];
+    int32_t y[DN];
+    make_classes(x, y, DN, 32);
+    for (size_t i = 0; i < DN * DIN; i++)
+        x[i] = x[i] > 0.5f ? 1.0f : 0.0f;
+    char ck[300];
+    path_in(ck, sizeof ck, "dbm.ckpt");
+    float want[DBM_PARAMS], got[DBM_PARAMS], pw[DN * K], pg[DN * K];
+
+    /* a classifier without labels: refused */
+    bz_dbm *d = NULL;
+    const size_t sizes[] = {DIN, 6, 4};
+    OK(bz_dbm_create(ctx, sizes, 2, 9, &d));
+    bz_dbm_train_spec sp;
+    bz_dbm_train_spec_init(&sp);
+    sp.x = x;
+    sp.n = DN;
+    sp.finetune = 1;
+    bz_trainer *t = NULL;
+    assert_int_equal(bz_dbm_trainer_create(d, &sp, &t), BZ_E_INVALID_ARG);
+    assert_null(t);
+    assert_non_null(strstr(bz_last_error(ctx), "labels"));
+    bz_dbm_free(d);
+
+    /* 6 batches an epoch: 6 per pretrained layer, 12 joint, 12 classifier */
+    stopper s = {0, 0, 0, "dbm"};
+    bz_train_options to = train_opts(NULL, 0, NULL, &s);
+    OK(dbm_run(x, y, &to, want, pw));
+    assert_int_equal(s.batches, 36);
+
+    /* stopped in the first joint epoch after 3 batches */
+    s = (stopper){15, 0, 0, "dbm"};
+    to = train_opts(ck, 0, "dbm=tiny", &s);
+    assert_int_equal(dbm_run(x, y, &to, got, pg), BZ_E_INTERRUPTED);
+    to = train_opts(ck, 0, "dbm=tiny", &s);
+    assert_int_equal(dbm_run(x, y, &to, got, pg), BZ_E_INVALID_ARG);
+    s = (stopper){0, 0, 0, "dbm"};
+    to = train_opts(ck, 1, "dbm=tiny", &s);
+    OK(dbm_run(x, y, &to, got, pg));
+    assert_int_equal(s.batches, 36 - 15);
+    assert_memory_equal(got, want, sizeof want);
+    assert_memory_equal(pg, pw, sizeof pw);
+    unlink(ck);
+}
+
 static void test_tune_refuses(void **state)
 {
     (void)state;
@@ -706,7 +1029,8 @@ int main(void)
         cmocka_unit_test(test_devices),            cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_rbm_and_generic_model), cmocka_unit_test(test_dbn),
         cmocka_unit_test(test_dbm),                cmocka_unit_test(test_datasets_from_files),
-        cmocka_unit_test(test_tune_refuses),
+        cmocka_unit_test(test_tune_refuses),       cmocka_unit_test(test_rbm_trainer),
+        cmocka_unit_test(test_dbn_trainer),        cmocka_unit_test(test_dbm_trainer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
