@@ -659,6 +659,187 @@ static void test_tune_refuses(void **state)
     assert_int_not_equal(access(out, F_OK), 0);
 }
 
+/* ---- optimisation problems ---- */
+
+enum { GN = 12 };
+
+/* A weighted graph on GN vertices: a ring plus chords, weights 1..3. */
+static size_t host_graph(uint32_t *I, uint32_t *J, double *V)
+{
+    size_t m = 0;
+    for (uint32_t i = 0; i < GN; i++) {
+        I[m] = i, J[m] = (i + 1) % GN, V[m] = 1 + (i % 3), m++;
+        if (i % 2 == 0)
+            I[m] = i, J[m] = (i + 5) % GN, V[m] = 1 + ((i / 2) % 2), m++;
+    }
+    return m;
+}
+
+static double host_cut(const uint32_t *I, const uint32_t *J, const double *V, size_t m,
+                       const int8_t *s)
+{
+    double cut = 0;
+    for (size_t k = 0; k < m; k++)
+        cut += s[I[k]] != s[J[k]] ? V[k] : 0;
+    return cut;
+}
+
+static void test_optimisation(void **state)
+{
+    (void)state;
+    /* Ising by terms: E(s) = s0 s1 - 2 s1 s2 + 0.5 s0 */
+    uint32_t ti[3] = {0, 1, 0}, tj[3] = {1, 2, 0};
+    double tv[3] = {1.0, -2.0, 0.5};
+    bz_ising *p = NULL;
+    OK(bz_ising_from_terms(ctx, BZ_PROBLEM_ISING, 3, 3, ti, tj, tv, &p));
+    assert_int_equal(bz_ising_size(p), 3);
+    assert_int_equal(bz_ising_kind(p), BZ_PROBLEM_ISING);
+    assert_int_equal(bz_ising_couplings(p), 2);
+    int8_t up[3] = {1, 1, 1}, mixed[3] = {1, -1, 1};
+    assert_true(bz_ising_energy(p, up) == -0.5);    /* 1 - 2 + 0.5 */
+    assert_true(bz_ising_energy(p, mixed) == 1.5);  /* -1 + 2 + 0.5 */
+    assert_true(bz_ising_objective(p, 1.5) == 1.5); /* Ising: E itself */
+    bz_ising_free(p);
+
+    /* dense QUBO: x'Qx, with the diagonal linear */
+    float q[9] = {-1, 2, 0, 0, -1, -3, 0, 0, 2};
+    OK(bz_ising_from_dense(ctx, BZ_PROBLEM_QUBO, 3, q, NULL, &p));
+    int8_t x110[3] = {1, 1, -1}, x011[3] = {-1, 1, 1};
+    assert_true(bz_ising_energy(p, x110) == 0.0);  /* -1 + 2 - 1 */
+    assert_true(bz_ising_energy(p, x011) == -2.0); /* -1 - 3 + 2 */
+    bz_ising_free(p);
+
+    /* Max-Cut: the annealer and parallel tempering find the cut that
+     * enumerating all 2^GN assignments gives */
+    uint32_t I[2 * GN], J[2 * GN];
+    double V[2 * GN];
+    size_t m = host_graph(I, J, V);
+    double best_cut = 0;
+    int8_t s[GN];
+    for (unsigned c = 0; c < 1u << GN; c++) {
+        for (int i = 0; i < GN; i++)
+            s[i] = (c >> i) & 1 ? 1 : -1;
+        double cut = host_cut(I, J, V, m, s);
+        best_cut = cut > best_cut ? cut : best_cut;
+    }
+    /* the same graph as a rudy file, 1-based */
+    char path[300];
+    path_in(path, sizeof path, "graph.txt");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%d %zu\n", GN, m);
+    for (size_t k = 0; k < m; k++)
+        fprintf(f, "%u %u %g\n", I[k] + 1, J[k] + 1, V[k]);
+    fclose(f);
+    OK(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p));
+    assert_int_equal(bz_ising_size(p), GN);
+    assert_int_equal(bz_ising_kind(p), BZ_PROBLEM_MAXCUT);
+    assert_int_equal(bz_ising_couplings(p), m);
+    for (int i = 0; i < GN; i++)
+        s[i] = i % 3 ? 1 : -1;
+    assert_true(bz_ising_objective(p, bz_ising_energy(p, s)) == host_cut(I, J, V, m, s));
+    double bmin = 0, bmax = 0;
+    bz_ising_beta_range(p, &bmin, &bmax);
+    assert_true(bmin > 0 && bmax > bmin);
+
+    bz_anneal_options ao;
+    bz_anneal_options_init(&ao);
+    assert_int_equal(ao.sweeps, 1000);
+    assert_int_equal(ao.restarts, 1);
+    ao.replicas = 8;
+    ao.sweeps = 300;
+    ao.seed = 5;
+    int8_t best[GN];
+    bz_anneal_result r;
+    OK(bz_anneal(p, &ao, best, &r));
+    assert_true(bz_ising_objective(p, r.best_energy) == best_cut);
+    assert_true(bz_ising_energy(p, best) == r.best_energy);
+    assert_true(host_cut(I, J, V, m, best) == best_cut);
+    assert_int_equal(r.replicas, 8);
+    assert_int_equal(r.sweeps, 300);
+    assert_int_equal(r.anneals, 1);
+    assert_true(r.spin_updates == 8ull * 300 * GN);
+    assert_true(r.beta_min == bmin && r.beta_max == bmax); /* the problem's range */
+    assert_int_equal(r.temperatures, 0);
+    assert_true(r.time_to_target < 0); /* no target asked */
+
+    /* the assignment on disk: the side (0/1) of each vertex */
+    char sol[300];
+    path_in(sol, sizeof sol, "cut.txt");
+    OK(bz_ising_save_solution(p, best, sol));
+    f = fopen(sol, "r");
+    assert_non_null(f);
+    for (int i = 0; i < GN; i++) {
+        int side = -1;
+        assert_int_equal(fscanf(f, "%d", &side), 1);
+        assert_int_equal(side, best[i] > 0 ? 1 : 0);
+    }
+    assert_int_equal(fscanf(f, "%*d"), EOF);
+    fclose(f);
+    unlink(sol);
+
+    bz_pt_options po;
+    bz_pt_options_init(&po);
+    assert_int_equal(po.sweeps, 10000);
+    po.ladders = 2;
+    po.sweeps = 400;
+    po.seed = 9;
+    size_t nt = bz_pt_ladder_size(p, &po);
+    assert_true(nt >= 4 && nt <= 1024);
+    bz_pt_level *lv = calloc(nt, sizeof *lv);
+    assert_non_null(lv);
+    int8_t best_pt[GN];
+    OK(bz_anneal_pt(p, &po, best_pt, &r, lv));
+    assert_int_equal(r.temperatures, nt);
+    assert_true(bz_ising_objective(p, r.best_energy) == best_cut);
+    assert_true(host_cut(I, J, V, m, best_pt) == best_cut);
+    /* a geometric ladder from the problem's range, colder levels lower in
+     * energy on average, never below the ground state */
+    assert_true(fabs(lv[0].beta - bmin) < 1e-9 * bmin);
+    assert_true(fabs(lv[nt - 1].beta - bmax) < 1e-9 * bmax);
+    for (size_t k = 0; k < nt; k++) {
+        assert_true(lv[k].samples > 0);
+        assert_true(lv[k].swap_rate >= 0 && lv[k].swap_rate <= 1);
+        assert_true(lv[k].mean_energy >= -best_cut - 1e-9);
+        if (k)
+            assert_true(lv[k].beta > lv[k - 1].beta);
+    }
+    assert_true(lv[nt - 1].mean_energy < lv[0].mean_energy);
+    assert_true(lv[nt - 1].swap_rate == 0);
+    free(lv);
+
+    /* sampling at a fixed temperature: +-1 spins, each chain's energy, and
+     * the same chains for the same seed */
+    enum { R = 16 };
+    int8_t *a = malloc(R * GN), *b = malloc(R * GN);
+    double ea[R], eb[R];
+    assert_non_null(a);
+    assert_non_null(b);
+    OK(bz_ising_sample(p, 0.5, R, 50, 11, a, ea));
+    OK(bz_ising_sample(p, 0.5, R, 50, 11, b, eb));
+    assert_memory_equal(a, b, R * GN);
+    for (int k = 0; k < R; k++) {
+        for (int i = 0; i < GN; i++)
+            assert_true(a[k * GN + i] == 1 || a[k * GN + i] == -1);
+        assert_true(ea[k] == eb[k]);
+        assert_true(fabs(ea[k] - bz_ising_energy(p, a + k * GN)) < 1e-4);
+    }
+    free(a);
+    free(b);
+    bz_ising_free(p);
+
+    /* a bad file: BZ_E_FORMAT with the file and line on the context */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("3 1\n1 7 1\n", f);
+    fclose(f);
+    p = NULL;
+    assert_int_equal(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p), BZ_E_FORMAT);
+    assert_null(p);
+    assert_non_null(strstr(bz_last_error(ctx), "graph.txt:2:"));
+    unlink(path);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -700,7 +881,7 @@ int main(void)
         cmocka_unit_test(test_devices),            cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_rbm_and_generic_model), cmocka_unit_test(test_dbn),
         cmocka_unit_test(test_dbm),                cmocka_unit_test(test_datasets_from_files),
-        cmocka_unit_test(test_tune_refuses),
+        cmocka_unit_test(test_tune_refuses),       cmocka_unit_test(test_optimisation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
