@@ -1,6 +1,7 @@
 /* boltzcl anneal: Max-Cut, QUBO and Ising problems by simulated annealing or
  * parallel tempering on the device. */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 #include "models/ising.h"
 
@@ -130,6 +131,13 @@ int bz_cmd_anneal(int argc, char **argv)
                         "--restarts below 2^32, --temps 2..4096, betas >= 0, --seed >= 0)\n");
         return 2;
     }
+    /* The files before anything else: an output that is the problem file, a
+     * FIFO or device, or a folder that cannot be written is refused now,
+     * not after a long run. */
+    int files_rc = bz_cli_check_files("anneal", (const bz_file_arg[]){{"--problem", problem}, {0}},
+                                      (const bz_file_arg[]){{"--out", out}, {0}}, false);
+    if (files_rc)
+        return files_rc;
     const char *dot = strrchr(problem, '.');
     bool binary = dot && (strcmp(dot, ".npy") == 0 || strcmp(dot, ".safetensors") == 0);
     bz_problem_kind kind = maxcut ? BZ_PROBLEM_MAXCUT

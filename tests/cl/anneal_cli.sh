@@ -71,6 +71,18 @@ grep -q "bad:3: vertex 21 out of range 1..20" "$dir/bad.err" || fail "bad file m
 [ ! -e "$dir/bad.sol" ] || fail "solution written for a bad file"
 "$bz" anneal --problem "$dir/missing" 2> "$dir/m.err"; [ $? -eq 1 ] || fail "missing file"
 grep -q "missing" "$dir/m.err" || fail "missing file message"
+# the files checked before any work: the output is the problem, a FIFO as
+# the problem or the output, an output folder that does not exist
+cp "$dir/bip" "$dir/keep"
+"$bz" anneal --problem "$dir/keep" --out "$dir/keep" 2> "$dir/f.err"; [ $? -eq 2 ] || fail "--out = --problem"
+grep -q "same file" "$dir/f.err" || fail "--out = --problem message: $(cat "$dir/f.err")"
+cmp -s "$dir/bip" "$dir/keep" || fail "the problem file was overwritten"
+mkfifo "$dir/fifo"
+"$bz" anneal --problem "$dir/fifo" 2> "$dir/f.err"; [ $? -eq 1 ] || fail "FIFO problem"
+grep -q "FIFO" "$dir/f.err" || fail "FIFO problem message: $(cat "$dir/f.err")"
+"$bz" anneal --problem "$dir/bip" --out "$dir/fifo" 2> "$dir/f.err"; [ $? -ne 0 ] || fail "FIFO output"
+grep -q "not a regular file\|FIFO" "$dir/f.err" || fail "FIFO output message: $(cat "$dir/f.err")"
+"$bz" anneal --problem "$dir/bip" --out "$dir/no/such/dir/x.sol" 2> "$dir/f.err"; [ $? -eq 1 ] || fail "missing output folder"
 "$bz" anneal --problem "$dir/bip" --schedule cubic 2>/dev/null; [ $? -eq 2 ] || fail "bad schedule"
 "$bz" anneal --problem "$dir/bip" --maxcut --qubo 2>/dev/null; [ $? -eq 2 ] || fail "two kinds"
 echo "anneal CLI: all checks passed"
