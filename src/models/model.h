@@ -147,11 +147,11 @@ typedef struct bz_model_kind {
 struct bz_model {
     const bz_model_kind *kind;
     bz_context *ctx;
-    void *impl; /* bz_rbm *, bz_dbn *, bz_dbm * */
+    void *impl; /* bz_rbm *, bz_dbn *, bz_dbm *, bz_ising * */
 };
 
 /* The descriptors (one file each). */
-extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm;
+extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm, bz_kind_ising;
 
 /* Registry (registry.c): kinds in table order; *opaque starts NULL; NULL at
  * the end. */

@@ -49,6 +49,18 @@ printf '0 1 1\n1 2 1\n0 0 0.5\n' > "$dir/i.txt"
 "$bz" anneal --problem "$dir/i.txt" --ising --pt --temps 4 --sweeps 200 --json > "$dir/i.json" 2>/dev/null || fail "pt run"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['best_energy'] == -2.5 and len(d['levels']) == 4, d" "$dir/i.json" || fail "pt result"
 
+# the problem saved as a boltzcl model file (kind ising) and solved from it;
+# the file carries its kind; the per-model commands say what it is for
+"$bz" anneal --problem "$dir/q.txt" --qubo --sweeps 50 --save-problem "$dir/q.safetensors" --quiet >/dev/null 2>&1 || fail "--save-problem"
+"$bz" anneal --problem "$dir/q.safetensors" --sweeps 200 --json > "$dir/q2.json" 2>/dev/null || fail "saved problem run"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['best_energy'] == -2 and d['kind'] == 'QUBO', d" "$dir/q2.json" || fail "saved problem result"
+"$bz" anneal --problem "$dir/q.safetensors" --maxcut 2> "$dir/k.err"; [ $? -eq 2 ] || fail "saved problem, other kind"
+grep -q "saved QUBO problem; drop --maxcut" "$dir/k.err" || fail "kind message: $(cat "$dir/k.err")"
+"$bz" sample --model "$dir/q.safetensors" --out "$dir/s.png" 2> "$dir/k.err"; [ $? -eq 1 ] || fail "sample on a problem"
+grep -q "holds ising model.*solve it with boltzcl anneal" "$dir/k.err" || fail "sample message: $(cat "$dir/k.err")"
+[ ! -e "$dir/s.png" ] || fail "sample wrote for a problem"
+"$bz" eval --model "$dir/q.safetensors" 2>/dev/null; [ $? -eq 1 ] || fail "eval on a problem"
+
 # Ctrl-C: the best so far is reported and written, exit status 130
 { echo "200 600"; i=0; while [ $i -lt 600 ]; do echo "$((i % 200 + 1)) $(((i * 7 + 3) % 200 + 1)) 1"; i=$((i + 1)); done; } | awk 'NR == 1 || $1 != $2' > "$dir/g.raw"
 m=$(($(wc -l < "$dir/g.raw") - 1))
