@@ -741,8 +741,10 @@ typedef enum bz_problem_kind {
 /* Reads a problem file: Max-Cut from G-set/rudy text (`N E`, then `i j w`,
  * 1-based), QUBO and Ising from sparse text (`i j value`, 0-based, the
  * diagonal linear), or any kind from a dense .npy matrix or a safetensors
- * file (tensor J, Q or W, optional h). Bad files: BZ_E_FORMAT naming the file
- * and line (or offset); BZ_E_IO when unreadable. */
+ * file (tensor J, Q or W, optional h). A problem saved by bz_ising_save (the
+ * "ising" model kind) carries its own kind, and `kind` is not used for it.
+ * Bad files: BZ_E_FORMAT naming the file and line (or offset); BZ_E_IO when
+ * unreadable. */
 BZ_API bz_status bz_ising_load(bz_context *ctx, const char *path, bz_problem_kind kind,
                                bz_ising **out);
 /* From `count` terms (i[k], j[k], v[k]) over n variables. */
@@ -768,6 +770,17 @@ BZ_API double bz_ising_objective(const bz_ising *p, double energy);
  * smallest non-zero one with probability 1/(100 n) at beta_max (one uphill
  * move in a hundred sweeps, so the anneal ends quenched). */
 BZ_API void bz_ising_beta_range(const bz_ising *p, double *beta_min, double *beta_max);
+
+/* Saves the problem as a boltzcl model file of kind "ising" (README: the
+ * schema), atomically; bz_ising_load and bz_model_load read it back. */
+BZ_API bz_status bz_ising_save(const bz_ising *p, const char *path);
+/* The generic handle over a problem (energy as free energy and score,
+ * sampling and exact log Z at the inverse temperature of metadata "beta",
+ * default 1; rows in the problem's variables: +-1 for Ising, 0/1 for QUBO and
+ * Max-Cut). Takes ownership as bz_model_from_rbm does. */
+BZ_API BZ_NODISCARD bz_status bz_model_from_ising(bz_ising **problem, bz_model **out);
+/* The problem inside (borrowed), or NULL for another kind. */
+BZ_API bz_ising *bz_model_ising(bz_model *model);
 
 /* Writes one line per variable: s_i (+1/-1) for Ising, x_i (0/1) for QUBO,
  * the side (0/1) for Max-Cut; atomically. */

@@ -4,6 +4,7 @@
  * BZ_E_UNSUPPORTED naming the kind.
  */
 #include "models/dbm.h"
+#include "models/ising.h"
 #include "models/model.h"
 
 #include <stdlib.h>
@@ -109,6 +110,7 @@ void bz_model_free(bz_model *m)
 FROM(bz_kind_rbm, bz_rbm, rbm)
 FROM(bz_kind_dbn, bz_dbn, dbn)
 FROM(bz_kind_dbm, bz_dbm, dbm)
+FROM(bz_kind_ising, bz_ising, ising)
 #undef FROM
 
 /* ---- what it is ---- */

@@ -1,8 +1,10 @@
 /* boltzcl anneal: Max-Cut, QUBO and Ising problems by simulated annealing or
  * parallel tempering on the device. */
 #include "cli/cli.h"
+#include "cli/files.h"
 #include "cli/rbm_common.h"
 #include "models/ising.h"
+#include "models/model.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -46,6 +48,7 @@ static void on_progress(void *user, double seconds, double best, uint64_t sweeps
 int bz_cmd_anneal(int argc, char **argv)
 {
     const char *problem = NULL, *out = NULL, *device = NULL, *schedule = "geometric";
+    const char *save_problem = NULL;
     const char *scheme_s = "auto";
     bool maxcut = false, qubo = false, ising = false, pt = false, json = false, quiet = false;
     size_t replicas = 0, sweeps = 0, sweeps_max = 0, spb = 1, restarts = 0, temps = 0, exchange = 10;
@@ -83,6 +86,8 @@ int bz_cmd_anneal(int argc, char **argv)
         {"seconds", BZ_OPT_FLOAT, &seconds, "T", "stop after T seconds of sampling"},
         {"seed", BZ_OPT_INT, &seed, "N", "random seed (1)"},
         {"out", BZ_OPT_STRING, &out, "FILE", "write the best assignment, one value per line"},
+        {"save-problem", BZ_OPT_STRING, &save_problem, "FILE", "save the problem as a boltzcl "
+                                                               "model file (kind ising) first"},
         {"json", BZ_OPT_FLAG, &json, NULL, "print one JSON object on stdout"},
         {"quiet", BZ_OPT_FLAG, &quiet, NULL, "no progress lines"},
         {"device", BZ_OPT_STRING, &device, "SEL", "device (P:D, gpu, cpu, or name part)"},
@@ -130,6 +135,16 @@ int bz_cmd_anneal(int argc, char **argv)
                         "--restarts below 2^32, --temps 2..4096, betas >= 0, --seed >= 0)\n");
         return 2;
     }
+    /* The files before anything else: an output that is the problem file, a
+     * FIFO or device, or a folder that cannot be written is refused now,
+     * not after a long run. */
+    int files_rc = bz_cli_check_files("anneal", (const bz_file_arg[]){{"--problem", problem}, {0}},
+                                      (const bz_file_arg[]){{"--out", out},
+                                                            {"--save-problem", save_problem},
+                                                            {0}},
+                                      false);
+    if (files_rc)
+        return files_rc;
     const char *dot = strrchr(problem, '.');
     bool binary = dot && (strcmp(dot, ".npy") == 0 || strcmp(dot, ".safetensors") == 0);
     bz_problem_kind kind = maxcut ? BZ_PROBLEM_MAXCUT
@@ -152,10 +167,20 @@ int bz_cmd_anneal(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    /* The file first: a bad problem is reported before any device work. */
+    /* The file first: a bad problem is reported before any device work. A
+     * saved problem (a boltzcl model file of kind ising) carries its kind
+     * and is read through the model loader, which needs the context. */
+    char saved[16];
+    bz_model_file_kind(problem, saved, sizeof saved);
+    bool is_saved = strcmp(saved, "ising") == 0;
+    if (saved[0] && !is_saved) {
+        fprintf(stderr, "boltzcl anneal: %s holds a boltzcl %s model, not an optimisation "
+                        "problem\n", bz_cli_safe(problem), bz_cli_safe(saved));
+        return 1;
+    }
     bz_error err = {0};
     bz_ising *p = NULL;
-    bz_status st = bz_ising_read(problem, kind, &p, &err);
+    bz_status st = is_saved ? BZ_OK : bz_ising_read(problem, kind, &p, &err);
     if (st) {
         fprintf(stderr, "boltzcl anneal: %s: %s\n", bz_strerror(st), err.msg);
         return 1;
@@ -165,7 +190,30 @@ int bz_cmd_anneal(int argc, char **argv)
         bz_ising_free(p);
         return 1;
     }
+    if (is_saved) {
+        if ((st = bz_ising_load_model(ctx, problem, &p))) {
+            bz_cli_fail("anneal", ctx, st);
+            bz_context_free(ctx);
+            return 1;
+        }
+        if ((maxcut || qubo || ising) && kind != p->kind) {
+            fprintf(stderr, "boltzcl anneal: %s is a saved %s problem; drop --%s\n",
+                    bz_cli_safe(problem), p->kind == BZ_PROBLEM_MAXCUT ? "Max-Cut"
+                                          : p->kind == BZ_PROBLEM_QUBO ? "QUBO" : "Ising",
+                    maxcut ? "maxcut" : qubo ? "qubo" : "ising");
+            bz_ising_free(p);
+            bz_context_free(ctx);
+            return 2;
+        }
+        kind = p->kind;
+    }
     p->ctx = ctx;
+    if (save_problem && (st = bz_ising_save(p, save_problem))) {
+        bz_cli_fail("anneal", ctx, st);
+        bz_ising_free(p);
+        bz_context_free(ctx);
+        return 1;
+    }
     const char *kname = kind == BZ_PROBLEM_MAXCUT ? "Max-Cut" : kind == BZ_PROBLEM_QUBO ? "QUBO"
                                                                                            : "Ising";
     if (!quiet)

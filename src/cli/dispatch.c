@@ -23,6 +23,7 @@ static const struct {
     {"rbm", {bz_cmd_eval_rbm, bz_cmd_sample_rbm, bz_cmd_transform_rbm, NULL}},
     {"dbn", {bz_cmd_eval_dbn, bz_cmd_sample_dbn, bz_cmd_transform_dbn, bz_cmd_predict_dbn}},
     {"dbm", {bz_cmd_eval_dbm, bz_cmd_sample_dbm, bz_cmd_transform_dbm, bz_cmd_predict_dbm}},
+    {"ising", {NULL, NULL, NULL, NULL}}, /* boltzcl anneal --problem */
 };
 #define N_KINDS (sizeof table / sizeof *table)
 
@@ -59,9 +60,15 @@ static int dispatch(int cmd, int argc, char **argv)
             if (table[i].fn[c])
                 snprintf(has + strlen(has), sizeof has - strlen(has), "%s%s", has[0] ? ", " : "",
                          cmd_names[c]);
-        fprintf(stderr, "boltzcl %s: %s holds %s model (%s), which does not support %s; it "
-                        "supports %s\n", cmd_names[cmd], path, bz_model_kind_name(k),
-                bz_model_kind_description(k), cmd_names[cmd], has);
+        if (!has[0]) /* an optimisation problem: its command is anneal */
+            fprintf(stderr, "boltzcl %s: %s holds %s model (%s), which supports none of eval, "
+                            "sample, transform and predict; solve it with boltzcl anneal "
+                            "--problem FILE\n", cmd_names[cmd], path, bz_model_kind_name(k),
+                    bz_model_kind_description(k));
+        else
+            fprintf(stderr, "boltzcl %s: %s holds %s model (%s), which does not support %s; "
+                            "it supports %s\n", cmd_names[cmd], path, bz_model_kind_name(k),
+                    bz_model_kind_description(k), cmd_names[cmd], has);
         return 1;
     }
     fprintf(stderr, "boltzcl %s: %s holds %s model (%s), which the command line does not "

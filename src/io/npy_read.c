@@ -1,4 +1,5 @@
 #include "io/npy_read.h"
+#include "io/filebuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,10 @@ bz_status bz_npy_parse_f32(const void *buf, size_t len, const char *name, bz_npy
         return bz_error_set(err, BZ_E_FORMAT,
                             "%s: the .npy data holds %zu bytes, its shape needs %zu", name,
                             len - data, numel * item);
+    /* the declared size against memory before it is allocated */
+    bz_status st;
+    if ((st = bz_mem_check(name, numel * sizeof(float), "the .npy array", err)))
+        return st;
     float *x = malloc((numel ? numel : 1) * sizeof *x);
     if (!x)
         return bz_error_set(err, BZ_E_NOMEM, "%s: out of memory", name);

@@ -3,6 +3,7 @@
  * sparse/dense choice, energies, the annealing range, solutions on disk.
  */
 #include "models/ising.h"
+#include "models/model.h"
 #include "engine/engine.h"
 #include "base/atomic_file.h"
 
@@ -21,6 +22,7 @@ void bz_ising_free(bz_ising *p)
     free(p->rowp);
     free(p->col);
     free(p->val);
+    bz_meta_free(&p->meta);
     free(p);
 }
 
@@ -405,6 +407,10 @@ bz_status bz_ising_load(bz_context *ctx, const char *path, bz_problem_kind kind,
     *out = NULL;
     if (!path || !kind_ok(kind))
         return bz_fail(ctx, BZ_E_INVALID_ARG, "bz_ising_load: a path and a problem kind are needed");
+    char saved[16];
+    bz_model_file_kind(path, saved, sizeof saved);
+    if (!strcmp(saved, "ising"))
+        return bz_ising_load_model(ctx, path, out);
     bz_error err = {0};
     bz_ising *p = NULL;
     bz_status st = bz_ising_read(path, kind, &p, &err);

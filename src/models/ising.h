@@ -9,6 +9,7 @@
 
 #include "boltzcl.h"
 #include "base/error.h"
+#include "models/meta.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +35,7 @@ struct bz_ising {
     size_t nnz;            /* CSR entries (2 per pair) */
     size_t pairs;          /* pairs i < j with J_ij != 0 */
     struct bz_ising_dev *dev;
+    bz_meta meta;          /* free metadata of a saved problem (ising_kind.c) */
 };
 
 /* One term, for the builders. */
@@ -51,6 +53,10 @@ bz_status bz_ising_build_terms(bz_problem_kind kind, uint32_t n, const bz_ising_
  * symmetric adjacency matrix, zero diagonal) plus optional linear terms. */
 bz_status bz_ising_build_dense(bz_problem_kind kind, uint32_t n, const float *m, const float *h,
                                const char *what, bz_ising **out, bz_error *err);
+
+/* A saved problem (the "ising" model kind, ising_kind.c) through the
+ * generic loader; the kind comes from the file. */
+bz_status bz_ising_load_model(bz_context *ctx, const char *path, bz_ising **out);
 
 /* Reads a file (host only); kind as given by the caller. */
 bz_status bz_ising_read(const char *path, bz_problem_kind kind, bz_ising **out, bz_error *err);

@@ -246,6 +246,15 @@ static bz_status read_safetensors(const char *path, bz_problem_kind kind, bz_isi
     bz_status st = bz_st_open(path, &f, err);
     if (st)
         return st;
+    /* a boltzcl model file: saved problems are read by the model loader
+     * (bz_ising_load), any other kind is no problem at all */
+    const char *fmt = bz_st_meta(f, "format"), *model = bz_st_meta(f, "model");
+    if (fmt && !strcmp(fmt, "boltzcl")) {
+        st = bz_error_set(err, BZ_E_FORMAT, "%s: a boltzcl %s model file, not an optimisation "
+                          "problem", path, model ? model : "(unnamed)");
+        bz_st_close(f);
+        return st;
+    }
     const char *name = kind_tensor(kind);
     const bz_st_tensor *m = bz_st_find(f, name);
     if (!m && kind != BZ_PROBLEM_MAXCUT)

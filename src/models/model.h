@@ -146,11 +146,11 @@ typedef struct bz_model_kind {
 struct bz_model {
     const bz_model_kind *kind;
     bz_context *ctx;
-    void *impl; /* bz_rbm *, bz_dbn *, bz_dbm * */
+    void *impl; /* bz_rbm *, bz_dbn *, bz_dbm *, bz_ising * */
 };
 
 /* The descriptors (one file each). */
-extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm;
+extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm, bz_kind_ising;
 /* the kinds' training hooks (rbm_trainer.c, dbn_trainer.c, dbm_trainer.c) */
 extern const struct bz_train_hooks bz_rbm_train_hooks, bz_dbn_train_hooks, bz_dbm_train_hooks;
 

@@ -11,6 +11,7 @@ static const bz_model_kind *const kinds[] = {
     &bz_kind_rbm,
     &bz_kind_dbn,
     &bz_kind_dbm,
+    &bz_kind_ising,
 };
 
 const bz_model_kind *bz_model_kind_next(void **opaque)

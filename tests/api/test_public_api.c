@@ -116,10 +116,11 @@ static void test_kinds(void **state)
     size_t n = 0;
     while ((k = bz_model_kind_iterate(&it)) && n < 8)
         names[n++] = bz_model_kind_name(k);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_string_equal(names[0], "rbm");
     assert_string_equal(names[1], "dbn");
     assert_string_equal(names[2], "dbm");
+    assert_string_equal(names[3], "ising");
     const bz_model_kind *rbm = bz_model_kind_by_name("rbm"), *dbn = bz_model_kind_by_name("dbn");
     assert_non_null(rbm);
     assert_null(bz_model_kind_by_name("crbm"));
@@ -988,6 +989,359 @@ static void test_tune_refuses(void **state)
     assert_int_not_equal(access(out, F_OK), 0);
 }
 
+/* ---- optimisation problems ---- */
+
+enum { GN = 12 };
+
+/* A weighted graph on GN vertices: a ring plus chords, weights 1..3. */
+static size_t host_graph(uint32_t *I, uint32_t *J, double *V)
+{
+    size_t m = 0;
+    for (uint32_t i = 0; i < GN; i++) {
+        I[m] = i, J[m] = (i + 1) % GN, V[m] = 1 + (i % 3), m++;
+        if (i % 2 == 0)
+            I[m] = i, J[m] = (i + 5) % GN, V[m] = 1 + ((i / 2) % 2), m++;
+    }
+    return m;
+}
+
+static double host_cut(const uint32_t *I, const uint32_t *J, const double *V, size_t m,
+                       const int8_t *s)
+{
+    double cut = 0;
+    for (size_t k = 0; k < m; k++)
+        cut += s[I[k]] != s[J[k]] ? V[k] : 0;
+    return cut;
+}
+
+static void test_optimisation(void **state)
+{
+    (void)state;
+    /* Ising by terms: E(s) = s0 s1 - 2 s1 s2 + 0.5 s0 */
+    uint32_t ti[3] = {0, 1, 0}, tj[3] = {1, 2, 0};
+    double tv[3] = {1.0, -2.0, 0.5};
+    bz_ising *p = NULL;
+    OK(bz_ising_from_terms(ctx, BZ_PROBLEM_ISING, 3, 3, ti, tj, tv, &p));
+    assert_int_equal(bz_ising_size(p), 3);
+    assert_int_equal(bz_ising_kind(p), BZ_PROBLEM_ISING);
+    assert_int_equal(bz_ising_couplings(p), 2);
+    int8_t up[3] = {1, 1, 1}, mixed[3] = {1, -1, 1};
+    assert_true(bz_ising_energy(p, up) == -0.5);    /* 1 - 2 + 0.5 */
+    assert_true(bz_ising_energy(p, mixed) == 1.5);  /* -1 + 2 + 0.5 */
+    assert_true(bz_ising_objective(p, 1.5) == 1.5); /* Ising: E itself */
+    bz_ising_free(p);
+
+    /* dense QUBO: x'Qx, with the diagonal linear */
+    float q[9] = {-1, 2, 0, 0, -1, -3, 0, 0, 2};
+    OK(bz_ising_from_dense(ctx, BZ_PROBLEM_QUBO, 3, q, NULL, &p));
+    int8_t x110[3] = {1, 1, -1}, x011[3] = {-1, 1, 1};
+    assert_true(bz_ising_energy(p, x110) == 0.0);  /* -1 + 2 - 1 */
+    assert_true(bz_ising_energy(p, x011) == -2.0); /* -1 - 3 + 2 */
+    bz_ising_free(p);
+
+    /* Max-Cut: the annealer and parallel tempering find the cut that
+     * enumerating all 2^GN assignments gives */
+    uint32_t I[2 * GN], J[2 * GN];
+    double V[2 * GN];
+    size_t m = host_graph(I, J, V);
+    double best_cut = 0;
+    int8_t s[GN];
+    for (unsigned c = 0; c < 1u << GN; c++) {
+        for (int i = 0; i < GN; i++)
+            s[i] = (c >> i) & 1 ? 1 : -1;
+        double cut = host_cut(I, J, V, m, s);
+        best_cut = cut > best_cut ? cut : best_cut;
+    }
+    /* the same graph as a rudy file, 1-based */
+    char path[300];
+    path_in(path, sizeof path, "graph.txt");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%d %zu\n", GN, m);
+    for (size_t k = 0; k < m; k++)
+        fprintf(f, "%u %u %g\n", I[k] + 1, J[k] + 1, V[k]);
+    fclose(f);
+    OK(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p));
+    assert_int_equal(bz_ising_size(p), GN);
+    assert_int_equal(bz_ising_kind(p), BZ_PROBLEM_MAXCUT);
+    assert_int_equal(bz_ising_couplings(p), m);
+    for (int i = 0; i < GN; i++)
+        s[i] = i % 3 ? 1 : -1;
+    assert_true(bz_ising_objective(p, bz_ising_energy(p, s)) == host_cut(I, J, V, m, s));
+    double bmin = 0, bmax = 0;
+    bz_ising_beta_range(p, &bmin, &bmax);
+    assert_true(bmin > 0 && bmax > bmin);
+
+    bz_anneal_options ao;
+    bz_anneal_options_init(&ao);
+    assert_int_equal(ao.sweeps, 1000);
+    assert_int_equal(ao.restarts, 1);
+    ao.replicas = 8;
+    ao.sweeps = 300;
+    ao.seed = 5;
+    int8_t best[GN];
+    bz_anneal_result r;
+    OK(bz_anneal(p, &ao, best, &r));
+    assert_true(bz_ising_objective(p, r.best_energy) == best_cut);
+    assert_true(bz_ising_energy(p, best) == r.best_energy);
+    assert_true(host_cut(I, J, V, m, best) == best_cut);
+    assert_int_equal(r.replicas, 8);
+    assert_int_equal(r.sweeps, 300);
+    assert_int_equal(r.anneals, 1);
+    assert_true(r.spin_updates == 8ull * 300 * GN);
+    assert_true(r.beta_min == bmin && r.beta_max == bmax); /* the problem's range */
+    assert_int_equal(r.temperatures, 0);
+    assert_true(r.time_to_target < 0); /* no target asked */
+
+    /* the assignment on disk: the side (0/1) of each vertex */
+    char sol[300];
+    path_in(sol, sizeof sol, "cut.txt");
+    OK(bz_ising_save_solution(p, best, sol));
+    f = fopen(sol, "r");
+    assert_non_null(f);
+    for (int i = 0; i < GN; i++) {
+        int side = -1;
+        assert_int_equal(fscanf(f, "%d", &side), 1);
+        assert_int_equal(side, best[i] > 0 ? 1 : 0);
+    }
+    assert_int_equal(fscanf(f, "%*d"), EOF);
+    fclose(f);
+    unlink(sol);
+
+    bz_pt_options po;
+    bz_pt_options_init(&po);
+    assert_int_equal(po.sweeps, 10000);
+    po.ladders = 2;
+    po.sweeps = 400;
+    po.seed = 9;
+    size_t nt = bz_pt_ladder_size(p, &po);
+    assert_true(nt >= 4 && nt <= 1024);
+    bz_pt_level *lv = calloc(nt, sizeof *lv);
+    assert_non_null(lv);
+    int8_t best_pt[GN];
+    OK(bz_anneal_pt(p, &po, best_pt, &r, lv));
+    assert_int_equal(r.temperatures, nt);
+    assert_true(bz_ising_objective(p, r.best_energy) == best_cut);
+    assert_true(host_cut(I, J, V, m, best_pt) == best_cut);
+    /* a geometric ladder from the problem's range, colder levels lower in
+     * energy on average, never below the ground state */
+    assert_true(fabs(lv[0].beta - bmin) < 1e-9 * bmin);
+    assert_true(fabs(lv[nt - 1].beta - bmax) < 1e-9 * bmax);
+    for (size_t k = 0; k < nt; k++) {
+        assert_true(lv[k].samples > 0);
+        assert_true(lv[k].swap_rate >= 0 && lv[k].swap_rate <= 1);
+        assert_true(lv[k].mean_energy >= -best_cut - 1e-9);
+        if (k)
+            assert_true(lv[k].beta > lv[k - 1].beta);
+    }
+    assert_true(lv[nt - 1].mean_energy < lv[0].mean_energy);
+    assert_true(lv[nt - 1].swap_rate == 0);
+    free(lv);
+
+    /* sampling at a fixed temperature: +-1 spins, each chain's energy, and
+     * the same chains for the same seed */
+    enum { R = 16 };
+    int8_t *a = malloc(R * GN), *b = malloc(R * GN);
+    double ea[R], eb[R];
+    assert_non_null(a);
+    assert_non_null(b);
+    OK(bz_ising_sample(p, 0.5, R, 50, 11, a, ea));
+    OK(bz_ising_sample(p, 0.5, R, 50, 11, b, eb));
+    assert_memory_equal(a, b, R * GN);
+    for (int k = 0; k < R; k++) {
+        for (int i = 0; i < GN; i++)
+            assert_true(a[k * GN + i] == 1 || a[k * GN + i] == -1);
+        assert_true(ea[k] == eb[k]);
+        assert_true(fabs(ea[k] - bz_ising_energy(p, a + k * GN)) < 1e-4);
+    }
+    free(a);
+    free(b);
+    bz_ising_free(p);
+
+    /* a bad file: BZ_E_FORMAT with the file and line on the context */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("3 1\n1 7 1\n", f);
+    fclose(f);
+    p = NULL;
+    assert_int_equal(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p), BZ_E_FORMAT);
+    assert_null(p);
+    assert_non_null(strstr(bz_last_error(ctx), "graph.txt:2:"));
+    unlink(path);
+}
+
+/* E(s) of the dense problem below, from its definition */
+enum { QN = 6 };
+static double host_dense_energy(const float *m, const float *h, const int8_t *s)
+{
+    double e = 0;
+    for (int i = 0; i < QN; i++) {
+        e += h[i] * s[i];
+        for (int j = 0; j < QN; j++)
+            e += (double)m[i * QN + j] * s[i] * s[j]; /* every entry a term */
+    }
+    return e;
+}
+
+/* An optimisation problem as a model kind: saved and loaded through the
+ * generic loader, the generic bz_model calls on it against enumeration. */
+static void test_ising_model(void **state)
+{
+    (void)state;
+    /* a dense Ising problem (every pair coupled), with a field */
+    float m[QN * QN], h[QN];
+    fill(m, QN * QN, -1, 1, 21);
+    fill(h, QN, -0.5f, 0.5f, 22);
+    for (int i = 0; i < QN; i++)
+        m[i * QN + i] = 0;
+    bz_ising *p = NULL;
+    OK(bz_ising_from_dense(ctx, BZ_PROBLEM_ISING, QN, m, h, &p));
+    bz_ising *inner = p;
+    bz_model *mod = NULL;
+    OK(bz_model_from_ising(&p, &mod));
+    assert_null(p);
+    assert_ptr_equal(bz_model_ising(mod), inner);
+    assert_null(bz_model_rbm(mod));
+    const bz_model_kind *k = bz_model_get_kind(mod);
+    assert_string_equal(bz_model_kind_name(k), "ising");
+    assert_ptr_equal(k, bz_model_kind_by_name("ising"));
+    unsigned ops = bz_model_kind_ops(k);
+    assert_true(ops & BZ_OP_SAMPLE && ops & BZ_OP_FREE_ENERGY && ops & BZ_OP_SCORE &&
+                ops & BZ_OP_LOG_Z);
+    assert_false(ops & (BZ_OP_TRANSFORM | BZ_OP_RECONSTRUCT | BZ_OP_PREDICT));
+    assert_int_equal(bz_model_n_inputs(mod), QN);
+    assert_int_equal(bz_model_n_classes(mod), 0);
+
+    /* energies of all 2^QN states as rows of +-1, their mean as the score,
+     * and log Z and <E> at beta = 1 and 0.5 */
+    enum { S = 1 << QN };
+    float *rows = malloc(S * QN * sizeof *rows), fe[S];
+    assert_non_null(rows);
+    double e_all[S], mean = 0;
+    for (int c = 0; c < S; c++) {
+        int8_t sp[QN];
+        for (int i = 0; i < QN; i++)
+            rows[c * QN + i] = sp[i] = (c >> i) & 1 ? 1 : -1;
+        e_all[c] = host_dense_energy(m, h, sp);
+        mean += e_all[c] / S;
+    }
+    OK(bz_model_free_energy(mod, rows, S, fe));
+    for (int c = 0; c < S; c++)
+        assert_true(fabs(fe[c] - e_all[c]) < 1e-5 * (1 + fabs(e_all[c])));
+    double score = 0;
+    OK(bz_model_score(mod, BZ_SCORE_FREE_ENERGY, rows, S, 1, &score));
+    assert_true(fabs(score - mean) < 1e-9);
+    double lz_host[2] = {0, 0}, mean_e[2] = {0, 0};
+    const double betas[2] = {1.0, 0.5};
+    for (int b = 0; b < 2; b++) {
+        double z = 0;
+        for (int c = 0; c < S; c++) {
+            z += exp(-betas[b] * e_all[c]);
+            mean_e[b] += e_all[c] * exp(-betas[b] * e_all[c]);
+        }
+        lz_host[b] = log(z);
+        mean_e[b] /= z;
+    }
+    bz_ais_result lz;
+    OK(bz_model_log_z(mod, NULL, NULL, 0, &lz));
+    assert_true(fabs(lz.log_z - lz_host[0]) < 1e-9);
+    OK(bz_model_set_meta(mod, "beta", "0.5"));
+    OK(bz_model_log_z(mod, NULL, NULL, 0, &lz));
+    assert_true(fabs(lz.log_z - lz_host[1]) < 1e-9);
+    bz_ais_options ais;
+    bz_ais_options_init(&ais);
+    assert_int_equal(bz_model_log_z(mod, &ais, NULL, 0, &lz), BZ_E_UNSUPPORTED);
+
+    /* sampling at beta 0.5: +-1 rows whose mean energy is the Boltzmann
+     * average (4 standard errors) */
+    enum { NS = 4096 };
+    float *smp = malloc(NS * QN * sizeof *smp), *es = malloc(NS * sizeof *es);
+    assert_non_null(smp);
+    assert_non_null(es);
+    OK(bz_model_sample(mod, NULL, NS, 30, 7, smp));
+    for (size_t q = 0; q < (size_t)NS * QN; q++)
+        assert_true(smp[q] == 1 || smp[q] == -1);
+    OK(bz_model_free_energy(mod, smp, NS, es));
+    double se = 0, se2 = 0;
+    for (int r = 0; r < NS; r++)
+        se += es[r], se2 += (double)es[r] * es[r];
+    se /= NS;
+    double sd = sqrt(se2 / NS - se * se);
+    assert_true(fabs(se - mean_e[1]) < 4 * sd / sqrt(NS));
+    assert_true(mean_e[1] < mean); /* the check can tell beta 0.5 from beta 0 */
+    assert_true(fabs(mean - mean_e[1]) > 4 * sd / sqrt(NS));
+    free(smp);
+    free(es);
+
+    /* what an Ising problem does not do, and rows that are not spins */
+    float feat[QN];
+    int32_t lab[1] = {0};
+    assert_int_equal(bz_model_transform(mod, rows, 1, feat), BZ_E_UNSUPPORTED);
+    assert_int_equal(bz_model_predict(mod, rows, 1, lab), BZ_E_UNSUPPORTED);
+    assert_int_equal(bz_model_sample(mod, lab, 1, 1, 1, feat), BZ_E_UNSUPPORTED);
+    float keep = rows[3];
+    rows[3] = 0.5f;
+    assert_int_equal(bz_model_free_energy(mod, rows, 1, fe), BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "row 0, variable 3"));
+    rows[3] = keep;
+
+    /* saved and loaded: the same energies, the free metadata kept */
+    char path[300];
+    path_in(path, sizeof path, "ising.safetensors");
+    OK(bz_model_save(mod, path));
+    bz_model *back = NULL;
+    OK(bz_model_load(ctx, path, &back));
+    assert_ptr_equal(bz_model_get_kind(back), k);
+    assert_string_equal(bz_model_get_meta(back, "beta"), "0.5");
+    float fe2[S];
+    OK(bz_model_free_energy(back, rows, S, fe2));
+    assert_memory_equal(fe, fe2, sizeof fe);
+    bz_model_free(back);
+    bz_model_free(mod);
+
+    /* a sparse Max-Cut problem and a QUBO with its constant, through
+     * bz_ising_save and bz_ising_load (the file's kind wins) */
+    uint32_t I[2 * GN], J[2 * GN];
+    double V[2 * GN];
+    size_t ne = host_graph(I, J, V);
+    OK(bz_ising_from_terms(ctx, BZ_PROBLEM_MAXCUT, GN, ne, I, J, V, &p));
+    OK(bz_ising_save(p, path));
+    bz_ising *q = NULL;
+    OK(bz_ising_load(ctx, path, BZ_PROBLEM_QUBO, &q));
+    assert_int_equal(bz_ising_kind(q), BZ_PROBLEM_MAXCUT);
+    assert_int_equal(bz_ising_size(q), GN);
+    assert_int_equal(bz_ising_couplings(q), ne);
+    for (unsigned c = 0; c < 1u << GN; c += 37) {
+        int8_t sp[GN];
+        for (int i = 0; i < GN; i++)
+            sp[i] = (c >> i) & 1 ? 1 : -1;
+        assert_true(bz_ising_energy(q, sp) == bz_ising_energy(p, sp));
+        assert_true(bz_ising_objective(q, bz_ising_energy(q, sp)) == host_cut(I, J, V, ne, sp));
+    }
+    bz_ising_free(p);
+    bz_ising_free(q);
+    uint32_t qi[4] = {0, 1, 0, 2}, qj[4] = {0, 1, 1, 2};
+    double qv[4] = {-1, -1, 2, 3};
+    OK(bz_ising_from_terms(ctx, BZ_PROBLEM_QUBO, 3, 4, qi, qj, qv, &p));
+    OK(bz_ising_save(p, path));
+    OK(bz_model_load(ctx, path, &mod));
+    float x[8 * 3], fx[8];
+    for (int c = 0; c < 8; c++)
+        for (int i = 0; i < 3; i++)
+            x[c * 3 + i] = (float)((c >> i) & 1);
+    OK(bz_model_free_energy(mod, x, 8, fx));
+    for (int c = 0; c < 8; c++) { /* x'Qx: -x0 - x1 + 2 x0 x1 + 3 x2 */
+        double want = -x[c * 3] - x[c * 3 + 1] + 2 * x[c * 3] * x[c * 3 + 1] + 3 * x[c * 3 + 2];
+        assert_true(fabs(fx[c] - want) < 1e-6);
+    }
+    x[0] = -1; /* QUBO rows are 0/1 */
+    assert_int_equal(bz_model_free_energy(mod, x, 1, fx), BZ_E_INVALID_ARG);
+    bz_model_free(mod);
+    bz_ising_free(p);
+    unlink(path);
+    free(rows);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1031,6 +1385,7 @@ int main(void)
         cmocka_unit_test(test_dbm),                cmocka_unit_test(test_datasets_from_files),
         cmocka_unit_test(test_tune_refuses),       cmocka_unit_test(test_rbm_trainer),
         cmocka_unit_test(test_dbn_trainer),        cmocka_unit_test(test_dbm_trainer),
+        cmocka_unit_test(test_optimisation),       cmocka_unit_test(test_ising_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

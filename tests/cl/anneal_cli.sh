@@ -49,6 +49,18 @@ printf '0 1 1\n1 2 1\n0 0 0.5\n' > "$dir/i.txt"
 "$bz" anneal --problem "$dir/i.txt" --ising --pt --temps 4 --sweeps 200 --json > "$dir/i.json" 2>/dev/null || fail "pt run"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['best_energy'] == -2.5 and len(d['levels']) == 4, d" "$dir/i.json" || fail "pt result"
 
+# the problem saved as a boltzcl model file (kind ising) and solved from it;
+# the file carries its kind; the per-model commands say what it is for
+"$bz" anneal --problem "$dir/q.txt" --qubo --sweeps 50 --save-problem "$dir/q.safetensors" --quiet >/dev/null 2>&1 || fail "--save-problem"
+"$bz" anneal --problem "$dir/q.safetensors" --sweeps 200 --json > "$dir/q2.json" 2>/dev/null || fail "saved problem run"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['best_energy'] == -2 and d['kind'] == 'QUBO', d" "$dir/q2.json" || fail "saved problem result"
+"$bz" anneal --problem "$dir/q.safetensors" --maxcut 2> "$dir/k.err"; [ $? -eq 2 ] || fail "saved problem, other kind"
+grep -q "saved QUBO problem; drop --maxcut" "$dir/k.err" || fail "kind message: $(cat "$dir/k.err")"
+"$bz" sample --model "$dir/q.safetensors" --out "$dir/s.png" 2> "$dir/k.err"; [ $? -eq 1 ] || fail "sample on a problem"
+grep -q "holds ising model.*solve it with boltzcl anneal" "$dir/k.err" || fail "sample message: $(cat "$dir/k.err")"
+[ ! -e "$dir/s.png" ] || fail "sample wrote for a problem"
+"$bz" eval --model "$dir/q.safetensors" 2>/dev/null; [ $? -eq 1 ] || fail "eval on a problem"
+
 # Ctrl-C: the best so far is reported and written, exit status 130
 { echo "200 600"; i=0; while [ $i -lt 600 ]; do echo "$((i % 200 + 1)) $(((i * 7 + 3) % 200 + 1)) 1"; i=$((i + 1)); done; } | awk 'NR == 1 || $1 != $2' > "$dir/g.raw"
 m=$(($(wc -l < "$dir/g.raw") - 1))
@@ -71,6 +83,18 @@ grep -q "bad:3: vertex 21 out of range 1..20" "$dir/bad.err" || fail "bad file m
 [ ! -e "$dir/bad.sol" ] || fail "solution written for a bad file"
 "$bz" anneal --problem "$dir/missing" 2> "$dir/m.err"; [ $? -eq 1 ] || fail "missing file"
 grep -q "missing" "$dir/m.err" || fail "missing file message"
+# the files checked before any work: the output is the problem, a FIFO as
+# the problem or the output, an output folder that does not exist
+cp "$dir/bip" "$dir/keep"
+"$bz" anneal --problem "$dir/keep" --out "$dir/keep" 2> "$dir/f.err"; [ $? -eq 2 ] || fail "--out = --problem"
+grep -q "same file" "$dir/f.err" || fail "--out = --problem message: $(cat "$dir/f.err")"
+cmp -s "$dir/bip" "$dir/keep" || fail "the problem file was overwritten"
+mkfifo "$dir/fifo"
+"$bz" anneal --problem "$dir/fifo" 2> "$dir/f.err"; [ $? -eq 1 ] || fail "FIFO problem"
+grep -q "FIFO" "$dir/f.err" || fail "FIFO problem message: $(cat "$dir/f.err")"
+"$bz" anneal --problem "$dir/bip" --out "$dir/fifo" 2> "$dir/f.err"; [ $? -ne 0 ] || fail "FIFO output"
+grep -q "not a regular file\|FIFO" "$dir/f.err" || fail "FIFO output message: $(cat "$dir/f.err")"
+"$bz" anneal --problem "$dir/bip" --out "$dir/no/such/dir/x.sol" 2> "$dir/f.err"; [ $? -eq 1 ] || fail "missing output folder"
 "$bz" anneal --problem "$dir/bip" --schedule cubic 2>/dev/null; [ $? -eq 2 ] || fail "bad schedule"
 "$bz" anneal --problem "$dir/bip" --maxcut --qubo 2>/dev/null; [ $? -eq 2 ] || fail "two kinds"
 echo "anneal CLI: all checks passed"

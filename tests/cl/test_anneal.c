@@ -8,6 +8,7 @@
  * against enumeration, determinism, limits and refusals.
  */
 #include "../common/cl_fixture.h"
+#include "io/safetensors.h"
 #include "models/anneal.h"
 #include "models/ising.h"
 #include "ref/anneal_ref.h"
@@ -17,7 +18,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 static bz_context *ctx;
@@ -661,6 +664,111 @@ static void test_fault_walk(void **state)
     assert_true(failures >= 10);
 }
 
+/* A saved problem file written by hand: metadata pairs, tensors h and one of
+ * J / J_coo. */
+static void write_problem(const char *path, const char *const *meta, const float *h, size_t n,
+                          const char *jname, const float *j, size_t rows, size_t cols)
+{
+    bz_error err = {0};
+    bz_st_writer *w = NULL;
+    assert_int_equal(bz_st_writer_create(&w, &err), BZ_OK);
+    for (; meta && *meta; meta += 2)
+        assert_int_equal(bz_st_writer_set_meta(w, meta[0], meta[1], &err), BZ_OK);
+    size_t hs[1] = {n}, js[2] = {rows, cols};
+    assert_int_equal(bz_st_writer_add(w, "h", BZ_ST_F32, 1, hs, h, 1, &err), BZ_OK);
+    if (jname)
+        assert_int_equal(bz_st_writer_add(w, jname, BZ_ST_F32, 2, js, j, 1, &err), BZ_OK);
+    assert_int_equal(bz_st_writer_write(w, path, &err), BZ_OK);
+    bz_st_writer_free(w);
+}
+
+static void load_refused(const char *path, const char *needle)
+{
+    bz_ising *p = NULL;
+    bz_status st = bz_ising_load(ctx, path, BZ_PROBLEM_ISING, &p);
+    if (st != BZ_E_FORMAT || !strstr(bz_last_error(ctx), needle))
+        fail_msg("status %d, message '%s'; wanted BZ_E_FORMAT with '%s'", (int)st,
+                 bz_last_error(ctx), needle);
+    assert_null(p);
+}
+
+/* The "ising" model kind's files: a hand-written file that follows the
+ * schema loads with the energies it states; each broken rule is refused
+ * with a message naming it. */
+static void test_saved_problem_files(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/bz-problem-XXXXXX.safetensors";
+    int fd = mkstemps(path, 12);
+    assert_true(fd >= 0);
+    close(fd);
+    /* E = 0.25 + 2 s0 s2 - s1 s2 + 0.5 s1 as COO triplets */
+    const char *const ok[] = {"format", "boltzcl", "model", "ising", "problem", "ising",
+                              "n", "3", "couplings", "2", "offset", "0.25", NULL};
+    float h[3] = {0, 0.5f, 0}, coo[6] = {0, 2, 2, 2, 1, -1};
+    write_problem(path, ok, h, 3, "J_coo", coo, 2, 3);
+    bz_ising *p = NULL;
+    OK(bz_ising_load(ctx, path, BZ_PROBLEM_MAXCUT, &p));
+    assert_int_equal(bz_ising_kind(p), BZ_PROBLEM_ISING);
+    assert_int_equal(bz_ising_couplings(p), 2);
+    for (unsigned c = 0; c < 8; c++) {
+        int8_t s[3];
+        for (int i = 0; i < 3; i++)
+            s[i] = (c >> i) & 1 ? 1 : -1;
+        double want = 0.25 + 2.0 * s[0] * s[2] - s[1] * s[2] + 0.5 * s[1];
+        assert_true(bz_ising_energy(p, s) == want);
+    }
+    bz_ising_free(p);
+
+    const char *bad_kind[] = {"format", "boltzcl", "model", "ising", "problem", "tsp",
+                              "n", "3", "couplings", "2", "offset", "0", NULL};
+    write_problem(path, bad_kind, h, 3, "J_coo", coo, 2, 3);
+    load_refused(path, "'problem' must be ising, qubo or maxcut");
+    const char *bad_offset[] = {"format", "boltzcl", "model", "ising", "problem", "ising",
+                                "n", "3", "couplings", "2", "offset", "nan", NULL};
+    write_problem(path, bad_offset, h, 3, "J_coo", coo, 2, 3);
+    load_refused(path, "'offset' must be a finite number");
+    /* metadata larger than the tensors: refused before allocating for it */
+    const char *big[] = {"format", "boltzcl", "model", "ising", "problem", "ising",
+                         "n", "16000000", "couplings", "2", "offset", "0", NULL};
+    write_problem(path, big, h, 3, "J_coo", coo, 2, 3);
+    load_refused(path, "tensor 'h' must hold 16000000 values");
+    float coo_bad[6] = {0, 3, 2, 2, 1, -1};
+    write_problem(path, ok, h, 3, "J_coo", coo_bad, 2, 3);
+    load_refused(path, "J_coo row 0: (0, 3) is not a pair of distinct variables 0..2");
+    float coo_self[6] = {1, 1, 2, 2, 1, -1};
+    write_problem(path, ok, h, 3, "J_coo", coo_self, 2, 3);
+    load_refused(path, "J_coo row 0");
+    /* dense J: symmetric, zero diagonal, as many couplings as stated */
+    float jd[9] = {0, 0, 2, 0, 0, -1, 2, -1, 0};
+    write_problem(path, ok, h, 3, "J", jd, 3, 3);
+    OK(bz_ising_load(ctx, path, BZ_PROBLEM_ISING, &p));
+    int8_t s1[3] = {1, -1, 1};
+    assert_true(bz_ising_energy(p, s1) == 0.25 + 2 + 1 - 0.5);
+    bz_ising_free(p);
+    jd[1] = 1; /* J_01 = 1, J_10 = 0 */
+    write_problem(path, ok, h, 3, "J", jd, 3, 3);
+    load_refused(path, "symmetric with a zero diagonal (entry 0, 1)");
+    jd[1] = 0;
+    jd[4] = 1;
+    write_problem(path, ok, h, 3, "J", jd, 3, 3);
+    load_refused(path, "(entry 1, 1)");
+    jd[4] = 0;
+    jd[1] = jd[3] = 3;
+    write_problem(path, ok, h, 3, "J", jd, 3, 3);
+    load_refused(path, "tensor J holds 3 non-zero couplings, metadata 'couplings' says 2");
+    /* Max-Cut has no field */
+    const char *cut[] = {"format", "boltzcl", "model", "ising", "problem", "maxcut",
+                         "n", "3", "couplings", "2", "offset", "0", NULL};
+    write_problem(path, cut, h, 3, "J_coo", coo, 2, 3);
+    load_refused(path, "a Max-Cut problem has no linear terms (h[1] = 0.5)");
+    /* another kind of boltzcl file is no problem */
+    const char *rbm[] = {"format", "boltzcl", "model", "rbm", NULL};
+    write_problem(path, rbm, h, 3, NULL, NULL, 0, 0);
+    load_refused(path, "a boltzcl rbm model file, not an optimisation problem");
+    unlink(path);
+}
+
 int main(void)
 {
     ctx = bz_test_open_context();
@@ -674,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_determinism_and_limits),
         cmocka_unit_test(test_public_constructors),
         cmocka_unit_test(test_fault_walk),
+        cmocka_unit_test(test_saved_problem_files),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     bz_context_free(ctx);

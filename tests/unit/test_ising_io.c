@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -244,6 +245,33 @@ static void test_dense(void **state)
     refused(path_of("b.bin"), BZ_PROBLEM_ISING, BZ_E_FORMAT, "binary data");
 }
 
+/* Problem files go through the bounded reader of regular files: a FIFO or a
+ * device is refused without blocking, and a .npy's declared size is checked
+ * against memory before it is allocated. */
+static void test_not_regular_and_memory(void **state)
+{
+    (void)state;
+    const char *fifo = path_of("fifo.npy");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    refused(fifo, BZ_PROBLEM_ISING, BZ_E_IO, "FIFO");
+    refused(fifo, BZ_PROBLEM_MAXCUT, BZ_E_IO, "FIFO");
+    unlink(fifo);
+    refused("/dev/zero", BZ_PROBLEM_MAXCUT, BZ_E_IO, "device");
+    float m[100 * 100] = {0};
+    m[1] = m[100] = 1;
+    bz_error err = {0};
+    assert_int_equal(bz_npy_write_f32_2d(path_of("big.npy"), m, 100, 100, &err), BZ_OK);
+    setenv("BOLTZCL_TEST_MEM_AVAILABLE", "20000", 1); /* the array needs 40,000 bytes */
+    refused(path_of("big.npy"), BZ_PROBLEM_ISING, BZ_E_NOMEM, "memory available");
+    setenv("BOLTZCL_TEST_MEM_AVAILABLE", "100000000", 1);
+    bz_ising *p = read_ok(path_of("big.npy"), BZ_PROBLEM_ISING);
+    unsetenv("BOLTZCL_TEST_MEM_AVAILABLE");
+    assert_int_equal(p->n, 100);
+    assert_int_equal(p->pairs, 1);
+    bz_ising_free(p);
+    unlink(path_of("big.npy"));
+}
+
 static void test_ranges_and_schedules(void **state)
 {
     (void)state;
@@ -361,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_gset),
         cmocka_unit_test(test_sparse_text),
         cmocka_unit_test(test_dense),
+        cmocka_unit_test(test_not_regular_and_memory),
         cmocka_unit_test(test_ranges_and_schedules),
         cmocka_unit_test(test_colouring),
     };

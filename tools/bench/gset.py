@@ -35,6 +35,8 @@ def main():
     ap.add_argument("--boltzcl", default=os.path.join(here, "..", "..", "build", "src", "cli",
                                                       "boltzcl"))
     ap.add_argument("--sweeps", type=int, default=10000, help="boltzcl sweeps per anneal")
+    ap.add_argument("--sweeps-max", type=int, default=0,
+                    help="boltzcl: anneal k runs min(sweeps 2^k, this) sweeps (0: fixed length)")
     ap.add_argument("--replicas", type=int, default=0, help="boltzcl replicas (0: automatic)")
     ap.add_argument("--dwave-sweeps", type=int, default=10000)
     ap.add_argument("--dwave-reads", type=int, default=2)
@@ -56,6 +58,8 @@ def main():
                   "--sweeps", str(a.sweeps), "--seed", str(a.seed), "--json"]
         if a.replicas:
             bz_cmd += ["--replicas", str(a.replicas)]
+        if a.sweeps_max:
+            bz_cmd += ["--sweeps-max", str(a.sweeps_max)]
         dw_cmd = [sys.executable, os.path.join(here, "dwave_sa.py"), path, "--seconds",
                   str(a.seconds), "--sweeps", str(a.dwave_sweeps), "--reads", str(a.dwave_reads),
                   "--target", str(target)]
