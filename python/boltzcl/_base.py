@@ -57,6 +57,14 @@ def seed_of(random_state):
     return int(check_random_state(random_state).randint(1, 2**31 - 1))
 
 
+def float32_tags(tags):
+    """scikit-learn >= 1.6 tags: transforms give float32 (set after
+    TransformerMixin has set its own)."""
+    if getattr(tags, "transformer_tags", None) is not None:
+        tags.transformer_tags.preserves_dtype = ["float32"]
+    return tags
+
+
 class Progress:
     """Per-epoch lines when verbose, with a tqdm bar when tqdm is
     installed."""
@@ -92,8 +100,18 @@ class BoltzEstimator(BaseEstimator):
         return _lib.context(getattr(self, "device", None))
 
     def _check_fitted(self):
-        check_is_fitted(self, "n_features_in_")
+        check_is_fitted(self, "_handle")
         return self._handle
+
+    # Outputs are float32, whatever the input's dtype: the library computes
+    # in single precision.
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"preserves_dtype": [np.float32]}
+
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+        return float32_tags(super().__sklearn_tags__())
+
+
 
     # ---- files ----
     def save(self, path):

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import TransformerMixin
 
 from . import _lib
-from ._base import BoltzEstimator, Progress, as_rows, seed_of
+from ._base import BoltzEstimator, Progress, as_rows, float32_tags, seed_of
 
 L = _lib.lib
 
@@ -20,6 +20,9 @@ class DBM(TransformerMixin, BoltzEstimator):
     importance sampling (ais_runs, ais_betas)."""
 
     _kind = "dbm"
+
+    def __sklearn_tags__(self):
+        return float32_tags(super().__sklearn_tags__())
 
     def __init__(self, hidden_layer_sizes=(500, 1000), *, pretrain_epochs=10,
                  pretrain_learning_rate=0.05, n_iter=10, learning_rate=0.001, batch_size=100,

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from . import _lib
-from ._base import BoltzEstimator, Progress, as_rows, seed_of
+from ._base import BoltzEstimator, Progress, as_rows, float32_tags, seed_of
 
 L = _lib.lib
 
@@ -61,8 +61,8 @@ class _DBNBase(BoltzEstimator):
             raise ValueError(f"activation must be 'sigmoid' or 'relu', got {self.activation!r}")
         X = as_rows(self, X, reset=True, unit_range=True)
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y: the top RBM and the "
-                             f"fine-tuning learn the labels")
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             f"is None (the top RBM and the fine-tuning learn the labels)")
         y = column_or_1d(y, warn=True)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
@@ -188,10 +188,10 @@ class _DBNBase(BoltzEstimator):
         return out
 
     def _more_tags(self):
-        return {"requires_y": True}
+        return {"requires_y": True, "preserves_dtype": [np.float32]}
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = float32_tags(super().__sklearn_tags__())
         tags.target_tags.required = True
         return tags
 
@@ -210,12 +210,18 @@ class DBNClassifier(ClassifierMixin, _DBNBase):
         return np.log(np.clip(self.predict_proba(X), 1e-30, None))
 
     def predict(self, X):
-        return self.classes_[np.argmax(self._proba(X), axis=1)]
+        proba = self._proba(X)  # checks fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class DBNTransformer(TransformerMixin, _DBNBase):
     """A DBN trained as DBNClassifier is (the labels are needed), used for
     its top hidden layer's activations as features."""
+
+    def __sklearn_tags__(self):
+        tags = float32_tags(super().__sklearn_tags__())
+        tags.target_tags.required = True
+        return tags
 
     def fit(self, X, y):
         return self._fit_dbn(X, y)

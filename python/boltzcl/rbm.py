@@ -7,7 +7,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 
 from . import _lib
-from ._base import BoltzEstimator, Progress, as_rows, plain_rows, seed_of
+from ._base import BoltzEstimator, Progress, as_rows, float32_tags, seed_of
 
 L = _lib.lib
 
@@ -16,6 +16,9 @@ class _RBMBase(TransformerMixin, BoltzEstimator):
     _kind = "rbm"
     _unit = 0  # bz_unit_type
     _unit_range = True
+
+    def __sklearn_tags__(self):
+        return float32_tags(super().__sklearn_tags__())
 
     # ---- fitting ----
     def _options(self, seed):
