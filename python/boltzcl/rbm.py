@@ -59,6 +59,7 @@ class _RBMBase(TransformerMixin, BoltzEstimator):
         self._handle = _lib.wrap(ctx, r.value, "rbm")
         self._epoch = 0
         self._seed = seed
+        self.train_seconds_ = 0.0  # the library's own epoch times, summed
 
     def _train(self, X, epochs):
         """Trains `epochs` epochs over X (float32 rows, prepared), resuming
@@ -79,6 +80,7 @@ class _RBMBase(TransformerMixin, BoltzEstimator):
                 h.check(L.bz_rbm_train_epoch(rbm, data, C.byref(o), self._epoch, C.byref(st)),
                         f"epoch {self._epoch + 1}")
                 self._epoch += 1
+                self.train_seconds_ = getattr(self, "train_seconds_", 0.0) + st.seconds
                 progress.epoch(f"[{type(self).__name__}] Iteration {self._epoch}, "
                                f"reconstruction error = {st.recon_mse:.5f}, "
                                f"time = {st.seconds:.2f}s")
