@@ -80,6 +80,7 @@ def test_bernoulli_rbm_drop_in_defaults():
         assert ours[k] == v, k
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
 def test_zero_copy_and_conversion():
     from boltzcl._base import as_rows
     rbm = boltzcl.BernoulliRBM()
