@@ -59,10 +59,10 @@ class _DBNBase(BoltzEstimator):
         act = {"sigmoid": 0, "relu": 1}.get(self.activation)
         if act is None:
             raise ValueError(f"activation must be 'sigmoid' or 'relu', got {self.activation!r}")
-        X = as_rows(self, X, reset=True, unit_range=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              f"is None (the top RBM and the fine-tuning learn the labels)")
+        X = as_rows(self, X, reset=True, unit_range=True)
         y = column_or_1d(y, warn=True)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
