@@ -10,6 +10,8 @@ rm -rf "$venv"
 /usr/bin/python3 -m venv --system-site-packages "$venv"
 # pip builds the wheel through meson-python (fetched by pip's isolated build).
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check .
+# The command, when built, reads the files the package writes.
+[ -x build/src/cli/boltzcl ] && export BOLTZCL_CLI="$PWD/build/src/cli/boltzcl"
 # Tests from outside the tree, so that `import boltzcl` is the installed one.
 cd "$venv"
 set +e

@@ -242,3 +242,17 @@ def test_gil_released_during_training():
     # A thread holding the GIL through the device calls would leave this
     # near zero; released, the counter runs the whole time.
     assert count[0] > 10000
+
+
+@pytest.mark.skipif(not os.environ.get("BOLTZCL_CLI"), reason="BOLTZCL_CLI (the boltzcl command) "
+                    "not set; tools/check_python.sh sets it")
+def test_command_reads_python_files(tmp_path):
+    import subprocess
+    X = np.random.RandomState(0).rand(100, 784)
+    path = tmp_path / "rbm.safetensors"
+    boltzcl.BernoulliRBM(n_components=8, n_iter=1, **SMALL).fit(X).save(path)
+    out = subprocess.run([os.environ["BOLTZCL_CLI"], "eval", "--model", str(path), "--data",
+                          "fashion-mnist:test", "--json"], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "pseudo_ll" in out.stdout
