@@ -22,6 +22,8 @@ meson test -C build "${suites[@]}" --suite mpi --print-errorlogs --num-processes
 # The installed library as a user meets it: meson install into a scratch
 # root, the example built through pkg-config against it.
 bash tools/check_install.sh build
+# The Python package: pip install . into a venv, then its pytest suite.
+bash tools/check_python.sh
 
 if [ "${1:-}" = "--sanitize" ]; then
   if [ ! -d build-asan ]; then

@@ -8,6 +8,7 @@ pkgs=(
   libclblast-dev libcmocka-dev libpng-dev zlib1g-dev libjson-c-dev libopenblas-dev
   dataset-fashion-mnist valgrind
   libopenmpi-dev openmpi-bin
+  python3-venv python3-pip python3-numpy python3-sklearn python3-pytest python3-tqdm
 )
 missing=()
 for p in "${pkgs[@]}"; do
