@@ -112,7 +112,9 @@ class RBMEpochStats(C.Structure):
 
 
 class AISOptions(C.Structure):
-    _fields_ = [("runs", C.c_uint), ("betas", C.c_uint), ("seed", C.c_uint64)]
+    _fields_ = [("runs", C.c_uint), ("betas", C.c_uint), ("seed", C.c_uint64),
+                ("collapsed_every", C.c_uint), ("hop_every", C.c_uint),
+                ("uniform_base", C.c_int)]
 
 
 class AISResult(C.Structure):
@@ -125,7 +127,9 @@ class DBNFinetuneOptions(C.Structure):
                 ("lr_decay", C.c_float), ("momentum", C.c_float),
                 ("weight_decay", C.c_float), ("dropout", C.c_float),
                 ("epochs", C.c_uint), ("patience", C.c_uint), ("seed", C.c_uint64),
-                ("no_padding", C.c_int)]
+                ("no_padding", C.c_int),
+                ("progress", vp), ("progress_user", vp),
+                ("stop", C.POINTER(C.c_int)), ("start_batch", C.c_size_t)]
 
 
 class DBNEpochInfo(C.Structure):
@@ -145,12 +149,14 @@ class DBMTrainOptions(C.Structure):
                 ("learning_rate", C.c_float), ("lr_decay", C.c_float),
                 ("momentum_initial", C.c_float), ("momentum_final", C.c_float),
                 ("momentum_epochs", C.c_uint), ("weight_decay", C.c_float),
-                ("seed", C.c_uint64)]
+                ("seed", C.c_uint64),
+                ("progress", vp), ("progress_user", vp),
+                ("stop", C.POINTER(C.c_int)), ("start_batch", C.c_size_t)]
 
 
 class DBMEpochStats(C.Structure):
     _fields_ = [("seconds", C.c_double), ("mean_sweeps", C.c_double),
-                ("samples", C.c_size_t)]
+                ("samples", C.c_size_t), ("batches_done", C.c_size_t)]
 
 
 class DeviceDesc(C.Structure):
