@@ -16,7 +16,6 @@
 #include "io/pngio.h"
 #include "models/dbm.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,20 +282,13 @@ int bz_cmd_train_dbm(int argc, char **argv)
                   a.ft_lr, a.ft_batch, a.patience, ft ? a.val_split : 0.0);
     bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
     bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
-    if (a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
-        fprintf(stderr, "boltzcl train dbm: cannot write %s: %s\n", a.log, strerror(errno));
+    if (a.log && bz_cli_train_log_open("train dbm", a.log, a.resume != NULL, &logf))
         goto out;
-    }
     bz_cli_progress ps;
     bz_cli_progress_init(&ps, a.quiet, -1);
     ps.log = logf;
     bz_train_options to;
-    bz_train_options_init(&to);
-    to.checkpoint = ckpt;
-    to.resume = a.resume != NULL;
-    to.resume_from = a.resume;
-    to.overwrite = a.overwrite;
-    to.fingerprint = fp;
+    bz_cli_train_options(&to, ckpt, a.resume, a.overwrite, fp);
     phase_secs secs = {&ps, 0, 0, 0};
     to.progress = on_progress;
     to.progress_user = &secs;
