@@ -4,6 +4,7 @@
  * partition function by annealed importance sampling and the average
  * log-likelihood it implies, plus the exact value when a layer is small.
  */
+#include "cli/ais_report.h"
 #include "cli/cli.h"
 #include "cli/files.h"
 #include "cli/rbm_common.h"
@@ -14,12 +15,6 @@
 #include <string.h>
 
 #define EXACT_LIMIT 20
-
-/* An interval's unbounded end is null in JSON. */
-static json_object *finite_or_null(double x)
-{
-    return isfinite(x) ? json_object_new_double(x) : NULL;
-}
 
 /* eval on a DBN scores its classifier, as predict does, and takes only the
  * options both share; anything else is refused here under eval's name,
@@ -170,29 +165,12 @@ int bz_cmd_eval_rbm(int argc, char **argv)
             goto out;
         }
         double rsecs = bz_now() - t0;
-        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (%.4f .. %.4f, log of the mean weight "
-                     "-+ 3 standard errors; %zu runs, %zu betas, %.1f s)\n",
-                res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas, secs);
-        fprintf(txt, "  log_z (reverse)    %.4f +- %.4f  (%.4f .. %.4f; from the data's "
-                     "posteriors, errs high where AIS errs low; %.1f s)\n",
-                rev.log_z, rev.log_z_sd, rev.log_z_lo, rev.log_z_hi, rsecs);
-        if (rev.log_z_lo > res.log_z_hi || res.log_z_lo > rev.log_z_hi)
-            fprintf(txt, "  warning: AIS and reverse AIS disagree by %.2f nats: neither "
-                         "estimate is reliable; more --ais-betas or --ais-runs may help\n",
-                    fabs(rev.log_z - res.log_z));
+        bz_cli_ais_report(txt, o, &res, &rev, runs, betas, secs, rsecs);
         double used = isnan(lz) ? res.log_z : lz;
         fprintf(txt, "  avg_log_likelihood %.4f  (%s log Z", -fe - used, isnan(lz) ? "AIS" : "the exact");
         if (isnan(lz))
             fprintf(txt, "; %.4f with the reverse estimate", -fe - rev.log_z);
         fprintf(txt, ")\n");
-        json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
-        json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
-        json_object_object_add(o, "log_z_lo", finite_or_null(res.log_z_lo));
-        json_object_object_add(o, "log_z_hi", finite_or_null(res.log_z_hi));
-        json_object_object_add(o, "log_z_reverse", json_object_new_double(rev.log_z));
-        json_object_object_add(o, "log_z_reverse_sd", json_object_new_double(rev.log_z_sd));
-        json_object_object_add(o, "log_z_reverse_lo", finite_or_null(rev.log_z_lo));
-        json_object_object_add(o, "log_z_reverse_hi", finite_or_null(rev.log_z_hi));
         json_object_object_add(o, "avg_log_likelihood", json_object_new_double(-fe - used));
         json_object_object_add(o, "avg_log_likelihood_reverse",
                                json_object_new_double(-fe - rev.log_z));

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 #include <unistd.h>
 
 typedef struct train_args {
@@ -336,18 +335,11 @@ static int train_rbm_with(void *args, bz_comm *comm)
 
     bz_cli_progress ps;
     bz_cli_progress_init(&ps, a.quiet, comm ? comm->rank : -1);
-    if (root && a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
-        fprintf(stderr, "boltzcl train: cannot write %s: %s\n", a.log, strerror(errno));
+    if (root && a.log && bz_cli_train_log_open("train", a.log, a.resume != NULL, &logf))
         goto out;
-    }
     ps.log = logf;
     bz_train_options to;
-    bz_train_options_init(&to);
-    to.checkpoint = ckpt;
-    to.resume = a.resume != NULL;
-    to.resume_from = a.resume;
-    to.overwrite = a.overwrite;
-    to.fingerprint = fp;
+    bz_cli_train_options(&to, ckpt, a.resume, a.overwrite, fp);
     last_figures lastf = {&ps, NAN, NAN, NAN, NAN};
     to.progress = on_progress;
     to.progress_user = &lastf;

@@ -4,6 +4,7 @@
  * `eval`, `sample`, `transform` and `predict` do when --model names a DBM
  * file (they dispatch here).
  */
+#include "cli/ais_report.h"
 #include "cli/cli.h"
 #include "cli/files.h"
 #include "base/atomic_file.h"
@@ -15,7 +16,6 @@
 #include "io/pngio.h"
 #include "models/dbm.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,20 +282,13 @@ int bz_cmd_train_dbm(int argc, char **argv)
                   a.ft_lr, a.ft_batch, a.patience, ft ? a.val_split : 0.0);
     bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
     bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
-    if (a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
-        fprintf(stderr, "boltzcl train dbm: cannot write %s: %s\n", a.log, strerror(errno));
+    if (a.log && bz_cli_train_log_open("train dbm", a.log, a.resume != NULL, &logf))
         goto out;
-    }
     bz_cli_progress ps;
     bz_cli_progress_init(&ps, a.quiet, -1);
     ps.log = logf;
     bz_train_options to;
-    bz_train_options_init(&to);
-    to.checkpoint = ckpt;
-    to.resume = a.resume != NULL;
-    to.resume_from = a.resume;
-    to.overwrite = a.overwrite;
-    to.fingerprint = fp;
+    bz_cli_train_options(&to, ckpt, a.resume, a.overwrite, fp);
     phase_secs secs = {&ps, 0, 0, 0};
     to.progress = on_progress;
     to.progress_user = &secs;
@@ -367,12 +360,6 @@ out:
 }
 
 /* ---- eval on a DBM ---- */
-
-/* An interval's unbounded end is null in JSON. */
-static json_object *finite_or_null(double x)
-{
-    return isfinite(x) ? json_object_new_double(x) : NULL;
-}
 
 int bz_cmd_eval_dbm(int argc, char **argv)
 {
@@ -476,16 +463,7 @@ int bz_cmd_eval_dbm(int argc, char **argv)
             goto out;
         }
         double rsecs = bz_now() - t0;
-        fprintf(txt, "  log_z (AIS)        %.4f +- %.4f  (%.4f .. %.4f, log of the mean weight "
-                     "-+ 3 standard errors; %zu runs, %zu betas, %.1f s)\n",
-                res.log_z, res.log_z_sd, res.log_z_lo, res.log_z_hi, runs, betas, secs);
-        fprintf(txt, "  log_z (reverse)    %.4f +- %.4f  (%.4f .. %.4f; from the data's "
-                     "posteriors, errs high where AIS errs low; %.1f s)\n",
-                rev.log_z, rev.log_z_sd, rev.log_z_lo, rev.log_z_hi, rsecs);
-        if (rev.log_z_lo > res.log_z_hi || res.log_z_lo > rev.log_z_hi)
-            fprintf(txt, "  warning: AIS and reverse AIS disagree by %.2f nats: neither "
-                         "estimate is reliable; more --ais-betas or --ais-runs may help\n",
-                    fabs(rev.log_z - res.log_z));
+        bz_cli_ais_report(txt, o, &res, &rev, runs, betas, secs, rsecs);
         if (isnan(lz_used))
             lz_used = res.log_z;
         fprintf(txt, "  avg_log_likelihood >= %.4f  (variational lower bound, %s log Z)\n",
@@ -493,14 +471,6 @@ int bz_cmd_eval_dbm(int argc, char **argv)
         if (isnan(lz))
             fprintf(txt, "  ... >= %.4f with the reverse estimate of log Z (conservative)\n",
                     bound - rev.log_z);
-        json_object_object_add(o, "log_z", json_object_new_double(res.log_z));
-        json_object_object_add(o, "log_z_sd", json_object_new_double(res.log_z_sd));
-        json_object_object_add(o, "log_z_lo", finite_or_null(res.log_z_lo));
-        json_object_object_add(o, "log_z_hi", finite_or_null(res.log_z_hi));
-        json_object_object_add(o, "log_z_reverse", json_object_new_double(rev.log_z));
-        json_object_object_add(o, "log_z_reverse_sd", json_object_new_double(rev.log_z_sd));
-        json_object_object_add(o, "log_z_reverse_lo", finite_or_null(rev.log_z_lo));
-        json_object_object_add(o, "log_z_reverse_hi", finite_or_null(rev.log_z_hi));
         json_object_object_add(o, "avg_log_likelihood_bound",
                                json_object_new_double(bound - lz_used));
         json_object_object_add(o, "avg_log_likelihood_bound_reverse",

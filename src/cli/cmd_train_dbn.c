@@ -11,7 +11,6 @@
 #include "cli/train_run.h"
 #include "models/dbn_trainer.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,21 +317,14 @@ static int train_dbn_with(void *args, bz_comm *comm)
     bz_cli_fp_add(fp, sizeof fp, "seed", "%ld", a.seed);
     bz_cli_fp_add(fp, sizeof fp, "no_pad", "%d", a.no_pad);
     bz_cli_fp_add(fp, sizeof fp, "data", "%s", dfp);
-    if (root && a.log && !(logf = fopen(a.log, a.resume ? "a" : "w"))) {
-        fprintf(stderr, "boltzcl train dbn: cannot write %s: %s\n", a.log, strerror(errno));
+    if (root && a.log && bz_cli_train_log_open("train dbn", a.log, a.resume != NULL, &logf))
         goto out;
-    }
     bz_cli_progress ps;
     bz_cli_progress_init(&ps, a.quiet, comm ? comm->rank : -1);
     ps.log = logf;
     pre_secs pre = {&ps, 0};
     bz_train_options to;
-    bz_train_options_init(&to);
-    to.checkpoint = ckpt;
-    to.resume = a.resume != NULL;
-    to.resume_from = a.resume;
-    to.overwrite = a.overwrite;
-    to.fingerprint = fp;
+    bz_cli_train_options(&to, ckpt, a.resume, a.overwrite, fp);
     to.progress = on_progress;
     to.progress_user = &pre;
     bz_cli_train_signals();

@@ -1,6 +1,7 @@
 #include "cli/train_run.h"
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,6 +103,26 @@ void bz_cli_fp_add(char *fp, size_t size, const char *key, const char *fmt, ...)
     for (char *q = fp + len; *q; q++)
         if (*q == ';' || *q == '\n')
             *q = '_';
+}
+
+void bz_cli_train_options(bz_train_options *to, const char *checkpoint, const char *resume,
+                          bool overwrite, const char *fingerprint)
+{
+    bz_train_options_init(to);
+    to->checkpoint = checkpoint;
+    to->resume = resume != NULL;
+    to->resume_from = resume;
+    to->overwrite = overwrite;
+    to->fingerprint = fingerprint;
+}
+
+int bz_cli_train_log_open(const char *name, const char *path, bool append, FILE **out)
+{
+    if (!(*out = fopen(path, append ? "a" : "w"))) {
+        fprintf(stderr, "boltzcl %s: cannot write %s: %s\n", name, path, strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 void bz_cli_checkpoint_path(const char *checkpoint, const char *out, char *buf, size_t size)

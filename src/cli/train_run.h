@@ -45,6 +45,16 @@ void bz_cli_fp_add(char *fp, size_t size, const char *key, const char *fmt, ...)
 /* The checkpoint path (--checkpoint, else OUT.ckpt) into buf. */
 void bz_cli_checkpoint_path(const char *checkpoint, const char *out, char *buf, size_t size);
 
+/* The trainer's options every train command sets alike: the checkpoint,
+ * the checkpoint to resume (NULL: a fresh run), whether an existing
+ * checkpoint may be overwritten, and the fingerprint of the settings. */
+void bz_cli_train_options(bz_train_options *to, const char *checkpoint, const char *resume,
+                          bool overwrite, const char *fingerprint);
+
+/* Opens the --log file at path, appended to when resuming; on failure
+ * prints "boltzcl NAME: cannot write PATH: why" and returns non-zero. */
+int bz_cli_train_log_open(const char *name, const char *path, bool append, FILE **out);
+
 /* The exit code for a trainer's outcome, after its message: 0, 128 +
  * signal after a stop (with where it stopped, the checkpoint and the full
  * command that resumes it), 1 otherwise. root: this

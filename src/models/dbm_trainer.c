@@ -33,9 +33,7 @@ typedef struct dbm_job {
     /* the classifier: its network, inputs and fine-tuning state */
     bz_dbn *net;
     float *aug, *augv;
-    bz_dbn_ft *ft, *stash;
-    unsigned ft_epochs_run;
-    double ft_wall;
+    bz_dbn_ft_stage fs;
 } dbm_job;
 
 static bz_context *ctx_of(void *job)
@@ -103,15 +101,8 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
     CHECK(bz_dbm_classifier_rows(d, j->in.x, j->in.n, j->in.mf_iters, &j->aug));
     if (j->in.nv)
         CHECK(bz_dbm_classifier_rows(d, j->in.xv, j->in.nv, j->in.mf_iters, &j->augv));
-    bz_dbn_ft_free(j->ft);
-    j->ft = NULL;
-    CHECK(bz_dbn_ft_begin(j->net, j->aug, j->in.labels, j->in.n, j->in.nv, &j->in.sgd,
-                          !(resumed && j->stash), &j->ft));
-    if (resumed && j->stash)
-        bz_dbn_ft_adopt(j->ft, &j->stash);
-    else
-        j->ft_epochs_run = 0;
-    return BZ_OK;
+    return bz_dbn_ft_stage_begin(&j->fs, j->net, j->aug, j->in.labels, j->in.n, j->in.nv,
+                                 &j->in.sgd, resumed);
 }
 
 static int jnum(char *buf, size_t size, double v)
@@ -165,41 +156,15 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
                  es.seconds, es.mean_sweeps);
         return BZ_OK;
     }
-    bz_dbn_sgd o = j->in.sgd;
-    o.start_batch = ctl->start_batch;
-    o.stop = ctl->stop;
-    o.progress = ctl->batch_done;
-    o.progress_user = ctl->user;
-    bz_dbn_epoch_info info = {0};
-    bool stop = false;
-    double t0 = bz_mono_s();
-    bz_status st = bz_dbn_ft_epoch(j->net, j->ft, j->augv, j->in.labels_v, &o, e, NULL, &info,
-                                   &stop, &out->batches_done);
-    out->seconds = info.seconds;
-    j->ft_wall += bz_mono_s() - t0;
-    CHECK(st);
-    j->ft_epochs_run = e + 1;
-    out->stop_stage = stop;
-    if (j->in.ft_cb)
-        j->in.ft_cb(j->in.ft_user, &info);
-    char b[3][40];
-    jnum(b[0], sizeof b[0], info.loss);
-    jnum(b[1], sizeof b[1], info.train_accuracy);
-    jnum(b[2], sizeof b[2], info.val_accuracy);
-    snprintf(out->json, sizeof out->json,
-             "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":%s,\"train_accuracy\":%s,"
-             "\"val_accuracy\":%s,\"seconds\":%.6g}", e + 1, b[0], b[1], b[2], info.seconds);
-    snprintf(out->line, sizeof out->line,
-             "epoch %u/%u: loss %.4f, train acc %.4f, val acc %.4f, %.2f s", e + 1,
-             j->in.sgd.epochs, info.loss, info.train_accuracy, info.val_accuracy, info.seconds);
-    return BZ_OK;
+    return bz_dbn_ft_stage_epoch(&j->fs, j->net, j->augv, j->in.labels_v, &j->in.sgd, NULL,
+                                 j->in.ft_cb, j->in.ft_user, e, ctl, out);
 }
 
 static void drop_classifier(dbm_job *j)
 {
-    bz_dbn_ft_free(j->ft);
-    bz_dbn_ft_free(j->stash);
-    j->ft = j->stash = NULL;
+    bz_dbn_ft_free(j->fs.ft);
+    bz_dbn_ft_free(j->fs.stash);
+    j->fs.ft = j->fs.stash = NULL;
     bz_dbn_free(j->net);
     j->net = NULL;
     free(j->aug);
@@ -220,15 +185,7 @@ static bz_status end_stage(void *job, size_t i)
     }
     if (j->kind[i] != ST_FT)
         return BZ_OK;
-    CHECK(bz_dbn_ft_end(j->net, j->ft));
-    if (j->in.ft_result) {
-        bz_dbn_finetune_result *r = j->in.ft_result;
-        r->epochs_run = j->ft_epochs_run;
-        r->best_epoch = j->ft->best_epoch;
-        r->best_val_accuracy = j->in.nv ? j->ft->best : NAN;
-        r->seconds = j->ft_wall;
-        r->seconds_per_epoch = j->ft_epochs_run ? j->ft->train_secs / j->ft_epochs_run : 0;
-    }
+    CHECK(bz_dbn_ft_stage_end(&j->fs, j->net, j->in.nv, j->in.ft_result));
     bz_dbn_free(j->d->clf);
     j->d->clf = j->net;
     j->net = NULL;
@@ -260,18 +217,8 @@ static bz_status check_finite(void *job, size_t s)
         return bz_fail(d->ctx, BZ_E_DIVERGED,
                        "joint training diverged: the DBM's parameters are not finite; try a "
                        "learning rate below %g", (double)j->in.joint.learning_rate);
-    if (j->kind[s] == ST_FT && j->net) {
-        bz_dbn *c = j->net;
-        for (size_t l = 0; l <= c->L && finite; l++) {
-            CHECK(bz_train_buf_finite(d->ctx, &c->W[l], c->s[l] * c->s[l + 1], &finite));
-            if (finite)
-                CHECK(bz_train_buf_finite(d->ctx, &c->b[l], c->s[l + 1], &finite));
-        }
-        if (!finite)
-            return bz_fail(d->ctx, BZ_E_DIVERGED,
-                           "fine-tuning diverged: the classifier's parameters are not finite; "
-                           "try a learning rate below %g", (double)j->in.sgd.learning_rate);
-    }
+    if (j->kind[s] == ST_FT && j->net)
+        return bz_dbn_ft_stage_finite(d->ctx, j->net, &j->in.sgd);
     return BZ_OK;
 }
 
@@ -308,7 +255,7 @@ static bz_status save(void *job, bz_ckpt_out *o)
     if (j->net) {
         snprintf(n, sizeof n, "%zu", j->net->K);
         CHECK(bz_ckpt_put_meta(o, "classifier_classes", n));
-        CHECK(bz_dbn_ckpt_put_net(o, "clf.", j->net, j->ft, j->ft_epochs_run));
+        CHECK(bz_dbn_ckpt_put_net(o, "clf.", j->net, j->fs.ft, j->fs.epochs_run));
     }
     for (size_t l = 0; l <= d->L; l++) {
         snprintf(n, sizeof n, "%zu", d->s[l]);
@@ -381,7 +328,7 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
                                             "run has %zu", path, k, j->in.n_classes);
     /* The network as the stage makes it, then the checkpoint's state. */
     CHECK(bz_dbm_classifier_create(d, j->in.n_classes, j->in.sgd.seed, &j->net));
-    return bz_dbn_ckpt_get_net(in, path, "clf.", j->net, &j->stash, &j->ft_epochs_run);
+    return bz_dbn_ckpt_get_net(in, path, "clf.", j->net, &j->fs.stash, &j->fs.epochs_run);
 }
 
 /* The registry's descriptor of the kind points at this table. */

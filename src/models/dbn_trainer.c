@@ -24,10 +24,7 @@ typedef struct dbn_job {
     size_t n_pre;
     float *feat, *rows; /* the layer being pretrained */
     bz_data *data;
-    bz_dbn_ft *ft;      /* fine-tuning */
-    bz_dbn_ft *stash;   /* fine-tuning state from a checkpoint, until begin */
-    unsigned ft_epochs_run;
-    double ft_wall; /* fine-tuning seconds of this run, validation included */
+    bz_dbn_ft_stage fs; /* fine-tuning */
 } dbn_job;
 
 static bz_context *ctx_of(void *job)
@@ -79,16 +76,8 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
             CHECK(bz_dbn_pre_create(d, i, j->rows, j->in.n, &j->in.rbm, j->in.comm));
         return bz_data_create(d->ctx, j->rows, j->in.n, d->rbm[i]->nv, &j->data);
     }
-    bz_dbn_ft_free(j->ft);
-    j->ft = NULL;
-    CHECK(bz_dbn_ft_begin(d, j->in.x, j->in.labels, j->in.n, j->in.nv, &j->in.sgd,
-                          !(resumed && j->stash), &j->ft));
-    if (resumed && j->stash) {
-        bz_dbn_ft_adopt(j->ft, &j->stash);
-    } else {
-        j->ft_epochs_run = 0;
-    }
-    return BZ_OK;
+    return bz_dbn_ft_stage_begin(&j->fs, d, j->in.x, j->in.labels, j->in.n, j->in.nv, &j->in.sgd,
+                                 resumed);
 }
 
 static int jnum(char *buf, size_t size, double v)
@@ -125,35 +114,8 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
                  j->in.pretrain_epochs, es.recon_mse, es.seconds);
         return BZ_OK;
     }
-    bz_dbn_sgd o = j->in.sgd;
-    o.start_batch = ctl->start_batch;
-    o.stop = ctl->stop;
-    o.progress = ctl->batch_done;
-    o.progress_user = ctl->user;
-    bz_dbn_epoch_info info = {0};
-    bool stop = false;
-    double t0 = bz_mono_s();
-    bz_status st =
-        bz_dbn_ft_epoch(d, j->ft, j->in.xv, j->in.labels_v, &o, e, j->in.comm, &info, &stop,
-                        &out->batches_done);
-    out->seconds = info.seconds;
-    j->ft_wall += bz_mono_s() - t0;
-    CHECK(st);
-    j->ft_epochs_run = e + 1;
-    out->stop_stage = stop;
-    if (j->in.ft_cb)
-        j->in.ft_cb(j->in.ft_user, &info);
-    char a[3][40];
-    jnum(a[0], sizeof a[0], info.loss);
-    jnum(a[1], sizeof a[1], info.train_accuracy);
-    jnum(a[2], sizeof a[2], info.val_accuracy);
-    snprintf(out->json, sizeof out->json,
-             "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":%s,\"train_accuracy\":%s,"
-             "\"val_accuracy\":%s,\"seconds\":%.6g}", e + 1, a[0], a[1], a[2], info.seconds);
-    snprintf(out->line, sizeof out->line,
-             "epoch %u/%u: loss %.4f, train acc %.4f, val acc %.4f, %.2f s", e + 1,
-             j->in.sgd.epochs, info.loss, info.train_accuracy, info.val_accuracy, info.seconds);
-    return BZ_OK;
+    return bz_dbn_ft_stage_epoch(&j->fs, d, j->in.xv, j->in.labels_v, &j->in.sgd, j->in.comm,
+                                 j->in.ft_cb, j->in.ft_user, e, ctl, out);
 }
 
 static bz_status end_stage(void *job, size_t i)
@@ -163,18 +125,7 @@ static bz_status end_stage(void *job, size_t i)
     drop_data(j);
     if (is_pre(j, i))
         return bz_dbn_pre_finish(d, i);
-    CHECK(bz_dbn_ft_end(d, j->ft));
-    if (j->in.result) {
-        bz_dbn_finetune_result *r = j->in.result;
-        r->epochs_run = j->ft_epochs_run;
-        r->best_epoch = j->ft->best_epoch;
-        r->best_val_accuracy = j->in.nv ? j->ft->best : NAN;
-        r->seconds = j->ft_wall;
-        r->seconds_per_epoch = j->ft_epochs_run ? j->ft->train_secs / j->ft_epochs_run : 0;
-    }
-    bz_dbn_ft_free(j->ft);
-    j->ft = NULL;
-    return BZ_OK;
+    return bz_dbn_ft_stage_end(&j->fs, d, j->in.nv, j->in.result);
 }
 
 static bz_status check_finite(void *job, size_t s)
@@ -191,15 +142,88 @@ static bz_status check_finite(void *job, size_t s)
                            (double)j->in.rbm.learning_rate);
         return BZ_OK;
     }
-    for (size_t l = 0; l <= d->L && finite; l++) {
-        CHECK(bz_train_buf_finite(d->ctx, &d->W[l], d->s[l] * d->s[l + 1], &finite));
+    return bz_dbn_ft_stage_finite(d->ctx, d, &j->in.sgd);
+}
+
+/* ---- a classifier's fine-tuning as a stage (the DBN's and the DBM's) ---- */
+
+bz_status bz_dbn_ft_stage_begin(bz_dbn_ft_stage *f, bz_dbn *net, const float *x,
+                                const int32_t *labels, size_t n, size_t nv,
+                                const bz_dbn_sgd *sgd, bool resumed)
+{
+    bz_dbn_ft_free(f->ft);
+    f->ft = NULL;
+    CHECK(bz_dbn_ft_begin(net, x, labels, n, nv, sgd, !(resumed && f->stash), &f->ft));
+    if (resumed && f->stash)
+        bz_dbn_ft_adopt(f->ft, &f->stash);
+    else
+        f->epochs_run = 0;
+    return BZ_OK;
+}
+
+bz_status bz_dbn_ft_stage_epoch(bz_dbn_ft_stage *f, bz_dbn *net, const float *xv,
+                                const int32_t *labels_v, const bz_dbn_sgd *sgd, bz_comm *comm,
+                                bz_dbn_finetune_cb cb, void *user, unsigned e,
+                                const bz_train_ctl *ctl, bz_train_epoch_out *out)
+{
+    bz_dbn_sgd o = *sgd;
+    o.start_batch = ctl->start_batch;
+    o.stop = ctl->stop;
+    o.progress = ctl->batch_done;
+    o.progress_user = ctl->user;
+    bz_dbn_epoch_info info = {0};
+    bool stop = false;
+    double t0 = bz_mono_s();
+    bz_status st =
+        bz_dbn_ft_epoch(net, f->ft, xv, labels_v, &o, e, comm, &info, &stop, &out->batches_done);
+    out->seconds = info.seconds;
+    f->wall += bz_mono_s() - t0;
+    CHECK(st);
+    f->epochs_run = e + 1;
+    out->stop_stage = stop;
+    if (cb)
+        cb(user, &info);
+    char a[3][40];
+    jnum(a[0], sizeof a[0], info.loss);
+    jnum(a[1], sizeof a[1], info.train_accuracy);
+    jnum(a[2], sizeof a[2], info.val_accuracy);
+    snprintf(out->json, sizeof out->json,
+             "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":%s,\"train_accuracy\":%s,"
+             "\"val_accuracy\":%s,\"seconds\":%.6g}", e + 1, a[0], a[1], a[2], info.seconds);
+    snprintf(out->line, sizeof out->line,
+             "epoch %u/%u: loss %.4f, train acc %.4f, val acc %.4f, %.2f s", e + 1,
+             sgd->epochs, info.loss, info.train_accuracy, info.val_accuracy, info.seconds);
+    return BZ_OK;
+}
+
+bz_status bz_dbn_ft_stage_end(bz_dbn_ft_stage *f, bz_dbn *net, size_t nv,
+                              bz_dbn_finetune_result *r)
+{
+    CHECK(bz_dbn_ft_end(net, f->ft));
+    if (r) {
+        r->epochs_run = f->epochs_run;
+        r->best_epoch = f->ft->best_epoch;
+        r->best_val_accuracy = nv ? f->ft->best : NAN;
+        r->seconds = f->wall;
+        r->seconds_per_epoch = f->epochs_run ? f->ft->train_secs / f->epochs_run : 0;
+    }
+    bz_dbn_ft_free(f->ft);
+    f->ft = NULL;
+    return BZ_OK;
+}
+
+bz_status bz_dbn_ft_stage_finite(bz_context *c, bz_dbn *net, const bz_dbn_sgd *sgd)
+{
+    bool finite = true;
+    for (size_t l = 0; l <= net->L && finite; l++) {
+        CHECK(bz_train_buf_finite(c, &net->W[l], net->s[l] * net->s[l + 1], &finite));
         if (finite)
-            CHECK(bz_train_buf_finite(d->ctx, &d->b[l], d->s[l + 1], &finite));
+            CHECK(bz_train_buf_finite(c, &net->b[l], net->s[l + 1], &finite));
     }
     if (!finite)
-        return bz_fail(d->ctx, BZ_E_DIVERGED,
+        return bz_fail(c, BZ_E_DIVERGED,
                        "fine-tuning diverged: the classifier's parameters are not finite; try a "
-                       "learning rate below %g", (double)j->in.sgd.learning_rate);
+                       "learning rate below %g", (double)sgd->learning_rate);
     return BZ_OK;
 }
 
@@ -349,7 +373,7 @@ static bz_status save(void *job, bz_ckpt_out *o)
 {
     dbn_job *j = job;
     bz_dbn *d = j->d;
-    CHECK(bz_dbn_ckpt_put_net(o, "", d, j->ft, j->ft_epochs_run));
+    CHECK(bz_dbn_ckpt_put_net(o, "", d, j->fs.ft, j->fs.epochs_run));
     char n[64];
     size_t nr = 0;
     for (; nr < d->L && d->rbm[nr]; nr++) {
@@ -366,9 +390,9 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
     dbn_job *j = job;
     bz_dbn *d = j->d;
     bz_context *c = d->ctx;
-    bz_dbn_ft_free(j->stash);
-    j->stash = NULL;
-    CHECK(bz_dbn_ckpt_get_net(in, path, "", d, &j->stash, &j->ft_epochs_run));
+    bz_dbn_ft_free(j->fs.stash);
+    j->fs.stash = NULL;
+    CHECK(bz_dbn_ckpt_get_net(in, path, "", d, &j->fs.stash, &j->fs.epochs_run));
     double nr = get_num(in, "rbms");
     if (!(nr >= 0 && nr <= (double)d->L))
         return bz_fail(c, BZ_E_FORMAT, "%s: %g RBMs for %zu layers", path, nr, d->L);
@@ -403,8 +427,8 @@ static void free_job(void *job)
     if (!j)
         return;
     drop_data(j);
-    bz_dbn_ft_free(j->ft);
-    bz_dbn_ft_free(j->stash);
+    bz_dbn_ft_free(j->fs.ft);
+    bz_dbn_ft_free(j->fs.stash);
     free(j);
 }
 
