@@ -1029,6 +1029,14 @@ BZ_API BZ_NODISCARD bz_status bz_dbm_trainer_create(bz_dbm *dbm, const bz_dbm_tr
 /* Frees a trainer of any kind (not the model or data it trains). */
 BZ_API void bz_trainer_free(bz_trainer *t);
 /*
+ * Upper bounds, in bytes, of the model file the run's result makes and of
+ * the largest checkpoint it writes, so that a caller can check free space
+ * before a long run instead of failing at its end. A bound is 0 where the
+ * kind does not give one.
+ */
+BZ_API BZ_NODISCARD bz_status bz_trainer_output_bytes(const bz_trainer *t, uint64_t *model_bytes,
+                                                      uint64_t *checkpoint_bytes);
+/*
  * Runs (or, with opts->resume, continues) the training. Returns BZ_OK when
  * every stage has run; BZ_E_INTERRUPTED after a stop request (the state is
  * in the checkpoint, res says where); BZ_E_DIVERGED when parameters stopped

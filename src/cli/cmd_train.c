@@ -312,6 +312,9 @@ static int train_rbm_with(void *args, bz_comm *comm)
     }
     bz_rbm_trainer_monitor(trainer, dva, dsub, vis->binary, (uint64_t)a.seed);
 
+    if (root && bz_cli_train_check_space("rbm", trainer, "--out", a.out, ckpt))
+        goto out;
+
     /* What makes a run this run: a resume with anything else is refused.
      * The epoch count is not part of it (a finished run may be extended). */
     char fp[1024] = "";

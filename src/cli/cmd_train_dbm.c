@@ -263,6 +263,8 @@ int bz_cmd_train_dbm(int argc, char **argv)
     }
     if ((st = bz_dbm_trainer_make(d, &job, &trainer)))
         goto fail;
+    if (bz_cli_train_check_space("dbm", trainer, "--out", a.out, ckpt))
+        goto out;
     /* What makes a run this run (the joint epochs may be extended). */
     char fp[1024] = "", dfp[64];
     bz_train_data_fingerprint(all.x, all.n, all.dim, ft ? all.labels : NULL, dfp, sizeof dfp);

@@ -298,6 +298,8 @@ static int train_dbn_with(void *args, bz_comm *comm)
         bz_cli_fail(cmd, ctx, st);
         goto out;
     }
+    if (root && bz_cli_train_check_space("dbn", trainer, "--out", a.out, ckpt))
+        goto out;
     /* What makes a run this run; the epochs of fine-tuning may be raised. */
     char fp[1024] = "", dfp[64];
     bz_train_data_fingerprint(all.x, all.n, all.dim, all.labels, dfp, sizeof dfp);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define LOCK_SUFFIX ".boltzcl-lock"
@@ -239,6 +240,84 @@ int bz_cli_check_files(const char *cmd, const bz_file_arg *inputs, const bz_file
     }
     if (lock && first_out)
         return take_lock(cmd, first_out->opt, first_out->path);
+    return 0;
+}
+
+static void folder_of(const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dl = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+    if (!slash || dl >= size) {
+        snprintf(dir, size, "%s", slash ? path : ".");
+        return;
+    }
+    memcpy(dir, path, dl);
+    dir[dl] = '\0';
+}
+
+static const char *mib(uint64_t bytes, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
+    return buf;
+}
+
+int bz_cli_check_space(const char *cmd, const bz_space_need *needs)
+{
+    enum { MAX_NEEDS = 16 };
+    struct {
+        dev_t dev;
+        uint64_t bytes;
+        bool counted;
+    } n[MAX_NEEDS];
+    size_t count = 0;
+    for (const bz_space_need *a = needs; a && a->opt && count < MAX_NEEDS; a++) {
+        char dir[PATH_MAX];
+        struct stat st, cur;
+        n[count].bytes = 0;
+        n[count].counted = false;
+        if (a->path && a->bytes) {
+            folder_of(a->path, dir, sizeof dir);
+            if (stat(dir, &st) == 0) {
+                /* A file replaced once needs its new copy beside the old one
+                 * (whose room is already taken); a checkpoint that does not
+                 * exist yet will, from its second write on, be two copies. */
+                bool exists = stat(a->path, &cur) == 0;
+                n[count].dev = st.st_dev;
+                n[count].bytes = a->rewritten && !exists ? 2 * a->bytes : a->bytes;
+            }
+        }
+        count++;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!n[i].bytes || n[i].counted)
+            continue;
+        uint64_t total = 0;
+        for (size_t k = i; k < count; k++)
+            if (n[k].bytes && !n[k].counted && n[k].dev == n[i].dev) {
+                total += n[k].bytes;
+                n[k].counted = true;
+            }
+        char dir[PATH_MAX], b1[512], m1[32], m2[32], m3[32];
+        folder_of(needs[i].path, dir, sizeof dir);
+        struct statvfs vfs;
+        if (statvfs(dir, &vfs) != 0)
+            continue; /* the writability probe has already vouched for it */
+        uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        if (total <= avail)
+            continue;
+        fprintf(stderr, "boltzcl %s: not enough free space in %s: this run writes up to %s "
+                        "there and %s are free (",
+                cmd, shown(dir, b1, sizeof b1), mib(total, m1, sizeof m1), mib(avail, m2, sizeof m2));
+        const char *sep = "";
+        for (size_t k = 0; k < count; k++)
+            if (n[k].bytes && n[k].dev == n[i].dev) {
+                fprintf(stderr, "%s%s %s%s", sep, needs[k].opt, mib(n[k].bytes, m3, sizeof m3),
+                        n[k].bytes != needs[k].bytes ? " as two copies while it is replaced" : "");
+                sep = "; ";
+            }
+        fprintf(stderr, "); nothing was written: free some space or write elsewhere\n");
+        return 1;
+    }
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #define BZ_CLI_FILES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* An option and the path it names; a NULL path is skipped. Lists end with
  * an entry whose opt is NULL. */
@@ -37,6 +38,22 @@ typedef struct bz_file_arg {
  * killed run is empty, unlocked, and reused). */
 int bz_cli_check_files(const char *cmd, const bz_file_arg *inputs, const bz_file_arg *outputs,
                        bool lock);
+
+/* An output and an upper bound of the bytes it will take; rewritten: the
+ * file is replaced again and again during the run (a checkpoint), so a new
+ * copy is written beside the old one each time. */
+typedef struct bz_space_need {
+    const char *opt;
+    const char *path;
+    uint64_t bytes; /* 0: unknown, not checked */
+    bool rewritten;
+} bz_space_need;
+
+/* 0 when every file system the outputs go to has room for them all at
+ * once; otherwise prints which folder, how much the run needs there (per
+ * option) and how much is free, and returns 1. Called before a long run,
+ * after the sizes are known. Lists end with an entry whose opt is NULL. */
+int bz_cli_check_space(const char *cmd, const bz_space_need *needs);
 
 /* s escaped for a terminal (control characters and bytes that are not UTF-8
  * as \xNN, by bz_text_escape), in one of a few rotating static buffers: for

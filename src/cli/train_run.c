@@ -1,5 +1,6 @@
 #include "cli/train_run.h"
 #include "cli/cli.h"
+#include "cli/files.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -206,4 +207,17 @@ int bz_cli_train_outcome(const char *cmd, bz_context *ctx, bz_status st,
     }
     bz_cli_fail(cmd, ctx, st);
     return 1;
+}
+
+int bz_cli_train_check_space(const char *cmd, const bz_trainer *t, const char *out_opt,
+                             const char *out, const char *checkpoint)
+{
+    uint64_t model = 0, ckpt = 0;
+    if (bz_trainer_output_bytes(t, &model, &ckpt) != BZ_OK)
+        return 0;
+    char name[64];
+    snprintf(name, sizeof name, "train %s", cmd);
+    return bz_cli_check_space(name, (const bz_space_need[]){{out_opt, out, model, false},
+                                                            {"--checkpoint", checkpoint, ckpt, true},
+                                                            {0}});
 }

@@ -62,6 +62,12 @@ int bz_cli_train_log_open(const char *name, const char *path, bool append, FILE 
 int bz_cli_train_outcome(const char *cmd, bz_context *ctx, bz_status st,
                          const bz_train_result *res, const char *checkpoint, bool root);
 
+/* Before the run: whether the folders of the model (out, the option
+ * naming it out_opt) and of the checkpoint have room for them, by the
+ * trainer's upper bounds (bz_cli_check_space); 0 or the exit status. */
+int bz_cli_train_check_space(const char *cmd, const bz_trainer *t, const char *out_opt,
+                             const char *out, const char *checkpoint);
+
 /* The arguments after `boltzcl train` ("rbm", ...), kept for resume hints. */
 void bz_cli_set_train_argv(int argc, char **argv);
 

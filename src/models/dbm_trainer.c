@@ -332,9 +332,38 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
 }
 
 /* The registry's descriptor of the kind points at this table. */
+/* The model: the DBM and its classifier (a DBN over [v, mu_L]). A
+ * checkpoint holds both with their momenta, the persistent chains, the
+ * pretrained RBMs with theirs, and the classifier's best epoch. */
+static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
+{
+    const dbm_job *j = job;
+    const bz_dbm *d = j->d;
+    const uint64_t f = sizeof(float);
+    uint64_t dbm = 0, units = 0, pre_chains = 0, clf = 0;
+    for (size_t l = 0; l < d->L; l++) {
+        dbm += bz_train_rbm_param_bytes(d->s[l], d->s[l + 1]);
+        pre_chains += ((uint64_t)j->in.rbm.batch_size + 1) * d->s[l + 1] * f;
+    }
+    for (size_t l = 0; l <= d->L; l++)
+        units += d->s[l];
+    if (j->in.finetune) {
+        /* inputs s0 + s2, then s1, s2 (, s3), then the classes */
+        size_t sz[BZ_DBM_MAX_HIDDEN + 2] = {d->s[0] + d->s[2]};
+        for (size_t l = 1; l <= d->L; l++)
+            sz[l] = d->s[l];
+        sz[d->L + 1] = j->in.n_classes;
+        for (size_t l = 0; l <= d->L; l++)
+            clf += ((uint64_t)sz[l] * sz[l + 1] + sz[l + 1]) * f;
+    }
+    *model = dbm + clf + BZ_TRAIN_META_BYTES;
+    *checkpoint = 2 * dbm + (uint64_t)j->in.joint.chains * units * f + 2 * dbm + pre_chains +
+                  3 * clf + BZ_TRAIN_META_BYTES;
+}
+
 const bz_train_hooks bz_dbm_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "dbm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
-    check_finite, save, NULL, load, NULL,
+    check_finite, save, NULL, load, NULL, output_bytes,
 };
 
 static void free_job(void *job)

@@ -416,9 +416,28 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
 }
 
 /* The registry's descriptor of the kind points at this table. */
+/* The model: the generative stack and the classifier. A checkpoint holds
+ * each with its momenta, the RBMs' chains, and the classifier's best epoch
+ * kept for early stopping (a third copy). */
+static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
+{
+    const dbn_job *j = job;
+    const bz_dbn *d = j->d;
+    const uint64_t f = sizeof(float);
+    uint64_t rbms = 0, chains = 0, clf = 0;
+    for (size_t l = 0; l < d->L; l++) {
+        rbms += bz_train_rbm_param_bytes(d->s[l], d->s[l + 1]);
+        chains += ((uint64_t)j->in.rbm.batch_size + 1) * d->s[l + 1] * f;
+    }
+    for (size_t l = 0; l <= d->L; l++)
+        clf += ((uint64_t)d->s[l] * d->s[l + 1] + d->s[l + 1]) * f;
+    *model = rbms + clf + BZ_TRAIN_META_BYTES;
+    *checkpoint = 2 * rbms + chains + 3 * clf + BZ_TRAIN_META_BYTES;
+}
+
 const bz_train_hooks bz_dbn_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "dbn", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
-    check_finite, save, NULL, load, NULL,
+    check_finite, save, NULL, load, NULL, output_bytes,
 };
 
 static void free_job(void *job)

@@ -177,9 +177,20 @@ static bz_status sync(void *job, bz_comm *comm)
 }
 
 /* The registry's descriptor of the kind points at this table. */
+/* The model: parameters and the data mean; a checkpoint adds the momenta,
+ * the sparsity targets and a persistent chain per batch row. */
+static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
+{
+    const rbm_job *j = job;
+    const size_t nv = j->rbm->nv, nh = j->rbm->nh;
+    const uint64_t p = bz_train_rbm_param_bytes(nv, nh), f = sizeof(float);
+    *model = p + nv * f + BZ_TRAIN_META_BYTES;
+    *checkpoint = 2 * p + (nv + nh + (uint64_t)j->o.batch_size * nh) * f + BZ_TRAIN_META_BYTES;
+}
+
 const bz_train_hooks bz_rbm_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "rbm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
-    check_finite, NULL, save_file, load, sync,
+    check_finite, NULL, save_file, load, sync, output_bytes,
 };
 
 bz_status bz_rbm_trainer_create_dist(bz_rbm *rbm, bz_data *data, const bz_rbm_train_options *o,

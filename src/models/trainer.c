@@ -321,6 +321,21 @@ void bz_trainer_free(bz_trainer *t)
     free(t);
 }
 
+bz_status bz_trainer_output_bytes(const bz_trainer *t, uint64_t *model, uint64_t *checkpoint)
+{
+    if (!t || !model || !checkpoint)
+        return BZ_E_INVALID_ARG;
+    *model = *checkpoint = 0;
+    if (t->hooks->output_bytes)
+        t->hooks->output_bytes(t->job, model, checkpoint);
+    return BZ_OK;
+}
+
+uint64_t bz_train_rbm_param_bytes(size_t nv, size_t nh)
+{
+    return ((uint64_t)nv * nh + nv + nh) * sizeof(float);
+}
+
 typedef struct run_state {
     bz_trainer *t;
     const bz_train_options *o;

@@ -93,6 +93,10 @@ typedef struct bz_train_hooks {
     bz_status (*load)(void *job, const char *path, const bz_ckpt_in *in, bz_train_pos at);
     /* optional: every rank gets rank 0's state after a resume */
     bz_status (*sync)(void *job, bz_comm *comm);
+    /* optional: upper bounds of the bytes of the model file the job makes
+     * and of its largest checkpoint (metadata included), for the free-space
+     * check before a run; they may be loose, never short */
+    void (*output_bytes)(void *job, uint64_t *model, uint64_t *checkpoint);
 } bz_train_hooks;
 
 /* The trainer: a kind's hooks and job, and how to run them. */
@@ -125,6 +129,11 @@ bz_status bz_ckpt_get_rbm(const bz_ckpt_in *in, const char *prefix, bz_rbm *r);
 bz_status bz_train_buf_finite(bz_context *c, const bz_buf *b, size_t count, bool *finite);
 /* An RBM's parameters, all of them. */
 bz_status bz_train_rbm_finite(bz_rbm *r, bool *finite);
+
+/* Bytes of an RBM's parameters (weights and both biases) as floats. */
+uint64_t bz_train_rbm_param_bytes(size_t nv, size_t nh);
+/* Room for a file's header and metadata, added to every bound. */
+#define BZ_TRAIN_META_BYTES ((uint64_t)1 << 20)
 
 /* Fingerprint of data for bz_train_options.fingerprint: "rowsxcols:hash". */
 void bz_train_data_fingerprint(const float *x, size_t n, size_t dim, const int32_t *labels,

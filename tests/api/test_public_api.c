@@ -807,6 +807,16 @@ static bz_status dbn_run(const float *x, const int32_t *y, const bz_train_option
     sp.finetune.learning_rate = 0.5f;
     sp.result = fr;
     OK(bz_dbn_trainer_create(d, &sp, &t));
+    /* The bounds hold at least the parameters: the stack's RBMs and the
+     * classifier in the model, both with momenta in a checkpoint. */
+    uint64_t mb = 0, cb = 0;
+    assert_int_equal(bz_trainer_output_bytes(t, NULL, &cb), BZ_E_INVALID_ARG);
+    OK(bz_trainer_output_bytes(t, &mb, &cb));
+    const uint64_t rbm_params = (uint64_t)(DIN * 12 + DIN + 12 + 12 * 10 + 12 + 10) * 4;
+    const uint64_t clf_params = (uint64_t)(DIN * 12 + 12 + 12 * 10 + 10 + 10 * K + K) * 4;
+    assert_true(mb >= rbm_params + clf_params);
+    assert_true(cb >= 2 * (rbm_params + clf_params));
+    assert_true(mb < 64u << 20 && cb < 64u << 20); /* bounds, not nonsense */
     bz_train_result res;
     bz_status st = bz_trainer_run(t, to, &res);
     if (st == BZ_OK) {

@@ -8,8 +8,11 @@
  * defaults. Device nodes are made here with mknod (never the system's own);
  * where that is not permitted the device cases are skipped.
  */
+/* unshare and the CLONE_ flags are GNU extensions */
+#define _GNU_SOURCE
 #include "rel_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -18,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -247,6 +252,116 @@ static void unwritable_outputs_found_first(void **state)
     free(missing), free(under_file), free(ok), free(log);
 }
 
+/* Entries in a folder other than . and .. */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* In a child with its own mount namespace (as root, or through a user
+ * namespace), an 8 MiB tmpfs on `dir`: returns 0 there, 77 when this system
+ * allows neither. */
+static int small_fs(const char *dir)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWNS) != 0) {
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+            return 77;
+        char map[64];
+        int fd = open("/proc/self/setgroups", O_WRONLY);
+        if (fd >= 0) {
+            (void)!write(fd, "deny", 4);
+            close(fd);
+        }
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+        if ((fd = open("/proc/self/uid_map", O_WRONLY)) < 0 ||
+            write(fd, map, strlen(map)) < 0)
+            return 77;
+        close(fd);
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+        if ((fd = open("/proc/self/gid_map", O_WRONLY)) >= 0) {
+            (void)!write(fd, map, strlen(map));
+            close(fd);
+        }
+    }
+    if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=8m") != 0)
+        return 77;
+    return 0;
+}
+
+/* Finding 3 (a full disk): a run whose model and checkpoint cannot fit in
+ * the free space of their folder is refused before training, naming the
+ * folder and the sizes, and writes nothing; a run that fits goes ahead on
+ * the same file system. */
+static void full_disk_found_first(void **state)
+{
+    fixture *f = *state;
+    char *dir = P(f, "small"), *out = P(f, "small/m.st"), *big = P(f, "small/big.st");
+    char *msgs = P(f, "small.txt");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int rc = small_fs(dir);
+        if (rc)
+            _exit(rc);
+        char *err = NULL, *err2 = NULL, *err3 = NULL;
+        double t0 = rel_now();
+        /* 16 x 100000: a 6 MiB model, a checkpoint of 50 MiB (chains) */
+        const char *a1[] = {"train", "rbm", "--data", f->data, "--hidden", "100000", "--epochs",
+                            "100000", "--out", big, "--quiet", NULL};
+        int s1 = rel_run(a1, NULL, &err);
+        const char *a2[] = {"train", "dbn", "--data", f->data, "--layers", "40000",
+                            "--pretrain-epochs", "100000", "--out", big, "--quiet", NULL};
+        int s2 = rel_run(a2, NULL, &err2);
+        double secs = rel_now() - t0;
+        int left = entries(dir);
+        const char *a3[] = {"train", "rbm", "--data", f->data, "--hidden", "4", "--epochs", "1",
+                            "--out", out, "--quiet", NULL};
+        int s3 = rel_run(a3, NULL, &err3);
+        bool fits = rel_exists(out);
+        FILE *m = fopen(msgs, "w");
+        fprintf(m, "%d %d %d %d %d %.1f\n%s\n---\n%s\n---\n%s", s1, s2, s3, left, fits, secs,
+                err ? err : "", err2 ? err2 : "", err3 ? err3 : "");
+        fclose(m);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        free(dir), free(out), free(big), free(msgs);
+        skip(); /* no mount namespace here */
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char *text = rel_read(msgs, NULL);
+    assert_non_null(text);
+    int s1, s2, s3, left, fits;
+    double secs;
+    assert_int_equal(sscanf(text, "%d %d %d %d %d %lf", &s1, &s2, &s3, &left, &fits, &secs), 6);
+    if (!WIFEXITED(s1) || WEXITSTATUS(s1) != 1 || !WIFEXITED(s2) || WEXITSTATUS(s2) != 1 ||
+        left != 0 || !WIFEXITED(s3) || WEXITSTATUS(s3) != 0 || !fits)
+        fail_msg("rbm %s, dbn %s, %d files left, small run %s (model %s):\n%s",
+                 rel_status_str(s1), rel_status_str(s2), left, rel_status_str(s3),
+                 fits ? "written" : "missing", text);
+    /* both refusals name the problem and the checkpoint's share of it */
+    const char *first = strstr(text, "not enough free space");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "not enough free space"));
+    assert_non_null(strstr(text, "--checkpoint"));
+    assert_true(secs < 60); /* 100000 epochs were never started */
+    free(text), free(dir), free(out), free(big), free(msgs);
+}
+
 /* Finding 7 (the lock): a second run with the same --out fails at once
  * while the first runs; after the first is gone, its lock file does not
  * stand in the way. */
@@ -418,6 +533,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(non_regular_outputs),
         cmocka_unit_test(replaced_file_keeps_mode_and_owner),
         cmocka_unit_test(unwritable_outputs_found_first),
+        cmocka_unit_test(full_disk_found_first),
         cmocka_unit_test(second_run_on_same_output),
         cmocka_unit_test(user_files_beside_outputs_kept),
         cmocka_unit_test(non_regular_inputs),
