@@ -91,6 +91,7 @@ class DBM(TransformerMixin, BoltzEstimator):
             t.learning_rate = float(self.learning_rate)
             t.weight_decay = float(self.weight_decay)
             t.seed = seed
+            t.stop = C.pointer(stop)
             data = C.c_void_p()
             h.check(L.bz_data_create(ctx.handle, _lib.ptr(X), X.shape[0], X.shape[1],
                                      C.byref(data)), "uploading the data")
@@ -99,8 +100,9 @@ class DBM(TransformerMixin, BoltzEstimator):
             def body():
                 st = _lib.DBMEpochStats()
                 for e in range(int(self.n_iter)):
-                    # The C joint training has no stop request: epoch by epoch,
-                    # Ctrl-C ends it after the current epoch.
+                    # Ctrl-C sets the stop flag: the epoch ends after the
+                    # current batch (BZ_E_INTERRUPTED), and no further epoch
+                    # starts.
                     if stop.value:
                         raise KeyboardInterrupt
                     h.check(L.bz_dbm_train_epoch(dbm, data, C.byref(t), e, C.byref(st)),

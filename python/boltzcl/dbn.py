@@ -125,6 +125,7 @@ class _DBNBase(BoltzEstimator):
             f.epochs = int(self.finetune_epochs)
             f.patience = int(self.patience)
             f.seed = seed
+            f.stop = C.pointer(stop)
             fbar = Progress(self.verbose, int(self.finetune_epochs), f"{name} fine-tuning")
 
             def on_ft(user, e):
@@ -134,12 +135,12 @@ class _DBNBase(BoltzEstimator):
                            f"{e.val_accuracy:.4f}, {e.seconds:.2f}s")
             fcb = _lib.FINETUNE_CB(on_ft)
             res = _lib.DBNFinetuneResult()
-            # The C fine-tuning has no stop request: Ctrl-C is honoured when
-            # it returns.
+            # Ctrl-C sets the stop flag: fine-tuning ends after the current
+            # batch and the network keeps the weights of that batch.
             try:
                 _lib.run_interruptible(lambda: h.check(L.bz_dbn_finetune(
                     dbn, _lib.ptr(Xt), _lib.ptr(yt), Xt.shape[0], _lib.ptr(Xv), _lib.ptr(yv),
-                    nv, C.byref(f), fcb, None, C.byref(res)), "fine-tuning"))
+                    nv, C.byref(f), fcb, None, C.byref(res)), "fine-tuning"), stop)
             finally:
                 fbar.close()
             self.n_epochs_ = res.epochs_run
