@@ -1,0 +1,144 @@
+/*
+ * The dynamic Boltzmann machine (src/models/dybm.h states the model). B
+ * series share the parameters and advance in lock-step; each keeps its
+ * inputs z (B x M, M = (d-1+K)*N): the FIFO [x[t-1], ..., x[t-d+1]] and the
+ * eligibility traces alpha_1..alpha_K. Two copies of z (zc, zn) swap every
+ * step.
+ *
+ * Parameters: P (M x N, row m the input, column i the unit) and b (N).
+ * mode: 0 predict, 1 learn (one optimiser step per time step), 2 generate
+ * (x comes from the model: Gaussian mean + X, binary (X < p)).
+ * opt: 0 SGD, 1 RMSProp, 2 AdaGrad. Everything as src/ref/dybm_ref.c.
+ */
+
+inline float dybm_act(int binary, float a)
+{
+    return binary ? 1.0f / (1.0f + exp(-a)) : a;
+}
+
+inline float dybm_opt(int opt, float lr, float rho, float eps, float g, __global float *s)
+{
+    if (opt == 1) {
+        float v = rho * *s + (1.0f - rho) * g * g;
+        *s = v;
+        return lr * g / (sqrt(v) + eps);
+    }
+    if (opt == 2) {
+        float v = *s + g * g;
+        *s = v;
+        return lr * g / (sqrt(v) + eps);
+    }
+    return lr * g;
+}
+
+/* z' from z and the step's x (xc, B x N): the FIFO shifts by one lag, the
+ * value leaving it (x[t-d+1]; x[t] itself when d = 1) enters every trace:
+ * alpha_k' = lambda_k alpha_k + x[t-d+1]. */
+inline float dybm_shift_one(uint N, uint M, uint D1, __global const float *decay,
+                            __global const float *zc, __global const float *xc, uint bb, uint m)
+{
+    uint j = m % N;
+    if (m < D1 * N)
+        return m < N ? xc[bb * N + j] : zc[bb * M + m - N];
+    uint k = (m - D1 * N) / N;
+    float leaving = D1 ? zc[bb * M + (D1 - 1) * N + j] : xc[bb * N + j];
+    return decay[k] * zc[bb * M + m] + leaving;
+}
+
+/* T steps in one launch, one work-group: the small and single-series case.
+ * X and OUT are (T x B x N) from step 0 of this launch; z starts in Z0 and
+ * ends in Z0 when T is even, Z1 when odd. */
+__kernel void dybm_fused(uint N, uint M, uint D1, uint B, uint T, int binary, int opt, float lr,
+                         float rho, float eps, int mode, __global const float *decay,
+                         __global const float *X, uint x_off, __global float *OUT, uint out_off,
+                         __global float *Z0,
+                         __global float *Z1, __global float *P, __global float *bias,
+                         __global float *sP, __global float *sb, __global float *ERR,
+                         __global float *XC)
+{
+    const uint lid = get_local_id(0), L = get_local_size(0);
+    const float inv = 1.0f / (float)B;
+    for (uint t = 0; t < T; t++) {
+        __global float *zc = (t & 1) ? Z1 : Z0;
+        __global float *zn = (t & 1) ? Z0 : Z1;
+        __global const float *x = X + x_off + t * B * N;
+        __global float *out = OUT + out_off + t * B * N;
+        for (uint i = lid; i < N; i += L)
+            for (uint bb = 0; bb < B; bb++) {
+                float acc = bias[i];
+                __global const float *z = zc + bb * M;
+                for (uint m = 0; m < M; m++)
+                    acc += P[m * N + i] * z[m];
+                float mu = dybm_act(binary, acc);
+                float v = x[bb * N + i];
+                if (mode == 2)
+                    v = binary ? (v < mu ? 1.0f : 0.0f) : mu + v;
+                out[bb * N + i] = mode == 2 ? v : mu;
+                XC[bb * N + i] = v;
+                ERR[bb * N + i] = v - mu;
+            }
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        if (mode == 1)
+            for (uint i = lid; i < N; i += L) {
+                for (uint m = 0; m < M; m++) {
+                    float g = 0;
+                    for (uint bb = 0; bb < B; bb++)
+                        g += ERR[bb * N + i] * zc[bb * M + m];
+                    P[m * N + i] += dybm_opt(opt, lr, rho, eps, g * inv, &sP[m * N + i]);
+                }
+                float g = 0;
+                for (uint bb = 0; bb < B; bb++)
+                    g += ERR[bb * N + i];
+                bias[i] += dybm_opt(opt, lr, rho, eps, g * inv, &sb[i]);
+            }
+        for (uint q = lid; q < B * M; q += L)
+            zn[q] = dybm_shift_one(N, M, D1, decay, zc, XC, q / M, q % M);
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+}
+
+/* The batch path, per step: MU = Z P (a GEMM) before, then this over
+ * B x N: bias, activation, the step's x, the error. */
+__kernel void dybm_out(uint N, int binary, int mode, __global const float *X, uint x_off,
+                       __global float *OUT, uint out_off, __global const float *MU,
+                       __global const float *bias, __global float *ERR, __global float *XC,
+                       uint BN)
+{
+    uint q = get_global_id(0);
+    if (q >= BN)
+        return;
+    uint i = q % N;
+    float mu = dybm_act(binary, MU[q] + bias[i]);
+    float v = X[x_off + q];
+    if (mode == 2)
+        v = binary ? (v < mu ? 1.0f : 0.0f) : mu + v;
+    OUT[out_off + q] = mode == 2 ? v : mu;
+    XC[q] = v;
+    ERR[q] = v - mu;
+}
+
+/* The batch path's update: G = Z^T ERR / B (a GEMM) before; P and its
+ * accumulator over M x N, then the bias over N from ERR. */
+__kernel void dybm_update(uint N, uint MN, uint B, int opt, float lr, float rho, float eps,
+                          __global const float *G, __global float *P, __global float *sP,
+                          __global const float *ERR, __global float *bias, __global float *sb)
+{
+    uint q = get_global_id(0);
+    if (q < MN) {
+        P[q] += dybm_opt(opt, lr, rho, eps, G[q], &sP[q]);
+    } else if (q < MN + N) {
+        uint i = q - MN;
+        float g = 0;
+        for (uint bb = 0; bb < B; bb++)
+            g += ERR[bb * N + i];
+        bias[i] += dybm_opt(opt, lr, rho, eps, g * (1.0f / (float)B), &sb[i]);
+    }
+}
+
+__kernel void dybm_shift(uint N, uint M, uint D1, uint BM, __global const float *decay,
+                         __global const float *zc, __global const float *XC, __global float *zn)
+{
+    uint q = get_global_id(0);
+    if (q < BM)
+        zn[q] = dybm_shift_one(N, M, D1, decay, zc, XC, q / M, q % M);
+}
