@@ -5,7 +5,8 @@
  * eligibility traces alpha_1..alpha_K. Two copies of z (zc, zn) swap every
  * step.
  *
- * Parameters: P (M x N, row m the input, column i the unit) and b (N).
+ * Parameters: P (M x NP, row m the input, column i the unit; NP is N
+ * rounded up to 8, the padding zero) and b (NP).
  * mode: 0 predict, 1 learn (one optimiser step per time step), 2 generate
  * (x comes from the model: Gaussian mean + X, binary (X < p)).
  * opt: 0 SGD, 1 RMSProp, 2 AdaGrad. Everything as src/ref/dybm_ref.c.
@@ -45,51 +46,85 @@ inline float dybm_shift_one(uint N, uint M, uint D1, __global const float *decay
     return decay[k] * zc[bb * M + m] + leaving;
 }
 
-/* T steps in one launch, one work-group: the small and single-series case.
- * X and OUT are (T x B x N) from step 0 of this launch; z starts in Z0 and
- * ends in Z0 when T is even, Z1 when odd. */
-__kernel void dybm_fused(uint N, uint M, uint D1, uint B, uint T, int binary, int opt, float lr,
-                         float rho, float eps, int mode, __global const float *decay,
-                         __global const float *X, uint x_off, __global float *OUT, uint out_off,
-                         __global float *Z0,
-                         __global float *Z1, __global float *P, __global float *bias,
-                         __global float *sP, __global float *sb, __global float *ERR,
-                         __global float *XC)
+/* The optimiser on 8 parameters at once. */
+inline float8 dybm_opt8(int opt, float lr, float rho, float eps, float8 g, __global float *s)
 {
-    const uint lid = get_local_id(0), L = get_local_size(0);
+    if (opt == 0)
+        return lr * g;
+    float8 v = vload8(0, s);
+    v = opt == 1 ? rho * v + (1.0f - rho) * g * g : v + g * g;
+    vstore8(v, 0, s);
+    return lr * g / (sqrt(v) + eps);
+}
+
+/* T steps in one launch, one work-group: the small and single-series case.
+ * Each work-item owns blocks of 8 units (columns of P, pitch NP, a multiple
+ * of 8, the padding zero): its loops over the M inputs are explicit 8-wide
+ * vector operations, which a CPU device runs as SIMD. X and OUT are
+ * (T x B x N) from step 0 of this launch; z starts in Z0 and ends in Z0
+ * when T is even, Z1 when odd. ERR is B x NP, zero in the padding. */
+__kernel void dybm_fused(uint N, uint NP, uint M, uint D1, uint B, uint T, int binary, int opt,
+                         float lr, float rho, float eps, int mode, __global const float *decay,
+                         __global const float *X, uint x_off, __global float *OUT, uint out_off,
+                         __global float *Z0, __global float *Z1, __global float *P,
+                         __global float *bias, __global float *sP, __global float *sb,
+                         __global float *ERR, __global float *XC)
+{
+    const uint lid = get_local_id(0), L = get_local_size(0), NB = NP / 8;
     const float inv = 1.0f / (float)B;
     for (uint t = 0; t < T; t++) {
         __global float *zc = (t & 1) ? Z1 : Z0;
         __global float *zn = (t & 1) ? Z0 : Z1;
         __global const float *x = X + x_off + t * B * N;
         __global float *out = OUT + out_off + t * B * N;
-        for (uint i = lid; i < N; i += L)
+        for (uint blk = lid; blk < NB; blk += L)
             for (uint bb = 0; bb < B; bb++) {
-                float acc = bias[i];
+                float8 acc = vload8(blk, bias);
                 __global const float *z = zc + bb * M;
+                __global const float *p = P + blk * 8;
                 for (uint m = 0; m < M; m++)
-                    acc += P[m * N + i] * z[m];
-                float mu = dybm_act(binary, acc);
-                float v = x[bb * N + i];
-                if (mode == 2)
-                    v = binary ? (v < mu ? 1.0f : 0.0f) : mu + v;
-                out[bb * N + i] = mode == 2 ? v : mu;
-                XC[bb * N + i] = v;
-                ERR[bb * N + i] = v - mu;
+                    acc += vload8(0, p + m * NP) * z[m];
+                float a[8];
+                vstore8(acc, 0, a);
+                for (uint l = 0; l < 8; l++) {
+                    uint i = blk * 8 + l;
+                    if (i >= N)
+                        break;
+                    float mu = dybm_act(binary, a[l]);
+                    float v = x[bb * N + i];
+                    if (mode == 2)
+                        v = binary ? (v < mu ? 1.0f : 0.0f) : mu + v;
+                    out[bb * N + i] = mode == 2 ? v : mu;
+                    XC[bb * N + i] = v;
+                    ERR[bb * NP + i] = v - mu;
+                }
             }
         barrier(CLK_GLOBAL_MEM_FENCE);
         if (mode == 1)
-            for (uint i = lid; i < N; i += L) {
-                for (uint m = 0; m < M; m++) {
-                    float g = 0;
-                    for (uint bb = 0; bb < B; bb++)
-                        g += ERR[bb * N + i] * zc[bb * M + m];
-                    P[m * N + i] += dybm_opt(opt, lr, rho, eps, g * inv, &sP[m * N + i]);
+            for (uint blk = lid; blk < NB; blk += L) {
+                if (B == 1) {
+                    float8 e = vload8(blk, ERR);
+                    for (uint m = 0; m < M; m++) {
+                        __global float *p = P + m * NP + blk * 8;
+                        float8 g = e * zc[m];
+                        vstore8(vload8(0, p) + dybm_opt8(opt, lr, rho, eps, g,
+                                                         sP + m * NP + blk * 8), 0, p);
+                    }
+                } else {
+                    for (uint m = 0; m < M; m++) {
+                        float8 g = 0;
+                        for (uint bb = 0; bb < B; bb++)
+                            g += vload8(0, ERR + bb * NP + blk * 8) * zc[bb * M + m];
+                        __global float *p = P + m * NP + blk * 8;
+                        vstore8(vload8(0, p) + dybm_opt8(opt, lr, rho, eps, g * inv,
+                                                         sP + m * NP + blk * 8), 0, p);
+                    }
                 }
-                float g = 0;
+                float8 g = 0;
                 for (uint bb = 0; bb < B; bb++)
-                    g += ERR[bb * N + i];
-                bias[i] += dybm_opt(opt, lr, rho, eps, g * inv, &sb[i]);
+                    g += vload8(0, ERR + bb * NP + blk * 8);
+                vstore8(vload8(blk, bias) + dybm_opt8(opt, lr, rho, eps, g * inv, sb + blk * 8),
+                        blk, bias);
             }
         for (uint q = lid; q < B * M; q += L)
             zn[q] = dybm_shift_one(N, M, D1, decay, zc, XC, q / M, q % M);
@@ -97,9 +132,9 @@ __kernel void dybm_fused(uint N, uint M, uint D1, uint B, uint T, int binary, in
     }
 }
 
-/* The batch path, per step: MU = Z P (a GEMM) before, then this over
- * B x N: bias, activation, the step's x, the error. */
-__kernel void dybm_out(uint N, int binary, int mode, __global const float *X, uint x_off,
+/* The batch path, per step: MU = Z P (a GEMM, B x NP) before, then this
+ * over B x N: bias, activation, the step's x, the error. */
+__kernel void dybm_out(uint N, uint NP, int binary, int mode, __global const float *X, uint x_off,
                        __global float *OUT, uint out_off, __global const float *MU,
                        __global const float *bias, __global float *ERR, __global float *XC,
                        uint BN)
@@ -107,19 +142,19 @@ __kernel void dybm_out(uint N, int binary, int mode, __global const float *X, ui
     uint q = get_global_id(0);
     if (q >= BN)
         return;
-    uint i = q % N;
-    float mu = dybm_act(binary, MU[q] + bias[i]);
+    uint i = q % N, r = q / N * NP + i;
+    float mu = dybm_act(binary, MU[r] + bias[i]);
     float v = X[x_off + q];
     if (mode == 2)
         v = binary ? (v < mu ? 1.0f : 0.0f) : mu + v;
     OUT[out_off + q] = mode == 2 ? v : mu;
     XC[q] = v;
-    ERR[q] = v - mu;
+    ERR[r] = v - mu;
 }
 
 /* The batch path's update: G = Z^T ERR / B (a GEMM) before; P and its
- * accumulator over M x N, then the bias over N from ERR. */
-__kernel void dybm_update(uint N, uint MN, uint B, int opt, float lr, float rho, float eps,
+ * accumulator over M x NP (MN of them), then the bias over N from ERR. */
+__kernel void dybm_update(uint N, uint NP, uint MN, uint B, int opt, float lr, float rho, float eps,
                           __global const float *G, __global float *P, __global float *sP,
                           __global const float *ERR, __global float *bias, __global float *sb)
 {
@@ -130,7 +165,7 @@ __kernel void dybm_update(uint N, uint MN, uint B, int opt, float lr, float rho,
         uint i = q - MN;
         float g = 0;
         for (uint bb = 0; bb < B; bb++)
-            g += ERR[bb * N + i];
+            g += ERR[bb * NP + i];
         bias[i] += dybm_opt(opt, lr, rho, eps, g * (1.0f / (float)B), &sb[i]);
     }
 }

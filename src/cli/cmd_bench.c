@@ -287,6 +287,8 @@ int bz_cmd_bench(int argc, char **argv)
     if (argc > 0 && !strcmp(argv[0], "rbm"))
         return bz_cmd_bench_rbm(argc - 1, argv + 1);
     if (argc > 0 && !strcmp(argv[0], "dbm")) return bz_cmd_bench_dbm(argc - 1, argv + 1);
+    if (argc > 0 && !strcmp(argv[0], "dybm"))
+        return bz_cmd_bench_dybm(argc - 1, argv + 1);
     const char *device = NULL;
     long reps = 10, batch = 100;
     bool json = false;

@@ -81,6 +81,7 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
     d->n = n;
     d->delay = delay;
     d->k = k;
+    d->np = (n + 7) / 8 * 8;
     memcpy(d->decay, decay, k * sizeof *decay);
     d->binary = binary;
     d->opt = BZ_DYBM_RMSPROP;
@@ -105,11 +106,13 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
         (st = kernel_of(d, "dybm_out", &d->k_out)) ||
         (st = kernel_of(d, "dybm_update", &d->k_update)) ||
         (st = kernel_of(d, "dybm_shift", &d->k_shift)) ||
-        (st = bz_buf_alloc(ctx, &d->P, M * n)) || (st = bz_buf_alloc(ctx, &d->sP, M * n)) ||
-        (st = bz_buf_alloc(ctx, &d->b, n)) || (st = bz_buf_alloc(ctx, &d->sb, n)) ||
+        (st = bz_buf_alloc(ctx, &d->P, M * d->np)) ||
+        (st = bz_buf_alloc(ctx, &d->sP, M * d->np)) || (st = bz_buf_alloc(ctx, &d->b, d->np)) ||
+        (st = bz_buf_alloc(ctx, &d->sb, d->np)) ||
         (st = bz_buf_alloc(ctx, &d->dec, k + 1)) ||
         (st = bz_buf_write(ctx, &d->dec, 0, dec, k + 1)) ||
-        (st = bz_buf_fill(ctx, &d->P, 0, 0, M * n)) || (st = bz_buf_fill(ctx, &d->b, 0, 0, n)) ||
+        (st = bz_buf_fill(ctx, &d->P, 0, 0, M * d->np)) ||
+        (st = bz_buf_fill(ctx, &d->b, 0, 0, d->np)) ||
         (st = bz_dybm_reset_optimizer(d)))
         goto fail;
     *out = d;
@@ -155,23 +158,38 @@ void bz_dybm_free(bz_dybm *d)
 
 bz_status bz_dybm_get_params(bz_dybm *d, float *P, float *b)
 {
-    size_t MN = bz_dybm_inputs(d) * d->n;
-    CHECK(bz_buf_read(d->ctx, &d->P, 0, P, MN));
-    return bz_buf_read(d->ctx, &d->b, 0, b, d->n);
+    const size_t M = bz_dybm_inputs(d), N = d->n, NP = d->np;
+    float *pad = malloc(M * NP * sizeof *pad);
+    if (!pad)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    bz_status st = bz_buf_read(d->ctx, &d->P, 0, pad, M * NP);
+    for (size_t m = 0; m < M && !st; m++)
+        memcpy(P + m * N, pad + m * NP, N * sizeof *P);
+    if (!st)
+        st = bz_buf_read(d->ctx, &d->b, 0, b, N);
+    free(pad);
+    return st;
 }
 
 bz_status bz_dybm_set_params(bz_dybm *d, const float *P, const float *b)
 {
-    size_t MN = bz_dybm_inputs(d) * d->n;
-    CHECK(bz_buf_write(d->ctx, &d->P, 0, P, MN));
-    return bz_buf_write(d->ctx, &d->b, 0, b, d->n);
+    const size_t M = bz_dybm_inputs(d), N = d->n, NP = d->np;
+    float *pad = calloc(M * NP, sizeof *pad);
+    if (!pad)
+        return bz_fail(d->ctx, BZ_E_NOMEM, "out of memory");
+    for (size_t m = 0; m < M; m++)
+        memcpy(pad + m * NP, P + m * N, N * sizeof *P);
+    bz_status st = bz_buf_write(d->ctx, &d->P, 0, pad, M * NP);
+    if (!st)
+        st = bz_buf_write(d->ctx, &d->b, 0, b, N);
+    free(pad);
+    return st;
 }
 
 bz_status bz_dybm_reset_optimizer(bz_dybm *d)
 {
-    size_t MN = bz_dybm_inputs(d) * d->n;
-    CHECK(bz_buf_fill(d->ctx, &d->sP, 0, 0, MN));
-    return bz_buf_fill(d->ctx, &d->sb, 0, 0, d->n);
+    CHECK(bz_buf_fill(d->ctx, &d->sP, 0, 0, bz_dybm_inputs(d) * d->np));
+    return bz_buf_fill(d->ctx, &d->sb, 0, 0, d->np);
 }
 
 bz_status bz_dybm_reset(bz_dybm *d, size_t batch)
@@ -187,10 +205,11 @@ bz_status bz_dybm_reset(bz_dybm *d, size_t batch)
         bz_status st;
         if ((st = bz_buf_alloc(d->ctx, &d->Z[0], batch * M)) ||
             (st = bz_buf_alloc(d->ctx, &d->Z[1], batch * M)) ||
-            (st = bz_buf_alloc(d->ctx, &d->ERR, batch * N)) ||
+            (st = bz_buf_alloc(d->ctx, &d->ERR, batch * d->np)) ||
             (st = bz_buf_alloc(d->ctx, &d->XC, batch * N)) ||
-            (st = bz_buf_alloc(d->ctx, &d->MU, batch * N)) ||
-            (st = bz_buf_alloc(d->ctx, &d->G, M * N))) {
+            (st = bz_buf_alloc(d->ctx, &d->MU, batch * d->np)) ||
+            (st = bz_buf_alloc(d->ctx, &d->G, M * d->np)) ||
+            (st = bz_buf_fill(d->ctx, &d->ERR, 0, 0, batch * d->np))) {
             release_state(d);
             return st;
         }
@@ -245,14 +264,14 @@ static bz_status run_fused(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, 
                                          sizeof kmax, &kmax, NULL);
     if (rc != CL_SUCCESS)
         return bz_cl_fail(ctx, rc, "clGetKernelWorkGroupInfo", "dybm_fused");
-    size_t L = 8;
-    while (L < N && L < 256)
+    size_t L = 1, NB = d->np / 8;
+    while (L < NB && L < 64)
         L *= 2;
     while (L > kmax && L > 1)
         L /= 2;
     for (size_t t0 = 0; t0 < T; t0 += FUSED_MAX_STEPS) {
         size_t steps = T - t0 < FUSED_MAX_STEPS ? T - t0 : FUSED_MAX_STEPS;
-        SET(d->k_fused, "dybm_fused", KU(N), KU(M), KU(d->delay - 1), KU(B), KU(steps),
+        SET(d->k_fused, "dybm_fused", KU(N), KU(d->np), KU(M), KU(d->delay - 1), KU(B), KU(steps),
             KI(d->binary), KI(d->opt), KF(d->lr), KF(d->rho), KF(d->eps), KI(mode), KB(&d->dec),
             KB(X), KU(x_off + t0 * B * N), KB(OUT), KU(out_off + t0 * B * N),
             KB(&d->Z[d->cur]), KB(&d->Z[1 - d->cur]), KB(&d->P), KB(&d->b), KB(&d->sP),
@@ -273,24 +292,24 @@ static bz_status run_gemm(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, b
                           size_t out_off, size_t T)
 {
     bz_context *ctx = d->ctx;
-    const size_t N = d->n, M = bz_dybm_inputs(d), B = d->batch;
+    const size_t N = d->n, NP = d->np, M = bz_dybm_inputs(d), B = d->batch;
     for (size_t t = 0; t < T; t++) {
         bz_buf *zc = &d->Z[d->cur], *zn = &d->Z[1 - d->cur];
-        /* MU (B x N) = Z (B x M) P (M x N) */
-        CHECK(bz_sgemm(ctx, false, false, B, N, M, 1.0f, zc, 0, M, &d->P, 0, N, 0.0f, &d->MU, 0,
-                       N));
-        SET(d->k_out, "dybm_out", KU(N), KI(d->binary), KI(mode), KB(X), KU(x_off + t * B * N),
+        /* MU (B x NP) = Z (B x M) P (M x NP) */
+        CHECK(bz_sgemm(ctx, false, false, B, NP, M, 1.0f, zc, 0, M, &d->P, 0, NP, 0.0f, &d->MU,
+                       0, NP));
+        SET(d->k_out, "dybm_out", KU(N), KU(NP), KI(d->binary), KI(mode), KB(X), KU(x_off + t * B * N),
             KB(OUT), KU(out_off + t * B * N), KB(&d->MU), KB(&d->b), KB(&d->ERR), KB(&d->XC),
             KU(B * N));
         CHECK(bz_launch1d(ctx, d->k_out, "dybm_out", B * N));
         if (mode == BZ_DYBM_LEARN) {
-            /* G (M x N) = Z^T (M x B) ERR (B x N) / B */
-            CHECK(bz_sgemm(ctx, true, false, M, N, B, 1.0f / (float)B, zc, 0, M, &d->ERR, 0, N,
-                           0.0f, &d->G, 0, N));
-            SET(d->k_update, "dybm_update", KU(N), KU(M * N), KU(B), KI(d->opt), KF(d->lr),
+            /* G (M x NP) = Z^T (M x B) ERR (B x NP) / B */
+            CHECK(bz_sgemm(ctx, true, false, M, NP, B, 1.0f / (float)B, zc, 0, M, &d->ERR, 0,
+                           NP, 0.0f, &d->G, 0, NP));
+            SET(d->k_update, "dybm_update", KU(N), KU(NP), KU(M * NP), KU(B), KI(d->opt), KF(d->lr),
                 KF(d->rho), KF(d->eps), KB(&d->G), KB(&d->P), KB(&d->sP), KB(&d->ERR), KB(&d->b),
                 KB(&d->sb));
-            CHECK(bz_launch1d(ctx, d->k_update, "dybm_update", M * N + N));
+            CHECK(bz_launch1d(ctx, d->k_update, "dybm_update", M * NP + N));
         }
         SET(d->k_shift, "dybm_shift", KU(N), KU(M), KU(d->delay - 1), KU(B * M), KB(&d->dec),
             KB(zc), KB(&d->XC), KB(zn));

@@ -63,6 +63,7 @@ typedef enum { BZ_DYBM_PATH_AUTO = 0, BZ_DYBM_PATH_FUSED = 1, BZ_DYBM_PATH_GEMM 
 typedef struct bz_dybm {
     bz_context *ctx;
     size_t n, delay, k;   /* N, d, K */
+    size_t np;            /* N rounded up to 8: the pitch of P on the device */
     float decay[BZ_DYBM_MAX_DECAYS];
     bool binary;
     bz_dybm_opt opt;
@@ -70,7 +71,7 @@ typedef struct bz_dybm {
     /* standardisation of real series: x_std = (x - mean) / scale; and the
      * residual sd per variable in standardised units (sampling) */
     float *mean, *scale, *sigma;
-    bz_buf P, b, sP, sb, dec;
+    bz_buf P, b, sP, sb, dec; /* P: M x np, b: np, padding zero */
     /* per-run state for `batch` series */
     size_t batch;
     bz_buf Z[2], ERR, XC, MU, G;
