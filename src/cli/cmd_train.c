@@ -429,6 +429,8 @@ int bz_cmd_train(int argc, char **argv)
         return train_rbm(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dbn")) return bz_cmd_train_dbn(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dbm")) return bz_cmd_train_dbm(argc - 1, argv + 1);
-    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm)\n", argv[0]);
+    if (!strcmp(argv[0], "dybm"))
+        return bz_cmd_train_dybm(argc - 1, argv + 1);
+    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm, dbn, dbm, dybm)\n", argv[0]);
     return 2;
 }

@@ -10,6 +10,7 @@
 #include "models/dybm.h"
 #include "blas/gemm.h"
 #include "engine/check.h"
+#include "ref/reference.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -355,4 +356,21 @@ bz_status bz_dybm_run_host(bz_dybm *d, bz_dybm_mode mode, const float *X, float 
 bz_status bz_dybm_set_meta(bz_dybm *d, const char *key, const char *value)
 {
     return bz_meta_set(&d->meta, d->ctx, key, value);
+}
+
+void bz_dybm_noise(const bz_dybm *d, uint64_t seed, size_t t0, float *out, size_t T)
+{
+    const size_t BN = (d->batch ? d->batch : 1) * d->n;
+    for (size_t q = 0; q < T * BN; q++) {
+        uint64_t idx = (uint64_t)(t0 * BN + q);
+        float u = bz_ref_u01(bz_ref_philox_u32(seed, 0, 2 * idx));
+        if (d->binary) {
+            out[q] = u;
+            continue;
+        }
+        /* Box-Muller: u in (0, 1] for the logarithm */
+        float v = bz_ref_u01(bz_ref_philox_u32(seed, 0, 2 * idx + 1));
+        float r = sqrtf(-2.0f * logf(1.0f - u));
+        out[q] = d->sigma[q % d->n] * r * cosf(6.28318531f * v);
+    }
 }

@@ -49,6 +49,8 @@
 #include "engine/engine.h"
 #include "models/meta.h"
 
+#include <stdint.h>
+
 #include <stdbool.h>
 
 #define BZ_DYBM_MAX_DECAYS 8
@@ -120,6 +122,14 @@ bz_status bz_dybm_set_meta(bz_dybm *d, const char *key, const char *value);
  * "" or "none": no traces. */
 bool bz_dybm_parse_decays(const char *s, float *decay, size_t *k);
 
+/* The noise of GENERATE for T steps of the batch series, step t0 on, from
+ * seed (Philox, src/ref): Gaussian units N(0, sigma_i^2) in standardised
+ * units, binary units uniform in [0, 1). */
+void bz_dybm_noise(const bz_dybm *d, uint64_t seed, size_t t0, float *out, size_t T);
+
+/* The kind (dybm_kind.c) and its model files. */
 extern const struct bz_model_kind bz_kind_dybm;
+bz_status bz_dybm_save(bz_dybm *d, const char *path);
+bz_status bz_dybm_load(bz_context *ctx, const char *path, bz_dybm **out);
 
 #endif
