@@ -177,3 +177,43 @@ __kernel void dybm_shift(uint N, uint M, uint D1, uint BM, __global const float 
     if (q < BM)
         zn[q] = dybm_shift_one(N, M, D1, decay, zc, XC, q / M, q % M);
 }
+
+/* The wide path for batches, per step, over the whole device: MU for one
+ * series and a block of 8 units per work-item (the field without the
+ * bias), as the fused kernel computes it. Grid: NB blocks x B series. */
+__kernel void dybm_mean8(uint NP, uint M, uint B, __global const float *Z, __global const float *P,
+                         __global float *MU)
+{
+    uint blk = get_global_id(0), bb = get_global_id(1);
+    if (blk >= NP / 8 || bb >= B)
+        return;
+    float8 acc = 0;
+    __global const float *z = Z + bb * M;
+    __global const float *p = P + blk * 8;
+    for (uint m = 0; m < M; m++)
+        acc += vload8(0, p + m * NP) * z[m];
+    vstore8(acc, blk, MU + bb * NP);
+}
+
+/* The wide path's update: one input row m (m = M: the bias) and a block of
+ * 8 units per work-item; the gradient averaged over the B series, then the
+ * optimiser. Grid: NB blocks x (M + 1) rows. */
+__kernel void dybm_grad8(uint NP, uint M, uint B, int opt, float lr, float rho, float eps,
+                         __global const float *Z, __global const float *ERR, __global float *P,
+                         __global float *sP, __global float *bias, __global float *sb)
+{
+    uint blk = get_global_id(0), m = get_global_id(1);
+    if (blk >= NP / 8 || m > M)
+        return;
+    float8 g = 0;
+    if (m < M)
+        for (uint bb = 0; bb < B; bb++)
+            g += vload8(0, ERR + bb * NP + blk * 8) * Z[bb * M + m];
+    else
+        for (uint bb = 0; bb < B; bb++)
+            g += vload8(0, ERR + bb * NP + blk * 8);
+    g *= 1.0f / (float)B;
+    __global float *p = m < M ? P + m * NP + blk * 8 : bias + blk * 8;
+    __global float *s = m < M ? sP + m * NP + blk * 8 : sb + blk * 8;
+    vstore8(vload8(0, p) + dybm_opt8(opt, lr, rho, eps, g, s), 0, p);
+}

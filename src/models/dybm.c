@@ -107,6 +107,8 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
         (st = kernel_of(d, "dybm_out", &d->k_out)) ||
         (st = kernel_of(d, "dybm_update", &d->k_update)) ||
         (st = kernel_of(d, "dybm_shift", &d->k_shift)) ||
+        (st = kernel_of(d, "dybm_mean8", &d->k_mean8)) ||
+        (st = kernel_of(d, "dybm_grad8", &d->k_grad8)) ||
         (st = bz_buf_alloc(ctx, &d->P, M * d->np)) ||
         (st = bz_buf_alloc(ctx, &d->sP, M * d->np)) || (st = bz_buf_alloc(ctx, &d->b, d->np)) ||
         (st = bz_buf_alloc(ctx, &d->sb, d->np)) ||
@@ -144,8 +146,8 @@ void bz_dybm_free(bz_dybm *d)
     bz_buf_release(&d->b);
     bz_buf_release(&d->sb);
     bz_buf_release(&d->dec);
-    cl_kernel ks[] = {d->k_fused, d->k_out, d->k_update, d->k_shift};
-    for (size_t i = 0; i < 4; i++)
+    cl_kernel ks[] = {d->k_fused, d->k_out, d->k_update, d->k_shift, d->k_mean8, d->k_grad8};
+    for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
         if (ks[i])
             clReleaseKernel(ks[i]);
     if (d->prog)
@@ -320,6 +322,48 @@ static bz_status run_gemm(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, b
     return BZ_OK;
 }
 
+/* A 2-D grid of cols x rows items in work-groups of 8 x 8 at most. */
+static bz_status launch2d(bz_dybm *d, cl_kernel k, const char *name, size_t cols, size_t rows)
+{
+    bz_context *ctx = d->ctx;
+    size_t local[2] = {cols < 8 ? cols : 8, rows < 8 ? rows : 8};
+    size_t global[2] = {(cols + local[0] - 1) / local[0] * local[0],
+                        (rows + local[1] - 1) / local[1] * local[1]};
+    if (bz_fault_hit(ctx))
+        return bz_fail(ctx, BZ_E_OPENCL, "clEnqueueNDRangeKernel(%s): injected fault", name);
+    double t = bz_prof_begin(ctx);
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, NULL);
+    bz_prof_end(ctx, name, t);
+    return rc == CL_SUCCESS ? BZ_OK : bz_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", name);
+}
+
+static bz_status run_wide(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, bz_buf *OUT,
+                          size_t out_off, size_t T)
+{
+    bz_context *ctx = d->ctx;
+    const size_t N = d->n, NP = d->np, M = bz_dybm_inputs(d), B = d->batch;
+    for (size_t t = 0; t < T; t++) {
+        bz_buf *zc = &d->Z[d->cur], *zn = &d->Z[1 - d->cur];
+        SET(d->k_mean8, "dybm_mean8", KU(NP), KU(M), KU(B), KB(zc), KB(&d->P), KB(&d->MU));
+        CHECK(launch2d(d, d->k_mean8, "dybm_mean8", NP / 8, B));
+        SET(d->k_out, "dybm_out", KU(N), KU(NP), KI(d->binary), KI(mode), KB(X),
+            KU(x_off + t * B * N), KB(OUT), KU(out_off + t * B * N), KB(&d->MU), KB(&d->b),
+            KB(&d->ERR), KB(&d->XC), KU(B * N));
+        CHECK(bz_launch1d(ctx, d->k_out, "dybm_out", B * N));
+        if (mode == BZ_DYBM_LEARN) {
+            SET(d->k_grad8, "dybm_grad8", KU(NP), KU(M), KU(B), KI(d->opt), KF(d->lr),
+                KF(d->rho), KF(d->eps), KB(zc), KB(&d->ERR), KB(&d->P), KB(&d->sP), KB(&d->b),
+                KB(&d->sb));
+            CHECK(launch2d(d, d->k_grad8, "dybm_grad8", NP / 8, M + 1));
+        }
+        SET(d->k_shift, "dybm_shift", KU(N), KU(M), KU(d->delay - 1), KU(B * M), KB(&d->dec),
+            KB(zc), KB(&d->XC), KB(zn));
+        CHECK(bz_launch1d(ctx, d->k_shift, "dybm_shift", B * M));
+        d->cur ^= 1;
+    }
+    return BZ_OK;
+}
+
 bz_status bz_dybm_run(bz_dybm *d, bz_dybm_mode mode, const bz_buf *X, size_t x_off, bz_buf *OUT,
                       size_t out_off, size_t T)
 {
@@ -330,11 +374,16 @@ bz_status bz_dybm_run(bz_dybm *d, bz_dybm_mode mode, const bz_buf *X, size_t x_o
         x_off + T * BN > ((size_t)1 << 32) || out_off + T * BN > ((size_t)1 << 32))
         return bz_fail(d->ctx, BZ_E_INVALID_ARG, "a DyBM run of %zu steps does not fit its "
                                                  "buffers", T);
-    bool fused = d->path == BZ_DYBM_PATH_FUSED ||
-                 (d->path == BZ_DYBM_PATH_AUTO && BN <= FUSED_MAX_BN &&
-                  (d->batch == 1 || BN * bz_dybm_inputs(d) < ((size_t)1 << 16)));
-    return fused ? run_fused(d, (int)mode, X, x_off, OUT, out_off, T)
-                 : run_gemm(d, (int)mode, X, x_off, OUT, out_off, T);
+    bz_dybm_path path = d->path;
+    if (path == BZ_DYBM_PATH_AUTO)
+        path = BN <= FUSED_MAX_BN && (d->batch == 1 || BN * bz_dybm_inputs(d) < ((size_t)1 << 16))
+                   ? BZ_DYBM_PATH_FUSED
+                   : BZ_DYBM_PATH_WIDE;
+    if (path == BZ_DYBM_PATH_FUSED)
+        return run_fused(d, (int)mode, X, x_off, OUT, out_off, T);
+    if (path == BZ_DYBM_PATH_GEMM)
+        return run_gemm(d, (int)mode, X, x_off, OUT, out_off, T);
+    return run_wide(d, (int)mode, X, x_off, OUT, out_off, T);
 }
 
 bz_status bz_dybm_run_host(bz_dybm *d, bz_dybm_mode mode, const float *X, float *out, size_t T)

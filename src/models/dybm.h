@@ -59,8 +59,14 @@
 
 typedef enum { BZ_DYBM_SGD = 0, BZ_DYBM_RMSPROP = 1, BZ_DYBM_ADAGRAD = 2 } bz_dybm_opt;
 typedef enum { BZ_DYBM_PREDICT = 0, BZ_DYBM_LEARN = 1, BZ_DYBM_GENERATE = 2 } bz_dybm_mode;
-/* How a run advances: automatic, the one-launch loop, or per-step GEMMs. */
-typedef enum { BZ_DYBM_PATH_AUTO = 0, BZ_DYBM_PATH_FUSED = 1, BZ_DYBM_PATH_GEMM = 2 } bz_dybm_path;
+/* How a run advances: automatic, the one-launch loop (one work-group), per
+ * step GEMMs (CLBlast), or per step 8-wide blocks over the whole device. */
+typedef enum {
+    BZ_DYBM_PATH_AUTO = 0,
+    BZ_DYBM_PATH_FUSED = 1,
+    BZ_DYBM_PATH_GEMM = 2,
+    BZ_DYBM_PATH_WIDE = 3
+} bz_dybm_path;
 
 typedef struct bz_dybm {
     bz_context *ctx;
@@ -80,7 +86,7 @@ typedef struct bz_dybm {
     int cur; /* which Z holds z[t] */
     bz_dybm_path path;
     cl_program prog;
-    cl_kernel k_fused, k_out, k_update, k_shift;
+    cl_kernel k_fused, k_out, k_update, k_shift, k_mean8, k_grad8;
     bz_meta meta;
 } bz_dybm;
 

@@ -127,25 +127,26 @@ static void compare(size_t N, size_t delay, const float *decay, size_t K, size_t
     bz_dybm_free(d);
 }
 
-/* Float sums in another order (GEMM tiles), contracted multiply-adds and
- * RMSProp's division by small accumulators let the device and the
- * reference drift apart slowly; over these runs they stay below 1e-6
- * relative, so 1e-5 leaves room for other devices, while a wrong index,
- * lag or trace moves the figures by O(0.1). */
+/* Float sums in another order (GEMM tiles, the bias added last),
+ * contracted multiply-adds and RMSProp's division by small accumulators
+ * let the device and the reference drift apart slowly; over these runs
+ * they stay below 1e-5 relative (6e-6 at most on POCL), so 1e-4 leaves
+ * room for other devices, while a wrong index, lag or trace moves the
+ * figures by O(0.1). */
 static void test_fused_vs_reference(void **state)
 {
     (void)state;
     const float dec2[] = {0.5f, 0.8f}, dec0[] = {0.0f};
     compare(5, 4, dec2, 2, 1, false, BZ_DYBM_RMSPROP, BZ_DYBM_PATH_FUSED, BZ_DYBM_LEARN, 400,
-            1e-5);
-    compare(7, 1, dec2, 2, 1, false, BZ_DYBM_SGD, BZ_DYBM_PATH_FUSED, BZ_DYBM_LEARN, 300, 1e-5);
+            1e-4);
+    compare(7, 1, dec2, 2, 1, false, BZ_DYBM_SGD, BZ_DYBM_PATH_FUSED, BZ_DYBM_LEARN, 300, 1e-4);
     compare(3, 3, dec0, 0, 2, true, BZ_DYBM_ADAGRAD, BZ_DYBM_PATH_FUSED, BZ_DYBM_LEARN, 300,
-            1e-5);
+            1e-4);
     compare(300, 2, dec2, 1, 1, false, BZ_DYBM_RMSPROP, BZ_DYBM_PATH_FUSED, BZ_DYBM_PREDICT, 50,
-            1e-5);
-    compare(6, 3, dec2, 2, 2, true, BZ_DYBM_SGD, BZ_DYBM_PATH_FUSED, BZ_DYBM_GENERATE, 200, 1e-5);
+            1e-4);
+    compare(6, 3, dec2, 2, 2, true, BZ_DYBM_SGD, BZ_DYBM_PATH_FUSED, BZ_DYBM_GENERATE, 200, 1e-4);
     compare(4, 2, dec2, 1, 1, false, BZ_DYBM_SGD, BZ_DYBM_PATH_FUSED, BZ_DYBM_GENERATE, 100,
-            1e-5);
+            1e-4);
 }
 
 static void test_gemm_vs_reference(void **state)
@@ -153,9 +154,19 @@ static void test_gemm_vs_reference(void **state)
     (void)state;
     const float dec3[] = {0.2f, 0.5f, 0.9f};
     compare(6, 3, dec3, 3, 5, false, BZ_DYBM_RMSPROP, BZ_DYBM_PATH_GEMM, BZ_DYBM_LEARN, 150,
-            1e-5);
-    compare(5, 2, dec3, 1, 3, true, BZ_DYBM_ADAGRAD, BZ_DYBM_PATH_GEMM, BZ_DYBM_LEARN, 100, 1e-5);
-    compare(6, 3, dec3, 2, 4, true, BZ_DYBM_SGD, BZ_DYBM_PATH_GEMM, BZ_DYBM_GENERATE, 60, 1e-5);
+            1e-4);
+    compare(5, 2, dec3, 1, 3, true, BZ_DYBM_ADAGRAD, BZ_DYBM_PATH_GEMM, BZ_DYBM_LEARN, 100, 1e-4);
+    compare(6, 3, dec3, 2, 4, true, BZ_DYBM_SGD, BZ_DYBM_PATH_GEMM, BZ_DYBM_GENERATE, 60, 1e-4);
+}
+
+static void test_wide_vs_reference(void **state)
+{
+    (void)state;
+    const float dec3[] = {0.2f, 0.5f, 0.9f};
+    compare(13, 4, dec3, 3, 6, false, BZ_DYBM_RMSPROP, BZ_DYBM_PATH_WIDE, BZ_DYBM_LEARN, 150,
+            1e-4);
+    compare(9, 2, dec3, 1, 3, true, BZ_DYBM_ADAGRAD, BZ_DYBM_PATH_WIDE, BZ_DYBM_LEARN, 100, 1e-4);
+    compare(6, 3, dec3, 2, 4, true, BZ_DYBM_SGD, BZ_DYBM_PATH_WIDE, BZ_DYBM_GENERATE, 60, 1e-4);
 }
 
 /* Solves the n x n system A x = y (Gaussian elimination with pivoting;
@@ -328,6 +339,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fused_vs_reference),
         cmocka_unit_test(test_gemm_vs_reference),
+        cmocka_unit_test(test_wide_vs_reference),
         cmocka_unit_test(test_var_special_case),
         cmocka_unit_test(test_letters),
     };
