@@ -83,7 +83,8 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
     d->delay = delay;
     d->k = k;
     d->np = (n + 7) / 8 * 8;
-    memcpy(d->decay, decay, k * sizeof *decay);
+    if (k)
+        memcpy(d->decay, decay, k * sizeof *decay);
     d->binary = binary;
     d->opt = BZ_DYBM_RMSPROP;
     d->lr = 0.001f;
@@ -101,7 +102,8 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
         d->scale[i] = d->sigma[i] = 1;
     static const char *const files[] = {"dybm.cl"};
     float dec[BZ_DYBM_MAX_DECAYS + 1] = {0};
-    memcpy(dec, decay, k * sizeof *decay);
+    if (k)
+        memcpy(dec, decay, k * sizeof *decay);
     if ((st = bz_program_build(ctx, files, 1, "", &d->prog)) ||
         (st = kernel_of(d, "dybm_fused", &d->k_fused)) ||
         (st = kernel_of(d, "dybm_out", &d->k_out)) ||
