@@ -46,6 +46,24 @@ inline float dybm_shift_one(uint N, uint M, uint D1, __global const float *decay
     return decay[k] * zc[bb * M + m] + leaving;
 }
 
+/* z' for variable j of series bb, through all lags and traces, with no
+ * integer division (the same values as dybm_shift_one). */
+inline void dybm_shift_var(uint N, uint M, uint D1, uint K, __global const float *decay,
+                           __global const float *zc, __global const float *XC, __global float *zn,
+                           uint bb, uint j)
+{
+    __global const float *z = zc + bb * M;
+    __global float *o = zn + bb * M;
+    float x = XC[bb * N + j];
+    float leaving = D1 ? z[(D1 - 1) * N + j] : x;
+    for (uint k = 0; k < K; k++)
+        o[(D1 + k) * N + j] = decay[k] * z[(D1 + k) * N + j] + leaving;
+    for (uint s = D1; s-- > 1;)
+        o[s * N + j] = z[(s - 1) * N + j];
+    if (D1)
+        o[j] = x;
+}
+
 /* The optimiser on 8 parameters at once. */
 inline float8 dybm_opt8(int opt, float lr, float rho, float eps, float8 g, __global float *s)
 {
@@ -63,7 +81,8 @@ inline float8 dybm_opt8(int opt, float lr, float rho, float eps, float8 g, __glo
  * vector operations, which a CPU device runs as SIMD. X and OUT are
  * (T x B x N) from step 0 of this launch; z starts in Z0 and ends in Z0
  * when T is even, Z1 when odd. ERR is B x NP, zero in the padding. */
-__kernel void dybm_fused(uint N, uint NP, uint M, uint D1, uint B, uint T, int binary, int opt,
+__kernel void dybm_fused(uint N, uint NP, uint M, uint D1, uint K, uint B, uint T, int binary,
+                         int opt,
                          float lr, float rho, float eps, int mode, __global const float *decay,
                          __global const float *X, uint x_off, __global float *OUT, uint out_off,
                          __global float *Z0, __global float *Z1, __global float *P,
@@ -126,8 +145,9 @@ __kernel void dybm_fused(uint N, uint NP, uint M, uint D1, uint B, uint T, int b
                 vstore8(vload8(blk, bias) + dybm_opt8(opt, lr, rho, eps, g * inv, sb + blk * 8),
                         blk, bias);
             }
-        for (uint q = lid; q < B * M; q += L)
-            zn[q] = dybm_shift_one(N, M, D1, decay, zc, XC, q / M, q % M);
+        for (uint bb = 0; bb < B; bb++)
+            for (uint j = lid; j < N; j += L)
+                dybm_shift_var(N, M, D1, K, decay, zc, XC, zn, bb, j);
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
 }
@@ -178,42 +198,88 @@ __kernel void dybm_shift(uint N, uint M, uint D1, uint BM, __global const float 
         zn[q] = dybm_shift_one(N, M, D1, decay, zc, XC, q / M, q % M);
 }
 
-/* The wide path for batches, per step, over the whole device: MU for one
- * series and a block of 8 units per work-item (the field without the
- * bias), as the fused kernel computes it. Grid: NB blocks x B series. */
+/* The wide path for batches, per step, over the whole device: the field
+ * without the bias for a block of 8 units and 4 series per work-item (each
+ * row of P read once for the 4), summed as the fused kernel sums. Grid:
+ * NB blocks x ceil(B / 4). */
 __kernel void dybm_mean8(uint NP, uint M, uint B, __global const float *Z, __global const float *P,
                          __global float *MU)
 {
-    uint blk = get_global_id(0), bb = get_global_id(1);
-    if (blk >= NP / 8 || bb >= B)
+    uint blk = get_global_id(0), b0 = get_global_id(1) * 4;
+    if (blk >= NP / 8 || b0 >= B)
         return;
-    float8 acc = 0;
-    __global const float *z = Z + bb * M;
+    uint nb = B - b0 < 4 ? B - b0 : 4;
+    /* rows past B read series b0 again and are not stored */
+    __global const float *z0 = Z + b0 * M;
+    __global const float *z1 = Z + (b0 + (nb > 1 ? 1 : 0)) * M;
+    __global const float *z2 = Z + (b0 + (nb > 2 ? 2 : 0)) * M;
+    __global const float *z3 = Z + (b0 + (nb > 3 ? 3 : 0)) * M;
+    float8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     __global const float *p = P + blk * 8;
-    for (uint m = 0; m < M; m++)
-        acc += vload8(0, p + m * NP) * z[m];
-    vstore8(acc, blk, MU + bb * NP);
+    for (uint m = 0; m < M; m++) {
+        float8 w = vload8(0, p + m * NP);
+        a0 += w * z0[m];
+        a1 += w * z1[m];
+        a2 += w * z2[m];
+        a3 += w * z3[m];
+    }
+    vstore8(a0, blk, MU + b0 * NP);
+    if (nb > 1)
+        vstore8(a1, blk, MU + (b0 + 1) * NP);
+    if (nb > 2)
+        vstore8(a2, blk, MU + (b0 + 2) * NP);
+    if (nb > 3)
+        vstore8(a3, blk, MU + (b0 + 3) * NP);
 }
 
-/* The wide path's update: one input row m (m = M: the bias) and a block of
- * 8 units per work-item; the gradient averaged over the B series, then the
- * optimiser. Grid: NB blocks x (M + 1) rows. */
+/* One row of the update: the gradient g (already averaged) into P or the
+ * bias through the optimiser. */
+inline void dybm_apply8(int opt, float lr, float rho, float eps, float8 g, __global float *p,
+                        __global float *s)
+{
+    vstore8(vload8(0, p) + dybm_opt8(opt, lr, rho, eps, g, s), 0, p);
+}
+
+/* The wide path's update: 4 input rows (row M: the bias) and a block of 8
+ * units per work-item, each error block read once for the 4 rows; the
+ * gradient averaged over the B series, then the optimiser. Grid: NB blocks
+ * x ceil((M + 1) / 4). */
 __kernel void dybm_grad8(uint NP, uint M, uint B, int opt, float lr, float rho, float eps,
                          __global const float *Z, __global const float *ERR, __global float *P,
                          __global float *sP, __global float *bias, __global float *sb)
 {
-    uint blk = get_global_id(0), m = get_global_id(1);
-    if (blk >= NP / 8 || m > M)
+    uint blk = get_global_id(0), m0 = get_global_id(1) * 4;
+    if (blk >= NP / 8 || m0 > M)
         return;
-    float8 g = 0;
-    if (m < M)
-        for (uint bb = 0; bb < B; bb++)
-            g += vload8(0, ERR + bb * NP + blk * 8) * Z[bb * M + m];
-    else
-        for (uint bb = 0; bb < B; bb++)
-            g += vload8(0, ERR + bb * NP + blk * 8);
-    g *= 1.0f / (float)B;
-    __global float *p = m < M ? P + m * NP + blk * 8 : bias + blk * 8;
-    __global float *s = m < M ? sP + m * NP + blk * 8 : sb + blk * 8;
-    vstore8(vload8(0, p) + dybm_opt8(opt, lr, rho, eps, g, s), 0, p);
+    float8 g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+    /* the row index of each of the 4 (M: the bias, its input 1) */
+    uint m1 = m0 + 1 < M ? m0 + 1 : M, m2 = m0 + 2 < M ? m0 + 2 : M, m3 = m0 + 3 < M ? m0 + 3 : M;
+    for (uint bb = 0; bb < B; bb++) {
+        float8 e = vload8(0, ERR + bb * NP + blk * 8);
+        __global const float *z = Z + bb * M;
+        g0 += m0 < M ? e * z[m0] : e;
+        g1 += m1 < M ? e * z[m1] : e;
+        g2 += m2 < M ? e * z[m2] : e;
+        g3 += m3 < M ? e * z[m3] : e;
+    }
+    const float inv = 1.0f / (float)B;
+    float8 g[4] = {g0 * inv, g1 * inv, g2 * inv, g3 * inv};
+    for (uint r = 0; r < 4 && m0 + r <= M; r++) {
+        uint m = m0 + r;
+        if (m < M)
+            dybm_apply8(opt, lr, rho, eps, g[r], P + m * NP + blk * 8, sP + m * NP + blk * 8);
+        else
+            dybm_apply8(opt, lr, rho, eps, g[r], bias + blk * 8, sb + blk * 8);
+    }
+}
+
+/* The wide path's z' (as dybm_shift_one) with no integer division: one
+ * variable j of one series per work-item, through all lags and traces.
+ * Grid: N x B. */
+__kernel void dybm_shift2(uint N, uint M, uint D1, uint K, uint B, __global const float *decay,
+                          __global const float *zc, __global const float *XC, __global float *zn)
+{
+    uint j = get_global_id(0), bb = get_global_id(1);
+    if (j < N && bb < B)
+        dybm_shift_var(N, M, D1, K, decay, zc, XC, zn, bb, j);
 }

@@ -103,7 +103,8 @@ int bz_cmd_bench_dybm(int argc, char **argv)
         bz_cli_fail("bench dybm", ctx, st);
         goto out;
     }
-    double one = fmin(best[0], fmin(best[1], best[2])), many = fmin(best[3], fmin(best[4], best[5]));
+    double one = fmin(best[0], fmin(best[1], best[2]));
+    double many = fmin(best[3], fmin(best[4], best[5]));
     if (json) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "n", json_object_new_int64((int64_t)n));

@@ -111,6 +111,7 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
         (st = kernel_of(d, "dybm_shift", &d->k_shift)) ||
         (st = kernel_of(d, "dybm_mean8", &d->k_mean8)) ||
         (st = kernel_of(d, "dybm_grad8", &d->k_grad8)) ||
+        (st = kernel_of(d, "dybm_shift2", &d->k_shift2)) ||
         (st = bz_buf_alloc(ctx, &d->P, M * d->np)) ||
         (st = bz_buf_alloc(ctx, &d->sP, M * d->np)) || (st = bz_buf_alloc(ctx, &d->b, d->np)) ||
         (st = bz_buf_alloc(ctx, &d->sb, d->np)) ||
@@ -148,7 +149,8 @@ void bz_dybm_free(bz_dybm *d)
     bz_buf_release(&d->b);
     bz_buf_release(&d->sb);
     bz_buf_release(&d->dec);
-    cl_kernel ks[] = {d->k_fused, d->k_out, d->k_update, d->k_shift, d->k_mean8, d->k_grad8};
+    cl_kernel ks[] = {d->k_fused, d->k_out,   d->k_update, d->k_shift,
+                      d->k_mean8, d->k_grad8, d->k_shift2};
     for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
         if (ks[i])
             clReleaseKernel(ks[i]);
@@ -276,8 +278,9 @@ static bz_status run_fused(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, 
         L /= 2;
     for (size_t t0 = 0; t0 < T; t0 += FUSED_MAX_STEPS) {
         size_t steps = T - t0 < FUSED_MAX_STEPS ? T - t0 : FUSED_MAX_STEPS;
-        SET(d->k_fused, "dybm_fused", KU(N), KU(d->np), KU(M), KU(d->delay - 1), KU(B), KU(steps),
-            KI(d->binary), KI(d->opt), KF(d->lr), KF(d->rho), KF(d->eps), KI(mode), KB(&d->dec),
+        SET(d->k_fused, "dybm_fused", KU(N), KU(d->np), KU(M), KU(d->delay - 1), KU(d->k),
+            KU(B), KU(steps), KI(d->binary), KI(d->opt), KF(d->lr), KF(d->rho), KF(d->eps),
+            KI(mode), KB(&d->dec),
             KB(X), KU(x_off + t0 * B * N), KB(OUT), KU(out_off + t0 * B * N),
             KB(&d->Z[d->cur]), KB(&d->Z[1 - d->cur]), KB(&d->P), KB(&d->b), KB(&d->sP),
             KB(&d->sb), KB(&d->ERR), KB(&d->XC));
@@ -303,9 +306,9 @@ static bz_status run_gemm(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, b
         /* MU (B x NP) = Z (B x M) P (M x NP) */
         CHECK(bz_sgemm(ctx, false, false, B, NP, M, 1.0f, zc, 0, M, &d->P, 0, NP, 0.0f, &d->MU,
                        0, NP));
-        SET(d->k_out, "dybm_out", KU(N), KU(NP), KI(d->binary), KI(mode), KB(X), KU(x_off + t * B * N),
-            KB(OUT), KU(out_off + t * B * N), KB(&d->MU), KB(&d->b), KB(&d->ERR), KB(&d->XC),
-            KU(B * N));
+        SET(d->k_out, "dybm_out", KU(N), KU(NP), KI(d->binary), KI(mode), KB(X),
+            KU(x_off + t * B * N), KB(OUT), KU(out_off + t * B * N), KB(&d->MU), KB(&d->b),
+            KB(&d->ERR), KB(&d->XC), KU(B * N));
         CHECK(bz_launch1d(ctx, d->k_out, "dybm_out", B * N));
         if (mode == BZ_DYBM_LEARN) {
             /* G (M x NP) = Z^T (M x B) ERR (B x NP) / B */
@@ -347,7 +350,7 @@ static bz_status run_wide(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, b
     for (size_t t = 0; t < T; t++) {
         bz_buf *zc = &d->Z[d->cur], *zn = &d->Z[1 - d->cur];
         SET(d->k_mean8, "dybm_mean8", KU(NP), KU(M), KU(B), KB(zc), KB(&d->P), KB(&d->MU));
-        CHECK(launch2d(d, d->k_mean8, "dybm_mean8", NP / 8, B));
+        CHECK(launch2d(d, d->k_mean8, "dybm_mean8", NP / 8, (B + 3) / 4));
         SET(d->k_out, "dybm_out", KU(N), KU(NP), KI(d->binary), KI(mode), KB(X),
             KU(x_off + t * B * N), KB(OUT), KU(out_off + t * B * N), KB(&d->MU), KB(&d->b),
             KB(&d->ERR), KB(&d->XC), KU(B * N));
@@ -356,11 +359,11 @@ static bz_status run_wide(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, b
             SET(d->k_grad8, "dybm_grad8", KU(NP), KU(M), KU(B), KI(d->opt), KF(d->lr),
                 KF(d->rho), KF(d->eps), KB(zc), KB(&d->ERR), KB(&d->P), KB(&d->sP), KB(&d->b),
                 KB(&d->sb));
-            CHECK(launch2d(d, d->k_grad8, "dybm_grad8", NP / 8, M + 1));
+            CHECK(launch2d(d, d->k_grad8, "dybm_grad8", NP / 8, (M + 1 + 3) / 4));
         }
-        SET(d->k_shift, "dybm_shift", KU(N), KU(M), KU(d->delay - 1), KU(B * M), KB(&d->dec),
-            KB(zc), KB(&d->XC), KB(zn));
-        CHECK(bz_launch1d(ctx, d->k_shift, "dybm_shift", B * M));
+        SET(d->k_shift2, "dybm_shift2", KU(N), KU(M), KU(d->delay - 1), KU(d->k), KU(B),
+            KB(&d->dec), KB(zc), KB(&d->XC), KB(zn));
+        CHECK(launch2d(d, d->k_shift2, "dybm_shift2", N, B));
         d->cur ^= 1;
     }
     return BZ_OK;
