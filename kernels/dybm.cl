@@ -199,37 +199,56 @@ __kernel void dybm_shift(uint N, uint M, uint D1, uint BM, __global const float 
 }
 
 /* The wide path for batches, per step, over the whole device: the field
- * without the bias for a block of 8 units and 4 series per work-item (each
- * row of P read once for the 4), summed as the fused kernel sums. Grid:
- * NB blocks x ceil(B / 4). */
-__kernel void dybm_mean8(uint NP, uint M, uint B, __global const float *Z, __global const float *P,
-                         __global float *MU)
+ * for a block of 8 units and 8 series per work-item (each row of P read
+ * once for the 8; the bias added last), then the outputs and errors as
+ * dybm_out writes them. Grid: NB blocks x ceil(B / 8). */
+__kernel void dybm_mean8(uint N, uint NP, uint M, uint B, int binary, int mode,
+                         __global const float *Z, __global const float *P,
+                         __global const float *bias, __global const float *X, uint x_off,
+                         __global float *OUT, uint out_off, __global float *ERR,
+                         __global float *XC)
 {
-    uint blk = get_global_id(0), b0 = get_global_id(1) * 4;
+    uint blk = get_global_id(0), b0 = get_global_id(1) * 8;
     if (blk >= NP / 8 || b0 >= B)
         return;
-    uint nb = B - b0 < 4 ? B - b0 : 4;
+    uint nb = B - b0 < 8 ? B - b0 : 8;
     /* rows past B read series b0 again and are not stored */
-    __global const float *z0 = Z + b0 * M;
-    __global const float *z1 = Z + (b0 + (nb > 1 ? 1 : 0)) * M;
-    __global const float *z2 = Z + (b0 + (nb > 2 ? 2 : 0)) * M;
-    __global const float *z3 = Z + (b0 + (nb > 3 ? 3 : 0)) * M;
-    float8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    __global const float *z[8];
+    for (uint r = 0; r < 8; r++)
+        z[r] = Z + (b0 + (r < nb ? r : 0)) * M;
+    float8 a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
     __global const float *p = P + blk * 8;
     for (uint m = 0; m < M; m++) {
         float8 w = vload8(0, p + m * NP);
-        a0 += w * z0[m];
-        a1 += w * z1[m];
-        a2 += w * z2[m];
-        a3 += w * z3[m];
+        a0 += w * z[0][m];
+        a1 += w * z[1][m];
+        a2 += w * z[2][m];
+        a3 += w * z[3][m];
+        a4 += w * z[4][m];
+        a5 += w * z[5][m];
+        a6 += w * z[6][m];
+        a7 += w * z[7][m];
     }
-    vstore8(a0, blk, MU + b0 * NP);
-    if (nb > 1)
-        vstore8(a1, blk, MU + (b0 + 1) * NP);
-    if (nb > 2)
-        vstore8(a2, blk, MU + (b0 + 2) * NP);
-    if (nb > 3)
-        vstore8(a3, blk, MU + (b0 + 3) * NP);
+    /* the bias, the activation, the step's x and the error, as dybm_out */
+    float8 a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    float8 bv = vload8(blk, bias);
+    for (uint r = 0; r < nb; r++) {
+        float v8[8];
+        vstore8(a[r] + bv, 0, v8);
+        uint bb = b0 + r;
+        for (uint l = 0; l < 8; l++) {
+            uint i = blk * 8 + l;
+            if (i >= N)
+                break;
+            float mu = dybm_act(binary, v8[l]);
+            float v = X[x_off + bb * N + i];
+            if (mode == 2)
+                v = binary ? (v < mu ? 1.0f : 0.0f) : mu + v;
+            OUT[out_off + bb * N + i] = mode == 2 ? v : mu;
+            XC[bb * N + i] = v;
+            ERR[bb * NP + i] = v - mu;
+        }
+    }
 }
 
 /* One row of the update: the gradient g (already averaged) into P or the
@@ -240,16 +259,28 @@ inline void dybm_apply8(int opt, float lr, float rho, float eps, float8 g, __glo
     vstore8(vload8(0, p) + dybm_opt8(opt, lr, rho, eps, g, s), 0, p);
 }
 
-/* The wide path's update: 4 input rows (row M: the bias) and a block of 8
- * units per work-item, each error block read once for the 4 rows; the
- * gradient averaged over the B series, then the optimiser. Grid: NB blocks
- * x ceil((M + 1) / 4). */
-__kernel void dybm_grad8(uint NP, uint M, uint B, int opt, float lr, float rho, float eps,
-                         __global const float *Z, __global const float *ERR, __global float *P,
+/* The wide path's update and shift in one launch: the first NB x
+ * ceil((M + 1) / 4) work-items (when learning) take 4 input rows (row M:
+ * the bias) and a block of 8 units each, each error block read once for
+ * the 4 rows, the gradient averaged over the B series, then the optimiser;
+ * the next N x B shift the FIFO and traces of one variable of one series
+ * into ZN (the update reads only Z, the shift writes only ZN). */
+__kernel void dybm_grad8(uint N, uint NP, uint M, uint D1, uint K, uint B, int learn, int opt,
+                         float lr, float rho, float eps, __global const float *decay,
+                         __global const float *Z, __global const float *ERR,
+                         __global const float *XC, __global float *ZN, __global float *P,
                          __global float *sP, __global float *bias, __global float *sb)
 {
-    uint blk = get_global_id(0), m0 = get_global_id(1) * 4;
-    if (blk >= NP / 8 || m0 > M)
+    const uint NB = NP / 8, rows = (M + 4) / 4, q = get_global_id(0);
+    const uint n_grad = learn ? NB * rows : 0;
+    if (q >= n_grad) { /* the shift of one variable of one series */
+        uint r = q - n_grad;
+        if (r < N * B)
+            dybm_shift_var(N, M, D1, K, decay, Z, XC, ZN, r / N, r % N);
+        return;
+    }
+    uint blk = q % NB, m0 = q / NB * 4;
+    if (m0 > M)
         return;
     float8 g0 = 0, g1 = 0, g2 = 0, g3 = 0;
     /* the row index of each of the 4 (M: the bias, its input 1) */
@@ -271,15 +302,4 @@ __kernel void dybm_grad8(uint NP, uint M, uint B, int opt, float lr, float rho, 
         else
             dybm_apply8(opt, lr, rho, eps, g[r], bias + blk * 8, sb + blk * 8);
     }
-}
-
-/* The wide path's z' (as dybm_shift_one) with no integer division: one
- * variable j of one series per work-item, through all lags and traces.
- * Grid: N x B. */
-__kernel void dybm_shift2(uint N, uint M, uint D1, uint K, uint B, __global const float *decay,
-                          __global const float *zc, __global const float *XC, __global float *zn)
-{
-    uint j = get_global_id(0), bb = get_global_id(1);
-    if (j < N && bb < B)
-        dybm_shift_var(N, M, D1, K, decay, zc, XC, zn, bb, j);
 }

@@ -111,7 +111,6 @@ bz_status bz_dybm_create(bz_context *ctx, size_t n, size_t delay, const float *d
         (st = kernel_of(d, "dybm_shift", &d->k_shift)) ||
         (st = kernel_of(d, "dybm_mean8", &d->k_mean8)) ||
         (st = kernel_of(d, "dybm_grad8", &d->k_grad8)) ||
-        (st = kernel_of(d, "dybm_shift2", &d->k_shift2)) ||
         (st = bz_buf_alloc(ctx, &d->P, M * d->np)) ||
         (st = bz_buf_alloc(ctx, &d->sP, M * d->np)) || (st = bz_buf_alloc(ctx, &d->b, d->np)) ||
         (st = bz_buf_alloc(ctx, &d->sb, d->np)) ||
@@ -149,8 +148,7 @@ void bz_dybm_free(bz_dybm *d)
     bz_buf_release(&d->b);
     bz_buf_release(&d->sb);
     bz_buf_release(&d->dec);
-    cl_kernel ks[] = {d->k_fused, d->k_out,   d->k_update, d->k_shift,
-                      d->k_mean8, d->k_grad8, d->k_shift2};
+    cl_kernel ks[] = {d->k_fused, d->k_out, d->k_update, d->k_shift, d->k_mean8, d->k_grad8};
     for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
         if (ks[i])
             clReleaseKernel(ks[i]);
@@ -347,23 +345,18 @@ static bz_status run_wide(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, b
 {
     bz_context *ctx = d->ctx;
     const size_t N = d->n, NP = d->np, M = bz_dybm_inputs(d), B = d->batch;
+    const int learn = mode == BZ_DYBM_LEARN;
+    const size_t items = (learn ? NP / 8 * ((M + 4) / 4) : 0) + N * B;
     for (size_t t = 0; t < T; t++) {
         bz_buf *zc = &d->Z[d->cur], *zn = &d->Z[1 - d->cur];
-        SET(d->k_mean8, "dybm_mean8", KU(NP), KU(M), KU(B), KB(zc), KB(&d->P), KB(&d->MU));
-        CHECK(launch2d(d, d->k_mean8, "dybm_mean8", NP / 8, (B + 3) / 4));
-        SET(d->k_out, "dybm_out", KU(N), KU(NP), KI(d->binary), KI(mode), KB(X),
-            KU(x_off + t * B * N), KB(OUT), KU(out_off + t * B * N), KB(&d->MU), KB(&d->b),
-            KB(&d->ERR), KB(&d->XC), KU(B * N));
-        CHECK(bz_launch1d(ctx, d->k_out, "dybm_out", B * N));
-        if (mode == BZ_DYBM_LEARN) {
-            SET(d->k_grad8, "dybm_grad8", KU(NP), KU(M), KU(B), KI(d->opt), KF(d->lr),
-                KF(d->rho), KF(d->eps), KB(zc), KB(&d->ERR), KB(&d->P), KB(&d->sP), KB(&d->b),
-                KB(&d->sb));
-            CHECK(launch2d(d, d->k_grad8, "dybm_grad8", NP / 8, (M + 1 + 3) / 4));
-        }
-        SET(d->k_shift2, "dybm_shift2", KU(N), KU(M), KU(d->delay - 1), KU(d->k), KU(B),
-            KB(&d->dec), KB(zc), KB(&d->XC), KB(zn));
-        CHECK(launch2d(d, d->k_shift2, "dybm_shift2", N, B));
+        SET(d->k_mean8, "dybm_mean8", KU(N), KU(NP), KU(M), KU(B), KI(d->binary), KI(mode),
+            KB(zc), KB(&d->P), KB(&d->b), KB(X), KU(x_off + t * B * N), KB(OUT),
+            KU(out_off + t * B * N), KB(&d->ERR), KB(&d->XC));
+        CHECK(launch2d(d, d->k_mean8, "dybm_mean8", NP / 8, (B + 7) / 8));
+        SET(d->k_grad8, "dybm_grad8", KU(N), KU(NP), KU(M), KU(d->delay - 1), KU(d->k), KU(B),
+            KI(learn), KI(d->opt), KF(d->lr), KF(d->rho), KF(d->eps), KB(&d->dec), KB(zc),
+            KB(&d->ERR), KB(&d->XC), KB(zn), KB(&d->P), KB(&d->sP), KB(&d->b), KB(&d->sb));
+        CHECK(bz_launch1d(ctx, d->k_grad8, "dybm_grad8", items));
         d->cur ^= 1;
     }
     return BZ_OK;

@@ -86,7 +86,7 @@ typedef struct bz_dybm {
     int cur; /* which Z holds z[t] */
     bz_dybm_path path;
     cl_program prog;
-    cl_kernel k_fused, k_out, k_update, k_shift, k_mean8, k_grad8, k_shift2;
+    cl_kernel k_fused, k_out, k_update, k_shift, k_mean8, k_grad8;
     bz_meta meta;
 } bz_dybm;
 
