@@ -1,11 +1,13 @@
 /*
  * The DyBM on the device (model in dybm.h, kernels in kernels/dybm.cl):
- * parameters, per-series state, and runs of many steps. Two ways to
+ * parameters, per-series state, and runs of many steps. Three ways to
  * advance: one launch of dybm_fused for all T steps (one work-group loops
  * over t with barriers: no host round trip, no per-step launch; the way for
- * a single series or a small batch), or per step two GEMMs (CLBlast) and
- * three element-wise kernels for large batches, where the products are
- * worth a device-wide launch.
+ * a single series or a small batch); for batches, per step two launches
+ * over the whole device (dybm_mean8: fields, outputs and errors, a block of
+ * 8 units for 8 series per work-item; dybm_grad8: the update and the
+ * shift), the automatic choice; or per step two GEMMs (CLBlast) and three
+ * element-wise kernels, kept for devices where CLBlast's products win.
  */
 #include "models/dybm.h"
 #include "blas/gemm.h"
