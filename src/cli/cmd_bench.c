@@ -303,7 +303,7 @@ int bz_cmd_bench(int argc, char **argv)
     };
     const char *pos[1];
     size_t npos = 0;
-    int r = bz_args_parse("bench", "[gemm|ops|all] [options]", opts, argc, argv, pos, 1, &npos);
+    int r = bz_args_parse("bench", "[gemm|ops|all] [options]  (also: bench rbm, bench dbm, bench dybm)", opts, argc, argv, pos, 1, &npos);
     if (r)
         return r > 0 ? 0 : 2;
     const char *what = npos ? pos[0] : "all";

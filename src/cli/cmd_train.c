@@ -421,7 +421,7 @@ out:
 int bz_cmd_train(int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-') {
-        fprintf(stderr, "usage: boltzcl train rbm [options]   (see boltzcl train rbm --help)\n");
+        fprintf(stderr, "usage: boltzcl train rbm|dbn|dbm|dybm [options]   (see boltzcl train rbm --help)\n");
         return argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) ? 0 : 2;
     }
     bz_cli_set_train_argv(argc, argv);
