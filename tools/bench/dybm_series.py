@@ -35,7 +35,8 @@ validation RMSE; the LSTM's epoch count by its validation loss.
            threads, the faster kept.
 
 Install the peers in a venv: pip install statsmodels torch (and pmdarima
-for the monthly series); numpy comes with them.
+for the monthly series; where the venv sees Debian's older scikit-learn,
+also pip install --ignore-installed scikit-learn); numpy comes with them.
 Run: OPENBLAS_CORETYPE= OPENBLAS_L2_SIZE= unset, then
   python3 tools/bench/dybm_series.py --boltzcl build/src/cli/boltzcl
 """
