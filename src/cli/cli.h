@@ -34,6 +34,11 @@ int bz_cmd_sample_dbm(int argc, char **argv);
 int bz_cmd_transform_dbm(int argc, char **argv);
 int bz_cmd_predict_dbm(int argc, char **argv);
 int bz_cmd_bench_dbm(int argc, char **argv);
+/* Dynamic Boltzmann machines (cmd_dybm.c, bench_dybm.c). */
+int bz_cmd_bench_dybm(int argc, char **argv);
+int bz_cmd_train_dybm(int argc, char **argv);
+int bz_cmd_predict_dybm(int argc, char **argv);
+int bz_cmd_sample_dybm(int argc, char **argv);
 /* Optimisation problems (cmd_anneal.c). */
 int bz_cmd_anneal(int argc, char **argv);
 

@@ -287,6 +287,8 @@ int bz_cmd_bench(int argc, char **argv)
     if (argc > 0 && !strcmp(argv[0], "rbm"))
         return bz_cmd_bench_rbm(argc - 1, argv + 1);
     if (argc > 0 && !strcmp(argv[0], "dbm")) return bz_cmd_bench_dbm(argc - 1, argv + 1);
+    if (argc > 0 && !strcmp(argv[0], "dybm"))
+        return bz_cmd_bench_dybm(argc - 1, argv + 1);
     const char *device = NULL;
     long reps = 10, batch = 100;
     bool json = false;
@@ -301,7 +303,7 @@ int bz_cmd_bench(int argc, char **argv)
     };
     const char *pos[1];
     size_t npos = 0;
-    int r = bz_args_parse("bench", "[gemm|ops|all] [options]", opts, argc, argv, pos, 1, &npos);
+    int r = bz_args_parse("bench", "[gemm|ops|all] [options]  (also: bench rbm, bench dbm, bench dybm)", opts, argc, argv, pos, 1, &npos);
     if (r)
         return r > 0 ? 0 : 2;
     const char *what = npos ? pos[0] : "all";

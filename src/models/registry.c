@@ -3,6 +3,7 @@
  * defines its bz_model_kind, and one line here.
  */
 #include "models/model.h"
+#include "models/dybm.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +13,7 @@ static const bz_model_kind *const kinds[] = {
     &bz_kind_dbn,
     &bz_kind_dbm,
     &bz_kind_ising,
+    &bz_kind_dybm,
 };
 
 const bz_model_kind *bz_model_kind_next(void **opaque)

@@ -71,6 +71,11 @@ done
 # bench and tune, tiny
 run "$B" bench gemm --reps 1
 run "$B" bench dbm --layers 8,6 --data "$D" --rows 100 --batch 20 --chains 20
+run "$B" bench dybm --n 8 --delay 3 --batch 4 --steps 40 --rounds 1
+# a DyBM on the data's columns as a series: eval and transform are not its
+run "$B" train dybm --series "$D" --delay 3 --epochs 2 --out "$tmp/y.safetensors" --quiet
+refuse "does not support eval" "$B" eval --model "$tmp/y.safetensors" --data "$D"
+run "$B" predict --model "$tmp/y.safetensors" --series "$D" --out "$tmp/y.csv"
 refuse "no-such-device" "$B" tune --device no-such-device-xyz --seconds 1 --out "$tmp/t.jsonl"
 [ ! -e "$tmp/t.jsonl" ] || fail "tune wrote a file for a device that does not exist"
 echo "test_cli: every command ran"
