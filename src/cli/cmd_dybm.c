@@ -229,6 +229,8 @@ int bz_cmd_train_dybm(int argc, char **argv)
         bz_cli_fail(cmd, ctx, st);
         goto out;
     }
+    if (bz_cli_train_check_space("dybm", trainer, "--out", a.out, ckpt))
+        goto out;
     char fp[1024] = "", dfp[64];
     bz_train_data_fingerprint(s.x, T, N, NULL, dfp, sizeof dfp);
     bz_cli_fp_add(fp, sizeof fp, "units", "%s", a.units);

@@ -213,9 +213,20 @@ static bz_status load(void *job, const char *path, const bz_ckpt_in *in, bz_trai
     return bz_ckpt_get_host(in, "sigma", d->sigma, d->n);
 }
 
+/* The model: the parameters (M x N and the biases) and the
+ * standardisation; a checkpoint adds the optimiser's accumulators and the
+ * FIFO and trace state. */
+static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
+{
+    const bz_dybm *d = ((const dybm_job *)job)->d;
+    const uint64_t f = sizeof(float), MP = (uint64_t)bz_dybm_inputs(d) * d->np;
+    *model = (MP + d->np + 3 * (uint64_t)d->n) * f + BZ_TRAIN_META_BYTES;
+    *checkpoint = (2 * (MP + d->np) + bz_dybm_inputs(d) + d->n) * f + BZ_TRAIN_META_BYTES;
+}
+
 const bz_train_hooks bz_dybm_train_hooks = {
     BZ_TRAIN_HOOKS_VERSION, "dybm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
-    check_finite, save, NULL, load, NULL,
+    check_finite, save, NULL, load, NULL, output_bytes,
 };
 
 static void free_job(void *job)
