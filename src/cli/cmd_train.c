@@ -421,7 +421,7 @@ out:
 int bz_cmd_train(int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-') {
-        fprintf(stderr, "usage: boltzcl train rbm [options]   (see boltzcl train rbm --help)\n");
+        fprintf(stderr, "usage: boltzcl train rbm|dbn|dbm|cf [options]   (see boltzcl train rbm --help)\n");
         return argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) ? 0 : 2;
     }
     bz_cli_set_train_argv(argc, argv);
@@ -429,6 +429,7 @@ int bz_cmd_train(int argc, char **argv)
         return train_rbm(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dbn")) return bz_cmd_train_dbn(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dbm")) return bz_cmd_train_dbm(argc - 1, argv + 1);
-    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm)\n", argv[0]);
+    if (!strcmp(argv[0], "cf")) return bz_cmd_train_cf(argc - 1, argv + 1);
+    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm, dbn, dbm or cf)\n", argv[0]);
     return 2;
 }

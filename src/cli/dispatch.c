@@ -24,6 +24,7 @@ static const struct {
     {"dbn", {bz_cmd_eval_dbn, bz_cmd_sample_dbn, bz_cmd_transform_dbn, bz_cmd_predict_dbn}},
     {"dbm", {bz_cmd_eval_dbm, bz_cmd_sample_dbm, bz_cmd_transform_dbm, bz_cmd_predict_dbm}},
     {"ising", {NULL, NULL, NULL, NULL}}, /* boltzcl anneal --problem */
+    {"cf", {bz_cmd_eval_cf, NULL, NULL, bz_cmd_predict_cf}}, /* and boltzcl recommend */
 };
 #define N_KINDS (sizeof table / sizeof *table)
 
