@@ -89,7 +89,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 typedef struct cf_args {
     const char *ratings, *test, *scale, *out, *checkpoint, *resume, *log, *device;
     size_t hidden, epochs, batch, cd_start, cd_max, cd_every;
-    double test_split, lr, momentum, final_momentum, weight_decay;
+    double test_split, lr, lr_decay, momentum, final_momentum, weight_decay;
     long seed, momentum_epochs;
     bool items, conditional, mean_field, json, quiet, overwrite;
 } cf_args;
@@ -144,6 +144,7 @@ int bz_cmd_train_cf(int argc, char **argv)
         {"epochs", BZ_OPT_SIZE, &a.epochs, "N", "epochs (40)"},
         {"batch", BZ_OPT_SIZE, &a.batch, "N", "rows per minibatch (20)"},
         {"lr", BZ_OPT_FLOAT, &a.lr, "F", "learning rate (0.01)"},
+        {"lr-decay", BZ_OPT_FLOAT, &a.lr_decay, "F", "epoch e runs at lr / (1 + F * e) (0)"},
         {"momentum", BZ_OPT_FLOAT, &a.momentum, "F", "initial momentum (0.5)"},
         {"final-momentum", BZ_OPT_FLOAT, &a.final_momentum, "F", "momentum later on (0.9)"},
         {"momentum-epochs", BZ_OPT_INT, &a.momentum_epochs, "N", "epochs at the initial momentum (5)"},
@@ -187,6 +188,7 @@ int bz_cmd_train_cf(int argc, char **argv)
                     "in [0, 1)") ||
         bz_args_bad(c, a.momentum_epochs < 0, "--momentum-epochs", ">= 0") ||
         bz_args_bad(c, !(a.weight_decay >= 0), "--weight-decay", ">= 0") ||
+        bz_args_bad(c, !(a.lr_decay >= 0), "--lr-decay", ">= 0") ||
         bz_args_bad(c, a.cd_start == 0 || a.cd_start > 100, "--cd-start", "between 1 and 100") ||
         bz_args_bad(c, a.cd_max < a.cd_start || a.cd_max > 100, "--cd-max",
                     "between --cd-start and 100") ||
@@ -276,6 +278,7 @@ int bz_cmd_train_cf(int argc, char **argv)
     bz_cf_train_options_init(&o);
     o.batch = a.batch;
     o.learning_rate = (float)a.lr;
+    o.lr_decay = (float)a.lr_decay;
     o.momentum_initial = (float)a.momentum;
     o.momentum_final = (float)a.final_momentum;
     o.momentum_epochs = (unsigned)a.momentum_epochs;
@@ -304,7 +307,7 @@ int bz_cmd_train_cf(int argc, char **argv)
     bz_cli_fp_add(fp, sizeof fp, "scale", "%g:%u:%g", (double)scale.lo, scale.classes,
                   (double)scale.step);
     bz_cli_fp_add(fp, sizeof fp, "batch", "%zu", a.batch);
-    bz_cli_fp_add(fp, sizeof fp, "lr", "%.9g", a.lr);
+    bz_cli_fp_add(fp, sizeof fp, "lr", "%.9g,%.9g", a.lr, a.lr_decay);
     bz_cli_fp_add(fp, sizeof fp, "momentum", "%.9g,%.9g,%ld", a.momentum, a.final_momentum,
                   a.momentum_epochs);
     bz_cli_fp_add(fp, sizeof fp, "weight_decay", "%.9g", a.weight_decay);

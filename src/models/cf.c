@@ -488,7 +488,7 @@ bz_status bz_cf_train_epoch(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_o
             break;
         }
         size_t r0 = b * B, n = R - r0 < B ? R - r0 : B;
-        float lr = o->learning_rate, inv = 1.0f / (float)n;
+        float lr = o->learning_rate / (1.0f + o->lr_decay * (float)epoch), inv = 1.0f / (float)n;
         uint64_t stream = ((uint64_t)epoch << 32) | b;
         if ((st = put_rows(cf, order + r0, n)) ||
             (st = grad(cf, set, n, T, !o->mean_field, o->seed, stream)) ||

@@ -92,6 +92,7 @@ void bz_cf_set_free(bz_cf_set *s);
 typedef struct bz_cf_train_options {
     size_t batch;
     float learning_rate, momentum_initial, momentum_final, weight_decay;
+    float lr_decay; /* epoch e runs at learning_rate / (1 + lr_decay * e) */
     unsigned momentum_epochs;
     unsigned k_start, k_max, k_every; /* CD-T: T = min(k_max, k_start + epoch / k_every) */
     bool mean_field;                  /* probabilities instead of samples in the Gibbs chain */
