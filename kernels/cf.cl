@@ -115,3 +115,18 @@ __kernel void cf_update(__global float *w, __global float *v, __global const flo
     v[i] = d;
     w[i] += d;
 }
+
+// out[j] = sum over the n rows of A[r, j] - B[r, j] (the bias statistics)
+__kernel void cf_colsum(__global const float *A, __global const float *B, uint n, uint cols,
+                        __global float *out)
+{
+    uint j = get_global_id(0);
+    if (j >= cols)
+        return;
+    float s = 0.0f;
+    for (uint r = 0; r < n; r++) {
+        size_t at = (size_t)r * cols + j;
+        s += A[at] - B[at];
+    }
+    out[j] = s;
+}

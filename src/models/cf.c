@@ -29,7 +29,7 @@ static double unit(uint64_t *s)
 static void release_work(bz_cf *cf)
 {
     bz_buf *b[] = {&cf->V, &cf->M, &cf->Mc, &cf->L, &cf->X, &cf->P, &cf->S, &cf->Hn,
-                   &cf->ones, &cf->rows, &cf->E};
+                   &cf->rows, &cf->E};
     for (size_t i = 0; i < sizeof b / sizeof *b; i++)
         bz_buf_release(b[i]);
     cf->cap = 0;
@@ -44,8 +44,8 @@ void bz_cf_free(bz_cf *cf)
                    &cf->gW, &cf->gvb, &cf->ghb, &cf->gD};
     for (size_t i = 0; i < sizeof b / sizeof *b; i++)
         bz_buf_release(b[i]);
-    cl_kernel k[] = {cf->k_expand, cf->k_hidden, cf->k_visible, cf->k_update};
-    for (size_t i = 0; i < 4; i++)
+    cl_kernel k[] = {cf->k_expand, cf->k_hidden, cf->k_visible, cf->k_update, cf->k_colsum};
+    for (size_t i = 0; i < 5; i++)
         if (k[i])
             clReleaseKernel(k[i]);
     if (cf->prog)
@@ -64,9 +64,10 @@ static bz_status build(bz_cf *cf)
     bz_context *ctx = cf->ctx;
     static const char *const files[] = {"philox.cl", "cf.cl"};
     CHECK(bz_program_build(ctx, files, 2, "", &cf->prog));
-    const char *names[] = {"cf_expand", "cf_hidden", "cf_visible", "cf_update"};
-    cl_kernel *dst[] = {&cf->k_expand, &cf->k_hidden, &cf->k_visible, &cf->k_update};
-    for (size_t i = 0; i < 4; i++) {
+    const char *names[] = {"cf_expand", "cf_hidden", "cf_visible", "cf_update", "cf_colsum"};
+    cl_kernel *dst[] = {&cf->k_expand, &cf->k_hidden, &cf->k_visible, &cf->k_update,
+                        &cf->k_colsum};
+    for (size_t i = 0; i < 5; i++) {
         cl_int rc;
         *dst[i] = clCreateKernel(cf->prog, names[i], &rc);
         if (rc != CL_SUCCESS)
@@ -198,22 +199,14 @@ static bz_status reserve(bz_cf *cf, size_t n)
         return bz_fail(ctx, BZ_E_INVALID_ARG, "a minibatch of %zu rows of %zu visible units is "
                        "too large; use a smaller --batch", n, F);
     bz_status st;
-    float *one = malloc(n * sizeof *one);
-    if (!one)
-        return bz_fail(ctx, BZ_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        one[i] = 1.0f;
     if ((st = bz_buf_alloc(ctx, &cf->V, n * F)) || (st = bz_buf_alloc(ctx, &cf->M, n * C)) ||
         (st = bz_buf_alloc(ctx, &cf->Mc, n * C)) || (st = bz_buf_alloc(ctx, &cf->L, n * F)) ||
         (st = bz_buf_alloc(ctx, &cf->X, n * H)) || (st = bz_buf_alloc(ctx, &cf->P, n * H)) ||
         (st = bz_buf_alloc(ctx, &cf->S, n * H)) || (st = bz_buf_alloc(ctx, &cf->Hn, n * H)) ||
-        (st = bz_buf_alloc(ctx, &cf->ones, n)) || (st = bz_buf_alloc(ctx, &cf->rows, n)) ||
-        (st = bz_buf_alloc(ctx, &cf->E, n * C)) || (st = bz_buf_write(ctx, &cf->ones, 0, one, n))) {
-        free(one);
+        (st = bz_buf_alloc(ctx, &cf->rows, n)) || (st = bz_buf_alloc(ctx, &cf->E, n * C))) {
         release_work(cf);
         return st;
     }
-    free(one);
     cf->cap = n;
     return BZ_OK;
 }
@@ -362,6 +355,18 @@ static bz_status put_rows(bz_cf *cf, const uint32_t *rows, size_t n)
     return bz_buf_write(cf->ctx, &cf->rows, 0, rows, n);
 }
 
+/* out [cols] = the column sums of A - B over n rows. */
+static bz_status colsum(bz_cf *cf, const bz_buf *A, const bz_buf *B, size_t n, size_t cols,
+                        bz_buf *out)
+{
+    bz_context *ctx = cf->ctx;
+    cl_uint un = (cl_uint)n, uc = (cl_uint)cols;
+    const void *v[] = {&A->mem, &B->mem, &un, &uc, &out->mem};
+    const size_t sz[] = {MEM, MEM, U32, U32, MEM};
+    CHECK(args(ctx, cf->k_colsum, "cf_colsum", v, sz, 5));
+    return bz_launch1d(ctx, cf->k_colsum, "cf_colsum", cols);
+}
+
 /* The gradient statistics of the n rows in cf->rows into gW, gvb, ghb, gD. */
 static bz_status grad(bz_cf *cf, const bz_cf_set *set, size_t n, unsigned T, bool sample,
                       uint64_t seed, uint64_t stream)
@@ -382,14 +387,8 @@ static bz_status grad(bz_cf *cf, const bz_cf_set *set, size_t n, unsigned T, boo
                    H));
     CHECK(bz_sgemm(ctx, true, false, F, H, n, -1.0f, &cf->L, 0, F, &cf->Hn, 0, H, 1.0f, &cf->gW,
                    0, H));
-    CHECK(bz_sgemm(ctx, false, false, 1, F, n, 1.0f, &cf->ones, 0, n, &cf->V, 0, F, 0.0f,
-                   &cf->gvb, 0, F));
-    CHECK(bz_sgemm(ctx, false, false, 1, F, n, -1.0f, &cf->ones, 0, n, &cf->L, 0, F, 1.0f,
-                   &cf->gvb, 0, F));
-    CHECK(bz_sgemm(ctx, false, false, 1, H, n, 1.0f, &cf->ones, 0, n, &cf->P, 0, H, 0.0f,
-                   &cf->ghb, 0, H));
-    CHECK(bz_sgemm(ctx, false, false, 1, H, n, -1.0f, &cf->ones, 0, n, &cf->Hn, 0, H, 1.0f,
-                   &cf->ghb, 0, H));
+    CHECK(colsum(cf, &cf->V, &cf->L, n, F, &cf->gvb));
+    CHECK(colsum(cf, &cf->P, &cf->Hn, n, H, &cf->ghb));
     if (cf->cfg.conditional) {
         CHECK(bz_sgemm(ctx, true, false, C, H, n, 1.0f, &cf->Mc, 0, C, &cf->P, 0, H, 0.0f,
                        &cf->gD, 0, H));

@@ -58,9 +58,9 @@ typedef struct bz_cf {
     bz_meta meta;
     /* device program and work space for up to `cap` rows */
     cl_program prog;
-    cl_kernel k_expand, k_hidden, k_visible, k_update;
+    cl_kernel k_expand, k_hidden, k_visible, k_update, k_colsum;
     size_t cap;
-    bz_buf V, M, Mc, L, X, P, S, Hn, ones, rows, gW, gvb, ghb, gD, E;
+    bz_buf V, M, Mc, L, X, P, S, Hn, rows, gW, gvb, ghb, gD, E;
 } bz_cf;
 
 /* A model for the given ids (sorted, distinct) and training ratings (dense
