@@ -124,9 +124,10 @@ static json_object *jnum(double v)
 int bz_cmd_train_cf(int argc, char **argv)
 {
     cf_args a = {
-        .out = "cf.safetensors", .hidden = 100, .epochs = 40, .batch = 20, .cd_start = 1,
-        .cd_max = 9, .cd_every = 10, .test_split = NAN, .lr = 0.01, .momentum = 0.5,
-        .final_momentum = 0.9, .weight_decay = 0.001, .seed = 1, .momentum_epochs = 5,
+        .out = "cf.safetensors", .hidden = 128, .epochs = 20, .batch = 64, .cd_start = 1,
+        .cd_max = 9, .cd_every = 10, .test_split = NAN, .lr = 1, .lr_decay = 0.05,
+        .momentum = 0.5, .final_momentum = 0.5, .weight_decay = 0.001, .seed = 1,
+        .momentum_epochs = 5,
     };
     const bz_opt opts[] = {
         {"ratings", BZ_OPT_STRING, &a.ratings, "FILE",
@@ -136,17 +137,17 @@ int bz_cmd_train_cf(int argc, char **argv)
          "without --test: fraction of the ratings held out at random by --seed (0.1)"},
         {"scale", BZ_OPT_STRING, &a.scale, "LO:HI:STEP",
          "rating scale (from the data: 0.5:5:0.5 with half stars, else 1:5:1)"},
-        {"hidden", BZ_OPT_SIZE, &a.hidden, "N", "hidden units (100)"},
+        {"hidden", BZ_OPT_SIZE, &a.hidden, "N", "hidden units (128)"},
         {"items", BZ_OPT_FLAG, &a.items, NULL,
          "item-based: each item is a case over the users' ratings (I-RBM)"},
         {"conditional", BZ_OPT_FLAG, &a.conditional, NULL,
          "conditional RBM: which columns were rated (test pairs included) feeds the hidden units"},
-        {"epochs", BZ_OPT_SIZE, &a.epochs, "N", "epochs (40)"},
-        {"batch", BZ_OPT_SIZE, &a.batch, "N", "rows per minibatch (20)"},
-        {"lr", BZ_OPT_FLOAT, &a.lr, "F", "learning rate (0.01)"},
-        {"lr-decay", BZ_OPT_FLOAT, &a.lr_decay, "F", "epoch e runs at lr / (1 + F * e) (0)"},
+        {"epochs", BZ_OPT_SIZE, &a.epochs, "N", "epochs (20)"},
+        {"batch", BZ_OPT_SIZE, &a.batch, "N", "rows per minibatch (64)"},
+        {"lr", BZ_OPT_FLOAT, &a.lr, "F", "learning rate (1)"},
+        {"lr-decay", BZ_OPT_FLOAT, &a.lr_decay, "F", "epoch e runs at lr / (1 + F * e) (0.05)"},
         {"momentum", BZ_OPT_FLOAT, &a.momentum, "F", "initial momentum (0.5)"},
-        {"final-momentum", BZ_OPT_FLOAT, &a.final_momentum, "F", "momentum later on (0.9)"},
+        {"final-momentum", BZ_OPT_FLOAT, &a.final_momentum, "F", "momentum later on (0.5)"},
         {"momentum-epochs", BZ_OPT_INT, &a.momentum_epochs, "N", "epochs at the initial momentum (5)"},
         {"weight-decay", BZ_OPT_FLOAT, &a.weight_decay, "F", "L2 weight decay (0.001)"},
         {"cd-start", BZ_OPT_SIZE, &a.cd_start, "T", "Gibbs steps per update at first, CD-T (1)"},

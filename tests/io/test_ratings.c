@@ -88,6 +88,7 @@ static void test_scales(void **st)
     assert_int_equal(parse("1,1,4\n1,2,6\n", 1, &r, &err), BZ_OK);
     assert_int_equal(bz_ratings_classes(&r, &s, c, &err), BZ_E_FORMAT);
     assert_non_null(strstr(err.msg, "r.txt:2: rating 6"));
+    bz_ratings_free(&r);
     assert_int_equal(parse("1,1,4\n1,2,0\n", 1, &r, &err), BZ_OK);
     assert_int_equal(bz_ratings_classes(&r, &s, c, &err), BZ_E_FORMAT);
     bz_ratings_free(&r);
