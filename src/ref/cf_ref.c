@@ -1,4 +1,5 @@
 #include "ref/cf_ref.h"
+#include "ref/reference.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,6 +56,10 @@ void bz_ref_cf_expected(const float *P, const float *W, const float *vb, size_t 
         }
 }
 
+static void accumulate(const float *V, const float *M, const float *Mc, const float *Vn,
+                       const float *P, const float *Hn, int cond, size_t n, size_t C, size_t K,
+                       size_t H, float *gW, float *gvb, float *ghb, float *gD);
+
 void bz_ref_cf_grad(const float *V, const float *M, const float *Mc, const float *W,
                     const float *vb, const float *hb, const float *D, size_t n, size_t C,
                     size_t K, size_t H, unsigned T, float *gW, float *gvb, float *ghb, float *gD)
@@ -82,16 +87,27 @@ void bz_ref_cf_grad(const float *V, const float *M, const float *Mc, const float
             }
         bz_ref_cf_hidden(Vn, M, Mc, W, hb, D, n, C, K, H, Hn);
     }
+    accumulate(V, M, Mc, Vn, P, Hn, D != NULL, n, C, K, H, gW, gvb, ghb, gD);
+    free(P);
+    free(Hn);
+    free(Vn);
+}
+
+static void accumulate(const float *V, const float *M, const float *Mc, const float *Vn,
+                       const float *P, const float *Hn, int cond, size_t n, size_t C, size_t K,
+                       size_t H, float *gW, float *gvb, float *ghb, float *gD)
+{
+    size_t F = C * K;
     memset(gW, 0, F * H * sizeof *gW);
     memset(gvb, 0, F * sizeof *gvb);
     memset(ghb, 0, H * sizeof *ghb);
-    if (D)
+    if (cond)
         memset(gD, 0, C * H * sizeof *gD);
     for (size_t r = 0; r < n; r++) {
         for (size_t j = 0; j < H; j++)
             ghb[j] += P[r * H + j] - Hn[r * H + j];
         for (size_t c = 0; c < C; c++) {
-            if (D && Mc[r * C + c] != 0)
+            if (cond && Mc[r * C + c] != 0)
                 for (size_t j = 0; j < H; j++)
                     gD[c * H + j] += P[r * H + j] - Hn[r * H + j];
             if (M[r * C + c] == 0)
@@ -105,7 +121,47 @@ void bz_ref_cf_grad(const float *V, const float *M, const float *Mc, const float
             }
         }
     }
+}
+
+void bz_ref_cf_grad_sampled(const float *V, const float *M, const float *Mc, const float *W,
+                            const float *vb, const float *hb, const float *D, size_t n, size_t C,
+                            size_t K, size_t H, uint64_t seed, uint64_t stream, float *gW,
+                            float *gvb, float *ghb, float *gD)
+{
+    size_t F = C * K;
+    float *P = malloc(n * H * sizeof *P), *S = malloc(n * H * sizeof *S),
+          *Hn = malloc(n * H * sizeof *Hn), *Vn = calloc(n * F, sizeof *Vn);
+    if (!P || !S || !Hn || !Vn) {
+        free(P);
+        free(S);
+        free(Hn);
+        free(Vn);
+        return;
+    }
+    double p[16];
+    bz_ref_cf_hidden(V, M, Mc, W, hb, D, n, C, K, H, P);
+    for (size_t i = 0; i < n * H; i++)
+        S[i] = bz_ref_u01(bz_ref_philox_u32(seed, stream * 64, i)) < P[i] ? 1.0f : 0.0f;
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; c < C; c++) {
+            if (M[r * C + c] == 0)
+                continue;
+            softmax(S + r * H, W, vb, c, K, H, p);
+            double u = bz_ref_u01(bz_ref_philox_u32(seed, stream * 64 + 1, r * C + c)), acc = 0;
+            size_t pick = K - 1;
+            for (size_t k = 0; k < K; k++) {
+                acc += p[k];
+                if (u < acc) {
+                    pick = k;
+                    break;
+                }
+            }
+            Vn[(r * C + c) * K + pick] = 1;
+        }
+    bz_ref_cf_hidden(Vn, M, Mc, W, hb, D, n, C, K, H, Hn);
+    accumulate(V, M, Mc, Vn, P, Hn, D != NULL, n, C, K, H, gW, gvb, ghb, gD);
     free(P);
+    free(S);
     free(Hn);
     free(Vn);
 }

@@ -9,6 +9,7 @@
 #define BZ_REF_CF_REF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* P [n x H] = sigmoid(V W + Mc D + hb). */
 void bz_ref_cf_hidden(const float *V, const float *M, const float *Mc, const float *W,
@@ -27,5 +28,15 @@ void bz_ref_cf_expected(const float *P, const float *W, const float *vb, size_t 
 void bz_ref_cf_grad(const float *V, const float *M, const float *Mc, const float *W,
                     const float *vb, const float *hb, const float *D, size_t n, size_t C,
                     size_t K, size_t H, unsigned T, float *gW, float *gvb, float *ghb, float *gD);
+
+/* The same statistics for one sampled CD-1 step, with the device's draws:
+ * hidden states of the data from Philox stream stream * 64 (element r * H +
+ * j), one class per rated column from stream stream * 64 + 1 (element
+ * r * C + c: the first class whose running sum of exp(logit - max) passes
+ * u * z), and hidden probabilities of the reconstruction. */
+void bz_ref_cf_grad_sampled(const float *V, const float *M, const float *Mc, const float *W,
+                            const float *vb, const float *hb, const float *D, size_t n, size_t C,
+                            size_t K, size_t H, uint64_t seed, uint64_t stream, float *gW,
+                            float *gvb, float *ghb, float *gD);
 
 #endif

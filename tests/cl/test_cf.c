@@ -142,8 +142,18 @@ static void check_grad(bool item_based, bool conditional, unsigned T)
         }
     }
     assert_true(missing > 0);
-    /* Sampled chains: the same zeros. */
+    /* Sampled chains: the same zeros; CD-1 equals the host reference with
+     * the same Philox draws. */
     OK(bz_cf_batch_grad(cf, &s, rows, n, T, true, 1, 3, gW, gvb, ghb, gD));
+    if (T == 1) {
+        bz_ref_cf_grad_sampled(V, M, Mc, W, vb, hb, conditional ? D : NULL, n, C, K, H, 1, 3, rW,
+                               rvb, rhb, rD);
+        assert_true(max_abs_diff(gW, rW, F * H) < 2e-5f);
+        assert_true(max_abs_diff(gvb, rvb, F) < 2e-5f);
+        assert_true(max_abs_diff(ghb, rhb, H) < 2e-5f);
+        if (conditional)
+            assert_true(max_abs_diff(gD, rD, C * H) < 2e-5f);
+    }
     for (size_t c = 0; c < C; c++) {
         bool rated = false;
         for (size_t r = 0; r < n; r++)
