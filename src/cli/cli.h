@@ -39,6 +39,11 @@ int bz_cmd_bench_dybm(int argc, char **argv);
 int bz_cmd_train_dybm(int argc, char **argv);
 int bz_cmd_predict_dybm(int argc, char **argv);
 int bz_cmd_sample_dybm(int argc, char **argv);
+/* Collaborative filtering (cmd_cf.c). */
+int bz_cmd_train_cf(int argc, char **argv);
+int bz_cmd_eval_cf(int argc, char **argv);
+int bz_cmd_predict_cf(int argc, char **argv);
+int bz_cmd_recommend(int argc, char **argv);
 /* Optimisation problems (cmd_anneal.c). */
 int bz_cmd_anneal(int argc, char **argv);
 

@@ -424,7 +424,7 @@ out:
 int bz_cmd_train(int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-') {
-        fprintf(stderr, "usage: boltzcl train rbm|dbn|dbm|dybm [options]   (see boltzcl train rbm --help)\n");
+        fprintf(stderr, "usage: boltzcl train rbm|dbn|dbm|dybm|cf [options]   (see boltzcl train rbm --help)\n");
         return argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) ? 0 : 2;
     }
     bz_cli_set_train_argv(argc, argv);
@@ -434,6 +434,8 @@ int bz_cmd_train(int argc, char **argv)
     if (!strcmp(argv[0], "dbm")) return bz_cmd_train_dbm(argc - 1, argv + 1);
     if (!strcmp(argv[0], "dybm"))
         return bz_cmd_train_dybm(argc - 1, argv + 1);
-    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm, dbn, dbm, dybm)\n", argv[0]);
+    if (!strcmp(argv[0], "cf"))
+        return bz_cmd_train_cf(argc - 1, argv + 1);
+    fprintf(stderr, "boltzcl train: unknown model '%s' (rbm, dbn, dbm, dybm or cf)\n", argv[0]);
     return 2;
 }

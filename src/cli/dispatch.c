@@ -25,6 +25,7 @@ static const struct {
     {"dbm", {bz_cmd_eval_dbm, bz_cmd_sample_dbm, bz_cmd_transform_dbm, bz_cmd_predict_dbm}},
     {"ising", {NULL, NULL, NULL, NULL}}, /* boltzcl anneal --problem */
     {"dybm", {NULL, bz_cmd_sample_dybm, NULL, bz_cmd_predict_dybm}},
+    {"cf", {bz_cmd_eval_cf, NULL, NULL, bz_cmd_predict_cf}}, /* and boltzcl recommend */
 };
 #define N_KINDS (sizeof table / sizeof *table)
 

@@ -150,9 +150,10 @@ struct bz_model {
 };
 
 /* The descriptors (one file each). */
-extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm, bz_kind_ising;
+extern const bz_model_kind bz_kind_rbm, bz_kind_dbn, bz_kind_dbm, bz_kind_ising, bz_kind_cf;
 /* the kinds' training hooks (rbm_trainer.c, dbn_trainer.c, dbm_trainer.c) */
-extern const struct bz_train_hooks bz_rbm_train_hooks, bz_dbn_train_hooks, bz_dbm_train_hooks;
+extern const struct bz_train_hooks bz_rbm_train_hooks, bz_dbn_train_hooks, bz_dbm_train_hooks,
+    bz_cf_train_hooks;
 
 /* Registry (registry.c): kinds in table order; *opaque starts NULL; NULL at
  * the end. */

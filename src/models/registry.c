@@ -14,6 +14,7 @@ static const bz_model_kind *const kinds[] = {
     &bz_kind_dbm,
     &bz_kind_ising,
     &bz_kind_dybm,
+    &bz_kind_cf,
 };
 
 const bz_model_kind *bz_model_kind_next(void **opaque)

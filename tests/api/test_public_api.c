@@ -116,12 +116,16 @@ static void test_kinds(void **state)
     size_t n = 0;
     while ((k = bz_model_kind_iterate(&it)) && n < 8)
         names[n++] = bz_model_kind_name(k);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
     assert_string_equal(names[0], "rbm");
     assert_string_equal(names[1], "dbn");
     assert_string_equal(names[2], "dbm");
     assert_string_equal(names[3], "ising");
     assert_string_equal(names[4], "dybm");
+    assert_string_equal(names[5], "cf");
+    const bz_model_kind *cf = bz_model_kind_by_name("cf");
+    assert_non_null(cf);
+    assert_false(bz_model_kind_ops(cf) & (BZ_OP_RECONSTRUCT | BZ_OP_PREDICT));
     const bz_model_kind *rbm = bz_model_kind_by_name("rbm"), *dbn = bz_model_kind_by_name("dbn");
     assert_non_null(rbm);
     assert_null(bz_model_kind_by_name("crbm"));
