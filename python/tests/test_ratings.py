@@ -108,9 +108,12 @@ def test_ratings_refusals(data):
     with pytest.raises(ValueError, match="row 3 .*not finite"):
         m.fit(bad)
     bad = train.copy()
-    bad[5, 2] = 7
-    with pytest.raises(ValueError, match="outside the scale"):
+    bad[5, 2] = 2.7  # neither whole nor half stars
+    with pytest.raises(ValueError, match="row:5: rating 2.7 is outside the scale"):
         m.fit(bad)
+    bad[5, 2] = 7
+    with pytest.raises(ValueError, match="outside the scale 1 to 5"):
+        boltzcl.RatingsRBM(n_components=4, n_iter=1, rating_scale=(1, 5, 1), **SMALL).fit(bad)
     with pytest.raises(ValueError, match="outside the scale"):
         boltzcl.RatingsRBM(n_components=4, n_iter=1, rating_scale=(1, 4, 1), **SMALL).fit(train)
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
