@@ -13,7 +13,7 @@
  * sizes, and transform, sample, reconstruct, score and classify through it;
  * an operation a kind lacks returns BZ_E_UNSUPPORTED naming the kind. Kinds
  * are listed by bz_model_kind_iterate. Typed handles (bz_rbm, bz_dbn,
- * bz_dbm) create and train each kind and convert into a bz_model.
+ * bz_dbm, bz_cf) create and train each kind and convert into a bz_model.
  *
  * Data: a bz_dataset holds rows of floats and optional labels read from IDX,
  * CSV, the named Fashion-MNIST splits, or caller memory. Models take rows as
@@ -915,7 +915,7 @@ BZ_API void bz_clear_stop(void);
 
 /* What the progress callback is told. */
 typedef struct bz_train_progress {
-    const char *kind;      /* "rbm", "dbn", "dbm" */
+    const char *kind;      /* "rbm", "dbn", "dbm", "cf", ... */
     const char *phase;     /* "train", "pretrain", "joint", "finetune" */
     unsigned layer;        /* pretraining: the layer (from 1), else 0 */
     unsigned layers;       /* layers pretrained in all */
