@@ -13,7 +13,7 @@
  * sizes, and transform, sample, reconstruct, score and classify through it;
  * an operation a kind lacks returns BZ_E_UNSUPPORTED naming the kind. Kinds
  * are listed by bz_model_kind_iterate. Typed handles (bz_rbm, bz_dbn,
- * bz_dbm) create and train each kind and convert into a bz_model.
+ * bz_dbm, bz_cf) create and train each kind and convert into a bz_model.
  *
  * Data: a bz_dataset holds rows of floats and optional labels read from IDX,
  * CSV, the named Fashion-MNIST splits, or caller memory. Models take rows as
@@ -545,6 +545,7 @@ enum {
 BZ_API unsigned bz_model_kind_ops(const bz_model_kind *kind);
 
 typedef struct bz_model bz_model;
+typedef struct bz_cf bz_cf; /* a ratings RBM (collaborative filtering, below) */
 
 /* Loads any boltzcl model file. Refuses files that are not boltzcl models,
  * of unknown kinds, damaged or holding non-finite numbers (BZ_E_FORMAT). */
@@ -558,10 +559,12 @@ BZ_API void bz_model_free(bz_model *model);
 BZ_API BZ_NODISCARD bz_status bz_model_from_rbm(bz_rbm **rbm, bz_model **out);
 BZ_API BZ_NODISCARD bz_status bz_model_from_dbn(bz_dbn **dbn, bz_model **out);
 BZ_API BZ_NODISCARD bz_status bz_model_from_dbm(bz_dbm **dbm, bz_model **out);
+BZ_API BZ_NODISCARD bz_status bz_model_from_cf(bz_cf **cf, bz_model **out);
 /* The typed handle inside (borrowed), or NULL when the model is another kind. */
 BZ_API bz_rbm *bz_model_rbm(bz_model *model);
 BZ_API bz_dbn *bz_model_dbn(bz_model *model);
 BZ_API bz_dbm *bz_model_dbm(bz_model *model);
+BZ_API bz_cf *bz_model_cf(bz_model *model);
 
 BZ_API const bz_model_kind *bz_model_get_kind(const bz_model *model);
 BZ_API bz_context *bz_model_context(const bz_model *model);
@@ -912,7 +915,7 @@ BZ_API void bz_clear_stop(void);
 
 /* What the progress callback is told. */
 typedef struct bz_train_progress {
-    const char *kind;      /* "rbm", "dbn", "dbm" */
+    const char *kind;      /* "rbm", "dbn", "dbm", "cf", ... */
     const char *phase;     /* "train", "pretrain", "joint", "finetune" */
     unsigned layer;        /* pretraining: the layer (from 1), else 0 */
     unsigned layers;       /* layers pretrained in all */
@@ -1025,6 +1028,93 @@ BZ_API void bz_dbm_train_spec_init(bz_dbm_train_spec *spec);
  * classifier without labels, classes or sweeps. */
 BZ_API BZ_NODISCARD bz_status bz_dbm_trainer_create(bz_dbm *dbm, const bz_dbm_train_spec *spec,
                                                     bz_trainer **out);
+
+/* ------------------------------------------------------------------------- */
+/* Collaborative filtering: a ratings RBM                                    */
+/* ------------------------------------------------------------------------- */
+/*
+ * The RBM over ratings of Salakhutdinov, Mnih and Hinton (2007), as
+ * `boltzcl train cf` trains it: every user (or, item-based, every item) is
+ * one RBM over the ratings it has, a softmax over the classes of the rating
+ * scale per rated column, the weights shared. Users and items are named by
+ * the caller's ids (any 32-bit values); ratings are values lo, lo + step,
+ * ..., hi. The model keeps its training ratings: predictions start from
+ * them. Files are those of the command line (model "cf"), read by
+ * bz_model_load too (bz_model_cf gives the typed handle).
+ */
+
+typedef struct bz_cf_train_options {
+    /* the model's shape (read when it is created) */
+    size_t hidden;            /* hidden units: 128 */
+    int item_based;           /* 1: each item is a case over its users' ratings: 0 */
+    int conditional;          /* 1: which columns were rated feeds the hidden units: 0 */
+    /* its training */
+    unsigned epochs;          /* 20 */
+    size_t batch_size;        /* rows per minibatch: 64 */
+    float learning_rate;      /* 1 */
+    float lr_decay;           /* epoch e runs at learning_rate / (1 + lr_decay * e): 0.05 */
+    float momentum_initial;   /* 0.5 ... */
+    float momentum_final;     /* ... then 0.5 ... */
+    unsigned momentum_epochs; /* ... from this epoch on: 5 */
+    float weight_decay;       /* L2: 0.001 */
+    /* Gibbs steps per update: min(cd_max, cd_start + epoch / cd_every): 1, 9, 10 */
+    unsigned cd_start, cd_max, cd_every;
+    int mean_field;           /* 1: probabilities instead of samples in the chain: 0 */
+    uint64_t seed;            /* initial weights, order of the rows, sampling: 1 */
+} bz_cf_train_options;
+/* The defaults of `boltzcl train cf`. */
+BZ_API void bz_cf_train_options_init(bz_cf_train_options *opts);
+
+/* A model of n ratings (user[k], item[k], rating[k]) on the scale lo..hi by
+ * step (at most 15 values), shaped by opts (hidden, item_based,
+ * conditional) and initialised from opts->seed. BZ_E_INVALID_ARG naming the
+ * row for a rating that is not finite or off the scale, and for a
+ * (user, item) pair given twice. */
+BZ_API BZ_NODISCARD bz_status bz_cf_create_from_ratings(bz_context *ctx, const uint32_t *user,
+                                                        const uint32_t *item, const float *rating,
+                                                        size_t n, float lo, float hi, float step,
+                                                        const bz_cf_train_options *opts,
+                                                        bz_cf **out);
+BZ_API void bz_cf_free(bz_cf *cf);
+
+typedef struct bz_cf_info {
+    size_t n_users, n_items, n_ratings, hidden;
+    float lo, hi, step;     /* the rating scale */
+    int item_based, conditional;
+    float mean_rating;      /* of the training ratings */
+} bz_cf_info;
+BZ_API BZ_NODISCARD bz_status bz_cf_get_info(const bz_cf *cf, bz_cf_info *out);
+/* The ids the model knows, sorted (n_users and n_items of them). */
+BZ_API BZ_NODISCARD bz_status bz_cf_get_ids(const bz_cf *cf, uint32_t *users, uint32_t *items);
+
+/* A trainer for cf on its own ratings for opts->epochs epochs through the
+ * generic trainer (bz_trainer_run: checkpoints, bz_request_stop); the
+ * training RMSE and MAE are reported after each epoch. opts's hidden,
+ * item_based and conditional are the model's and are not read. cf stays
+ * the caller's and must outlive the trainer. */
+BZ_API BZ_NODISCARD bz_status bz_cf_trainer_create(bz_cf *cf, const bz_cf_train_options *opts,
+                                                   bz_trainer **out);
+
+/* Predicted ratings of n (user, item) pairs; a pair whose user or item the
+ * model lacks gets the mean training rating (*n_unknown of them; may be
+ * NULL). */
+BZ_API BZ_NODISCARD bz_status bz_cf_predict_ratings(bz_cf *cf, const uint32_t *user,
+                                                    const uint32_t *item, size_t n, float *out,
+                                                    size_t *n_unknown);
+/* The items the user has not rated, best predicted first (ties: smaller id
+ * first), at most `top` of them: ids in items, predictions in ratings (both
+ * `top` long), how many in *n_out. BZ_E_INVALID_ARG for a user the model
+ * lacks. */
+BZ_API BZ_NODISCARD bz_status bz_cf_recommend(bz_cf *cf, uint32_t user, size_t top,
+                                              uint32_t *items, float *ratings, size_t *n_out);
+/* RMSE and MAE of the predictions of n rated pairs (unknown ids as in
+ * bz_cf_predict_ratings). */
+BZ_API BZ_NODISCARD bz_status bz_cf_evaluate(bz_cf *cf, const uint32_t *user,
+                                             const uint32_t *item, const float *rating, size_t n,
+                                             double *rmse, double *mae);
+
+BZ_API BZ_NODISCARD bz_status bz_cf_save(bz_cf *cf, const char *path);
+BZ_API BZ_NODISCARD bz_status bz_cf_load(bz_context *ctx, const char *path, bz_cf **out);
 
 /* Frees a trainer of any kind (not the model or data it trains). */
 BZ_API void bz_trainer_free(bz_trainer *t);

@@ -1,4 +1,4 @@
-"""boltzcl: Boltzmann machines (RBM, DBN, DBM) on any OpenCL device, as
+"""boltzcl: Boltzmann machines (RBM, DBN, DBM, ratings RBM) on any OpenCL device, as
 scikit-learn estimators.
 
     >>> import boltzcl
@@ -15,10 +15,12 @@ from ._base import load
 from .rbm import BernoulliRBM, GaussianRBM
 from .dbn import DBNClassifier, DBNTransformer
 from .dbm import DBM
+from .ratings import RatingsRBM
 
 __version__ = _native.bz_version_string().decode()
 
-__all__ = ["BernoulliRBM", "GaussianRBM", "DBNClassifier", "DBNTransformer", "DBM", "load",
+__all__ = ["BernoulliRBM", "GaussianRBM", "DBNClassifier", "DBNTransformer", "DBM",
+           "RatingsRBM", "load",
            "devices", "Error", "InvalidArgumentError", "NoPlatformError", "NoDeviceError",
            "OpenCLError", "BuildError", "BlasError", "HostMemoryError", "DeviceMemoryError",
            "FileError", "FormatError", "ShapeError", "SelfTestError", "DivergedError",

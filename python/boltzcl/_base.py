@@ -169,6 +169,7 @@ def load(path, device=None):
     from .dbm import DBM
     from .dbn import DBNClassifier, DBNTransformer
     from .rbm import BernoulliRBM, GaussianRBM
+    from .ratings import RatingsRBM
     kind = _lib.file_kind(path)
     if kind is None:
         # The loader's own message says why (missing, damaged, foreign).
@@ -182,6 +183,8 @@ def load(path, device=None):
             else DBNClassifier
     elif kind == "dbm":
         cls = DBM
+    elif kind == "cf":
+        cls = RatingsRBM
     else:
         raise _lib.UnsupportedError(f"{path}: model kind {kind!r} has no Python estimator")
     est = cls(device=device)

@@ -80,6 +80,7 @@ STATUS_ERRORS = {cls.status: cls for cls in (
 c_size_p = C.POINTER(C.c_size_t)
 f32p = C.POINTER(C.c_float)
 i32p = C.POINTER(C.c_int32)
+u32p = C.POINTER(C.c_uint32)
 vp = C.c_void_p
 
 
@@ -168,6 +169,45 @@ class DeviceDesc(C.Structure):
                 ("max_alloc", C.c_uint64)]
 
 
+class CFTrainOptions(C.Structure):
+    _fields_ = [("hidden", C.c_size_t), ("item_based", C.c_int), ("conditional", C.c_int),
+                ("epochs", C.c_uint), ("batch_size", C.c_size_t),
+                ("learning_rate", C.c_float), ("lr_decay", C.c_float),
+                ("momentum_initial", C.c_float), ("momentum_final", C.c_float),
+                ("momentum_epochs", C.c_uint), ("weight_decay", C.c_float),
+                ("cd_start", C.c_uint), ("cd_max", C.c_uint), ("cd_every", C.c_uint),
+                ("mean_field", C.c_int), ("seed", C.c_uint64)]
+
+
+class CFInfo(C.Structure):
+    _fields_ = [("n_users", C.c_size_t), ("n_items", C.c_size_t), ("n_ratings", C.c_size_t),
+                ("hidden", C.c_size_t), ("lo", C.c_float), ("hi", C.c_float),
+                ("step", C.c_float), ("item_based", C.c_int), ("conditional", C.c_int),
+                ("mean_rating", C.c_float)]
+
+
+class TrainProgress(C.Structure):
+    _fields_ = [("kind", C.c_char_p), ("phase", C.c_char_p), ("layer", C.c_uint),
+                ("layers", C.c_uint), ("epoch", C.c_uint), ("epochs", C.c_uint),
+                ("batch", C.c_size_t), ("batches", C.c_size_t), ("epoch_done", C.c_int),
+                ("metrics_json", C.c_char_p), ("summary", C.c_char_p)]
+
+
+TRAIN_PROGRESS_CB = C.CFUNCTYPE(None, vp, C.POINTER(TrainProgress))
+
+
+class TrainOptions(C.Structure):
+    _fields_ = [("checkpoint", C.c_char_p), ("resume", C.c_int), ("resume_from", C.c_char_p),
+                ("overwrite", C.c_int), ("fingerprint", C.c_char_p),
+                ("progress", TRAIN_PROGRESS_CB), ("progress_user", vp)]
+
+
+class TrainResult(C.Structure):
+    _fields_ = [("phase", C.c_char_p), ("layer", C.c_uint), ("epoch", C.c_uint),
+                ("batch", C.c_size_t), ("epochs_run", C.c_uint), ("seconds", C.c_double),
+                ("checkpoint_written", C.c_int), ("stop_signal", C.c_int)]
+
+
 PRETRAIN_CB = C.CFUNCTYPE(None, vp, C.c_size_t, C.c_uint, C.POINTER(RBMEpochStats))
 FINETUNE_CB = C.CFUNCTYPE(None, vp, C.POINTER(DBNEpochInfo))
 
@@ -249,6 +289,25 @@ _SIGS = {
                             C.POINTER(AISResult)]),
     "bz_devices_query": (_S, [C.POINTER(C.POINTER(DeviceDesc)), c_size_p]),
     "bz_devices_pick": (C.c_long, [C.POINTER(DeviceDesc), C.c_size_t, C.c_char_p]),
+    "bz_cf_train_options_init": (None, [C.POINTER(CFTrainOptions)]),
+    "bz_cf_create_from_ratings": (_S, [vp, u32p, u32p, f32p, C.c_size_t, C.c_float, C.c_float,
+                                       C.c_float, C.POINTER(CFTrainOptions), C.POINTER(vp)]),
+    "bz_cf_free": (None, [vp]),
+    "bz_cf_get_info": (_S, [vp, C.POINTER(CFInfo)]),
+    "bz_cf_get_ids": (_S, [vp, u32p, u32p]),
+    "bz_cf_trainer_create": (_S, [vp, C.POINTER(CFTrainOptions), C.POINTER(vp)]),
+    "bz_cf_predict_ratings": (_S, [vp, u32p, u32p, C.c_size_t, f32p, c_size_p]),
+    "bz_cf_recommend": (_S, [vp, C.c_uint32, C.c_size_t, u32p, f32p, c_size_p]),
+    "bz_cf_evaluate": (_S, [vp, u32p, u32p, f32p, C.c_size_t, C.POINTER(C.c_double),
+                            C.POINTER(C.c_double)]),
+    "bz_model_from_cf": (_S, [C.POINTER(vp), C.POINTER(vp)]),
+    "bz_model_cf": (vp, [vp]),
+    "bz_train_options_init": (None, [C.POINTER(TrainOptions)]),
+    "bz_trainer_run": (_S, [vp, C.POINTER(TrainOptions), C.POINTER(TrainResult)]),
+    "bz_trainer_free": (None, [vp]),
+    "bz_request_stop": (None, [C.c_int]),
+    "bz_clear_stop": (None, []),
+    "bz_stop_requested": (C.c_int, []),
 }
 for _name, (_res, _args) in _SIGS.items():
     _f = getattr(lib, _name)
@@ -425,10 +484,11 @@ def wrap(ctx, typed, kind):
     t = vp(typed)
     m = vp()
     fn = {"rbm": lib.bz_model_from_rbm, "dbn": lib.bz_model_from_dbn,
-          "dbm": lib.bz_model_from_dbm}[kind]
+          "dbm": lib.bz_model_from_dbm, "cf": lib.bz_model_from_cf}[kind]
     st = fn(C.byref(t), C.byref(m))
     if st != 0:
-        {"rbm": lib.bz_rbm_free, "dbn": lib.bz_dbn_free, "dbm": lib.bz_dbm_free}[kind](t)
+        {"rbm": lib.bz_rbm_free, "dbn": lib.bz_dbn_free, "dbm": lib.bz_dbm_free,
+         "cf": lib.bz_cf_free}[kind](t)
         raise_for(st, ctx.handle, "wrapping a model")
     return Handle(ctx, m.value)
 

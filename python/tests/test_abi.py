@@ -30,6 +30,11 @@ MIRRORS = {
     _lib.DBMTrainOptions: "bz_dbm_train_options",
     _lib.DBMEpochStats: "bz_dbm_epoch_stats",
     _lib.DeviceDesc: "bz_device_desc",
+    _lib.CFTrainOptions: "bz_cf_train_options",
+    _lib.CFInfo: "bz_cf_info",
+    _lib.TrainProgress: "bz_train_progress",
+    _lib.TrainOptions: "bz_train_options",
+    _lib.TrainResult: "bz_train_result",
 }
 
 

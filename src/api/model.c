@@ -3,6 +3,7 @@
  * (models/model.h); an operation whose hook is NULL is refused with
  * BZ_E_UNSUPPORTED naming the kind.
  */
+#include "models/cf.h"
 #include "models/dbm.h"
 #include "models/ising.h"
 #include "models/model.h"
@@ -111,6 +112,7 @@ FROM(bz_kind_rbm, bz_rbm, rbm)
 FROM(bz_kind_dbn, bz_dbn, dbn)
 FROM(bz_kind_dbm, bz_dbm, dbm)
 FROM(bz_kind_ising, bz_ising, ising)
+FROM(bz_kind_cf, bz_cf, cf)
 #undef FROM
 
 /* ---- what it is ---- */

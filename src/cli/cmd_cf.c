@@ -275,8 +275,8 @@ int bz_cmd_train_cf(int argc, char **argv)
         bz_cli_fail(c, ctx, st);
         goto out;
     }
-    bz_cf_train_options o;
-    bz_cf_train_options_init(&o);
+    bz_cf_train_opts o;
+    bz_cf_train_opts_init(&o);
     o.batch = a.batch;
     o.learning_rate = (float)a.lr;
     o.lr_decay = (float)a.lr_decay;
@@ -290,7 +290,7 @@ int bz_cmd_train_cf(int argc, char **argv)
     o.mean_field = a.mean_field;
     o.seed = (uint64_t)a.seed;
     bz_cf_pairs ptr = {tr.u, tr.i, tr.cls, tr.n}, pte = {te.u, te.i, te.cls, te.n};
-    if ((st = bz_cf_trainer_create(cf, &set, &o, (unsigned)a.epochs, ptr, pte, &trainer))) {
+    if ((st = bz_cf_trainer_make(cf, &set, &o, (unsigned)a.epochs, ptr, pte, &trainer))) {
         bz_cli_fail(c, ctx, st);
         goto out;
     }
@@ -395,16 +395,6 @@ out:
 
 /* ---- predict, eval, recommend ---- */
 
-/* The mean rating of the model's training ratings (for ids it lacks). */
-static float model_mean(const bz_cf *cf)
-{
-    double s = 0;
-    for (size_t k = 0; k < cf->n_ratings; k++)
-        s += cf->r_cls[k];
-    return cf->n_ratings ? (float)(cf->cfg.lo + cf->cfg.step * (s / (double)cf->n_ratings))
-                         : cf->cfg.lo;
-}
-
 /* Predictions for the pairs of d: the model's rule where it knows both
  * ids, the mean training rating elsewhere. */
 static bz_status predict_dense(bz_cf *cf, const dense_set *d, float *out, size_t *unknown)
@@ -427,7 +417,7 @@ static bz_status predict_dense(bz_cf *cf, const dense_set *d, float *out, size_t
                      : bz_fail(cf->ctx, BZ_E_NOMEM, "out of memory");
     if (!st)
         st = bz_cf_predict(cf, &set, k2.u, k2.i, nk, p);
-    float mean = model_mean(cf);
+    float mean = bz_cf_mean_rating(cf);
     for (size_t k = 0, q = 0; !st && k < d->n; k++)
         out[k] = d->known[k] ? p[q++] : mean;
     bz_cf_set_free(&set);
@@ -514,7 +504,8 @@ int bz_cmd_predict_cf(int argc, char **argv)
     f = NULL;
     if (unknown)
         fprintf(stderr, "boltzcl predict: %zu of %zu pairs have a user or item the model has not "
-                "seen; they get the mean rating %.3f\n", unknown, r.n, (double)model_mean(cf));
+                "seen; they get the mean rating %.3f\n", unknown, r.n,
+                (double)bz_cf_mean_rating(cf));
     rc = 0;
 done:
     if (f && f != stdout)
@@ -604,7 +595,7 @@ int bz_cmd_eval_cf(int argc, char **argv)
         printf("ratings      %zu\nrmse         %.4f\nmae          %.4f\n", r.n, rmse, mae);
         if (unknown)
             printf("unknown ids  %zu (given the mean rating %.3f)\n", unknown,
-                   (double)model_mean(cf));
+                   (double)bz_cf_mean_rating(cf));
     }
     rc = 0;
 done:

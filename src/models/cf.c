@@ -427,7 +427,16 @@ static bz_status update(bz_cf *cf, bz_buf *w, bz_buf *v, const bz_buf *g, size_t
     return bz_launch1d(ctx, cf->k_update, "cf_update", count);
 }
 
-void bz_cf_train_options_init(bz_cf_train_options *o)
+float bz_cf_mean_rating(const bz_cf *cf)
+{
+    double s = 0;
+    for (size_t k = 0; k < cf->n_ratings; k++)
+        s += cf->r_cls[k];
+    return cf->n_ratings ? (float)(cf->cfg.lo + cf->cfg.step * (s / (double)cf->n_ratings))
+                         : cf->cfg.lo;
+}
+
+void bz_cf_train_opts_init(bz_cf_train_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->batch = 20;
@@ -442,7 +451,7 @@ void bz_cf_train_options_init(bz_cf_train_options *o)
     o->seed = 1;
 }
 
-unsigned bz_cf_cd_steps(const bz_cf_train_options *o, unsigned epoch)
+unsigned bz_cf_cd_steps(const bz_cf_train_opts *o, unsigned epoch)
 {
     unsigned k0 = o->k_start ? o->k_start : 1, every = o->k_every ? o->k_every : 1;
     unsigned k = k0 + epoch / every;
@@ -469,7 +478,7 @@ static bz_status epoch_order(bz_cf *cf, uint64_t seed, unsigned e, uint32_t **ou
     return BZ_OK;
 }
 
-bz_status bz_cf_train_epoch(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_options *o,
+bz_status bz_cf_train_epoch(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_opts *o,
                             unsigned epoch, size_t *done, double *seconds)
 {
     bz_context *ctx = cf->ctx;

@@ -89,7 +89,7 @@ bz_status bz_cf_set_make(bz_cf *cf, const uint32_t *extra_u, const uint32_t *ext
                          size_t n_extra, bz_cf_set *out);
 void bz_cf_set_free(bz_cf_set *s);
 
-typedef struct bz_cf_train_options {
+typedef struct bz_cf_train_opts {
     size_t batch;
     float learning_rate, momentum_initial, momentum_final, weight_decay;
     float lr_decay; /* epoch e runs at learning_rate / (1 + lr_decay * e) */
@@ -102,15 +102,15 @@ typedef struct bz_cf_train_options {
     volatile int *stop;
     void (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
-} bz_cf_train_options;
+} bz_cf_train_opts;
 
-void bz_cf_train_options_init(bz_cf_train_options *o);
+void bz_cf_train_opts_init(bz_cf_train_opts *o);
 /* The number of Gibbs steps of epoch e. */
-unsigned bz_cf_cd_steps(const bz_cf_train_options *o, unsigned epoch);
+unsigned bz_cf_cd_steps(const bz_cf_train_opts *o, unsigned epoch);
 
 /* One epoch over the rows of set, in an order fixed by seed and epoch;
  * BZ_E_INTERRUPTED with *done batches when stopped. */
-bz_status bz_cf_train_epoch(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_options *o,
+bz_status bz_cf_train_epoch(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_opts *o,
                             unsigned epoch, size_t *done, double *seconds);
 
 /* The gradient statistics of one minibatch (rows of set) after T Gibbs
@@ -129,6 +129,10 @@ bz_status bz_cf_predict(bz_cf *cf, const bz_cf_set *set, const uint32_t *u, cons
 /* RMSE and MAE of the predictions against the ratings lo + step * cls. */
 bz_status bz_cf_score(bz_cf *cf, const bz_cf_set *set, const uint32_t *u, const uint32_t *i,
                       const uint8_t *cls, size_t n, double *rmse, double *mae);
+
+/* The mean of the model's training ratings (what ids it lacks are
+ * given); lo without ratings. */
+float bz_cf_mean_rating(const bz_cf *cf);
 
 /* Parameters to and from the host (tests, files). D may be NULL when not
  * conditional. */

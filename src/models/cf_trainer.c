@@ -15,10 +15,21 @@
 typedef struct cf_job {
     bz_cf *cf;
     const bz_cf_set *set;
-    bz_cf_train_options o;
+    bz_cf_train_opts o;
     unsigned epochs;
     bz_cf_pairs train, test;
+    bz_cf_set *owned; /* freed with the job when the trainer owns the set */
 } cf_job;
+
+static void job_free(void *job)
+{
+    cf_job *j = job;
+    if (j->owned) {
+        bz_cf_set_free(j->owned);
+        free(j->owned);
+    }
+    free(j);
+}
 
 static bz_context *ctx_of(void *job)
 {
@@ -65,7 +76,7 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
 {
     (void)s;
     cf_job *j = job;
-    bz_cf_train_options o = j->o;
+    bz_cf_train_opts o = j->o;
     o.start_batch = ctl->start_batch;
     o.stop = ctl->stop;
     o.progress = ctl->batch_done;
@@ -171,12 +182,10 @@ const bz_train_hooks bz_cf_train_hooks = {
     check_finite, save, NULL, load, NULL, output_bytes,
 };
 
-bz_status bz_cf_trainer_create(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_options *o,
-                               unsigned epochs, bz_cf_pairs train, bz_cf_pairs test,
-                               bz_trainer **out)
+static bz_status make(bz_cf *cf, const bz_cf_set *set, bz_cf_set *owned,
+                     const bz_cf_train_opts *o, unsigned epochs, bz_cf_pairs train,
+                     bz_cf_pairs test, bz_trainer **out)
 {
-    if (!cf || !set || !o || !out)
-        return BZ_E_INVALID_ARG;
     cf_job *j = calloc(1, sizeof *j);
     if (!j)
         return bz_fail(cf->ctx, BZ_E_NOMEM, "out of memory");
@@ -186,8 +195,39 @@ bz_status bz_cf_trainer_create(bz_cf *cf, const bz_cf_set *set, const bz_cf_trai
     j->epochs = epochs;
     j->train = train;
     j->test = test;
-    bz_status st = bz_trainer_make(&bz_cf_train_hooks, j, free, NULL, out);
+    bz_status st = bz_trainer_make(&bz_cf_train_hooks, j, job_free, NULL, out);
     if (st)
         free(j);
+    else
+        j->owned = owned;
+    return st;
+}
+
+bz_status bz_cf_trainer_make(bz_cf *cf, const bz_cf_set *set, const bz_cf_train_opts *o,
+                             unsigned epochs, bz_cf_pairs train, bz_cf_pairs test,
+                             bz_trainer **out)
+{
+    if (!cf || !set || !o || !out)
+        return BZ_E_INVALID_ARG;
+    return make(cf, set, NULL, o, epochs, train, test, out);
+}
+
+bz_status bz_cf_trainer_make_own(bz_cf *cf, const bz_cf_train_opts *o, unsigned epochs,
+                                 bz_trainer **out)
+{
+    if (!cf || !o || !out)
+        return BZ_E_INVALID_ARG;
+    *out = NULL;
+    bz_cf_set *set = calloc(1, sizeof *set);
+    if (!set)
+        return bz_fail(cf->ctx, BZ_E_NOMEM, "out of memory");
+    bz_status st = bz_cf_set_make(cf, NULL, NULL, 0, set);
+    bz_cf_pairs train = {cf->r_user, cf->r_item, cf->r_cls, cf->n_ratings}, none = {0};
+    if (!st)
+        st = make(cf, set, set, o, epochs, train, none, out);
+    if (st) {
+        bz_cf_set_free(set);
+        free(set);
+    }
     return st;
 }

@@ -1391,6 +1391,185 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- collaborative filtering ---- */
+
+enum { CU = 24, CI = 16 };
+
+/* Low-rank ratings on 1..5: user taste s_u and item kind t_i in {-1, +1},
+ * rating 3 + 2 s_u t_i (1 or 5), with every user rating about two thirds
+ * of the items; ids far from dense indexes. Returns the count. */
+static size_t cf_ratings(uint32_t *u, uint32_t *i, float *r)
+{
+    size_t n = 0;
+    for (unsigned a = 0; a < CU; a++)
+        for (unsigned b = 0; b < CI; b++) {
+            if ((a + 2 * b) % 3 == 0)
+                continue;
+            int s = (a % 2) ? 1 : -1, t = (b % 4 < 2) ? 1 : -1;
+            u[n] = 100 + 7 * a;
+            i[n] = 5000 - 11 * b;
+            r[n++] = (float)(3 + 2 * s * t);
+        }
+    return n;
+}
+
+static void test_cf(void **state)
+{
+    (void)state;
+    uint32_t u[CU * CI], it[CU * CI];
+    float r[CU * CI];
+    size_t n = cf_ratings(u, it, r);
+    bz_cf_train_options o;
+    bz_cf_train_options_init(&o);
+    assert_int_equal(o.hidden, 128);
+    assert_int_equal(o.epochs, 20);
+    assert_int_equal(o.batch_size, 64);
+    assert_true(o.learning_rate == 1.0f && o.cd_start == 1 && o.cd_max == 9);
+    o.hidden = 16;
+    o.epochs = 12;
+    o.batch_size = 4;
+    o.seed = 5;
+
+    /* bad input: named, nothing made */
+    bz_cf *cf = NULL;
+    float bad = r[3];
+    r[3] = NAN;
+    assert_int_equal(bz_cf_create_from_ratings(ctx, u, it, r, n, 1, 5, 1, &o, &cf),
+                     BZ_E_INVALID_ARG);
+    assert_null(cf);
+    assert_non_null(strstr(bz_last_error(ctx), "row 3"));
+    r[3] = 6;
+    assert_int_equal(bz_cf_create_from_ratings(ctx, u, it, r, n, 1, 5, 1, &o, &cf),
+                     BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "outside the scale"));
+    r[3] = bad;
+    uint32_t keep = u[5];
+    u[5] = u[4];
+    uint32_t keep_i = it[5];
+    it[5] = it[4];
+    assert_int_equal(bz_cf_create_from_ratings(ctx, u, it, r, n, 1, 5, 1, &o, &cf),
+                     BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "more than once"));
+    u[5] = keep;
+    it[5] = keep_i;
+    assert_int_equal(bz_cf_create_from_ratings(ctx, u, it, r, n, 1, 5, 0, &o, &cf),
+                     BZ_E_INVALID_ARG);
+    assert_null(cf);
+
+    OK(bz_cf_create_from_ratings(ctx, u, it, r, n, 1, 5, 1, &o, &cf));
+    bz_cf_info info;
+    OK(bz_cf_get_info(cf, &info));
+    assert_int_equal(info.n_users, CU);
+    assert_int_equal(info.n_items, CI);
+    assert_int_equal(info.n_ratings, n);
+    assert_int_equal(info.hidden, 16);
+    assert_true(info.lo == 1 && info.hi == 5 && info.step == 1);
+    assert_int_equal(info.item_based, 0);
+    double mean = 0, mse_mean = 0;
+    for (size_t k = 0; k < n; k++)
+        mean += r[k];
+    mean /= (double)n;
+    for (size_t k = 0; k < n; k++)
+        mse_mean += (r[k] - mean) * (r[k] - mean);
+    double rmse_mean = sqrt(mse_mean / (double)n);
+    assert_float_equal(info.mean_rating, mean, 1e-4);
+    uint32_t users[CU], items[CI];
+    OK(bz_cf_get_ids(cf, users, items));
+    assert_int_equal(users[0], 100);
+    assert_int_equal(users[CU - 1], 100 + 7 * (CU - 1));
+    assert_int_equal(items[0], 5000 - 11 * (CI - 1));
+    assert_int_equal(items[CI - 1], 5000);
+
+    /* training through the generic trainer */
+    bz_trainer *t = NULL;
+    OK(bz_cf_trainer_create(cf, &o, &t));
+    stopper st = {0, 0, 0, "cf"};
+    bz_train_options to = train_opts(NULL, 0, NULL, &st);
+    bz_train_result res;
+    OK(bz_trainer_run(t, &to, &res));
+    assert_int_equal(res.epochs_run, 12);
+    assert_int_equal(st.epochs_done, 12);
+    bz_trainer_free(t);
+    bz_cf_train_options badopt = o;
+    badopt.learning_rate = 0;
+    assert_int_equal(bz_cf_trainer_create(cf, &badopt, &t), BZ_E_INVALID_ARG);
+    assert_null(t);
+
+    double rmse, mae;
+    OK(bz_cf_evaluate(cf, u, it, r, n, &rmse, &mae));
+    assert_true(rmse < 0.6 * rmse_mean);
+    assert_true(mae <= rmse + 1e-9);
+
+    /* predictions: in the scale, evaluate's figures from them, unknown
+     * ids get the mean */
+    float p[CU * CI + 1];
+    uint32_t pu[CU * CI + 1], pi[CU * CI + 1];
+    memcpy(pu, u, n * sizeof *u);
+    memcpy(pi, it, n * sizeof *it);
+    pu[n] = 99999;
+    pi[n] = it[0];
+    size_t unknown = 0;
+    OK(bz_cf_predict_ratings(cf, pu, pi, n + 1, p, &unknown));
+    assert_int_equal(unknown, 1);
+    assert_float_equal(p[n], mean, 1e-4);
+    double se = 0;
+    for (size_t k = 0; k < n; k++) {
+        assert_true(p[k] >= 1 - 1e-5f && p[k] <= 5 + 1e-5f);
+        se += (p[k] - r[k]) * (p[k] - r[k]);
+    }
+    assert_float_equal(sqrt(se / (double)n), rmse, 1e-5);
+
+    /* recommendations: unrated items only, best first, as predicted */
+    uint32_t user = 100 + 7 * 3, ri[CI];
+    float rr[CI];
+    size_t nr = 0, n_rated = 0;
+    for (size_t k = 0; k < n; k++)
+        n_rated += u[k] == user;
+    OK(bz_cf_recommend(cf, user, CI, ri, rr, &nr));
+    assert_int_equal(nr, CI - n_rated);
+    assert_true(nr > 0);
+    for (size_t q = 0; q < nr; q++) {
+        for (size_t k = 0; k < n; k++)
+            assert_false(u[k] == user && it[k] == ri[q]);
+        if (q)
+            assert_true(rr[q] <= rr[q - 1]);
+        float one;
+        OK(bz_cf_predict_ratings(cf, &user, &ri[q], 1, &one, NULL));
+        assert_float_equal(one, rr[q], 1e-5);
+    }
+    OK(bz_cf_recommend(cf, user, 2, ri, rr, &nr));
+    assert_int_equal(nr, 2);
+    assert_int_equal(bz_cf_recommend(cf, 99999, 2, ri, rr, &nr), BZ_E_INVALID_ARG);
+    assert_non_null(strstr(bz_last_error(ctx), "99999"));
+
+    /* files: the typed and the generic loader give the same model */
+    char path[300];
+    path_in(path, sizeof path, "cf.safetensors");
+    OK(bz_cf_save(cf, path));
+    bz_cf *back = NULL;
+    OK(bz_cf_load(ctx, path, &back));
+    float q[CU * CI + 1];
+    OK(bz_cf_predict_ratings(back, pu, pi, n + 1, q, NULL));
+    for (size_t k = 0; k <= n; k++)
+        assert_float_equal(q[k], p[k], 1e-6);
+    bz_model *m = NULL;
+    OK(bz_model_load(ctx, path, &m));
+    assert_string_equal(bz_model_kind_name(bz_model_get_kind(m)), "cf");
+    bz_cf *inner = bz_model_cf(m);
+    assert_non_null(inner);
+    assert_null(bz_model_rbm(m));
+    OK(bz_cf_evaluate(inner, u, it, r, n, &se, &mae));
+    assert_float_equal(se, rmse, 1e-6);
+    bz_model_free(m);
+    bz_model *m2 = NULL;
+    bz_cf *typed = back;
+    OK(bz_model_from_cf(&back, &m2));
+    assert_null(back);
+    assert_ptr_equal(bz_model_cf(m2), typed);
+    bz_model_free(m2);
+    bz_cf_free(cf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1401,6 +1580,9 @@ int main(void)
         cmocka_unit_test(test_tune_refuses),       cmocka_unit_test(test_rbm_trainer),
         cmocka_unit_test(test_dbn_trainer),        cmocka_unit_test(test_dbm_trainer),
         cmocka_unit_test(test_optimisation),       cmocka_unit_test(test_ising_model),
+        cmocka_unit_test(test_cf),
     };
+    if (getenv("BZ_API_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("BZ_API_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

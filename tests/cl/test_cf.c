@@ -310,8 +310,8 @@ static void test_learns_low_rank(void **st)
     OK(bz_cf_create(ctx, &cfg, uid, SU, iid, SI, tu, ti, tc, nt, 7, &cf));
     bz_cf_set set;
     OK(bz_cf_set_make(cf, NULL, NULL, 0, &set));
-    bz_cf_train_options o;
-    bz_cf_train_options_init(&o);
+    bz_cf_train_opts o;
+    bz_cf_train_opts_init(&o);
     o.batch = 10;
     o.learning_rate = 0.05f;
     o.weight_decay = 0.001f;
