@@ -608,19 +608,6 @@ done:
     return rc;
 }
 
-typedef struct scored {
-    uint32_t item;
-    float r;
-} scored;
-
-static int by_rating(const void *a, const void *b)
-{
-    const scored *x = a, *y = b;
-    if (x->r != y->r)
-        return x->r > y->r ? -1 : 1;
-    return x->item < y->item ? -1 : x->item > y->item;
-}
-
 int bz_cmd_recommend(int argc, char **argv)
 {
     const char *model = NULL, *device = NULL;
@@ -652,55 +639,33 @@ int bz_cmd_recommend(int argc, char **argv)
         return frc;
     bz_context *ctx = NULL;
     bz_cf *cf = NULL;
-    bz_cf_set set = {0};
-    uint32_t *pu = NULL, *pi = NULL;
-    float *p = NULL;
-    scored *s = NULL;
-    uint8_t *rated = NULL;
+    uint32_t *items = NULL;
+    float *ratings = NULL;
+    size_t n = 0;
     int rc = 1;
+    bz_status st;
     if (load_model("recommend", model, device, &ctx, &cf))
         goto done;
-    long u = bz_ids_find(cf->user_ids, cf->n_users, (uint32_t)user);
-    if (u < 0) {
-        fprintf(stderr, "boltzcl recommend: user %ld is not in the model's ratings\n", user);
-        goto done;
-    }
-    size_t ni = cf->n_items, n = 0;
-    rated = calloc(ni, 1);
-    pu = malloc(ni * sizeof *pu);
-    pi = malloc(ni * sizeof *pi);
-    p = malloc(ni * sizeof *p);
-    s = malloc(ni * sizeof *s);
-    if (!rated || !pu || !pi || !p || !s) {
+    /* the library ranks the user's unrated items (bz_cf_recommend) */
+    if (top > cf->n_items)
+        top = cf->n_items;
+    items = malloc(top * sizeof *items);
+    ratings = malloc(top * sizeof *ratings);
+    if (!items || !ratings) {
         fprintf(stderr, "boltzcl recommend: out of memory\n");
         goto done;
     }
-    for (size_t k = 0; k < cf->n_ratings; k++)
-        if (cf->r_user[k] == (uint32_t)u)
-            rated[cf->r_item[k]] = 1;
-    for (size_t i = 0; i < ni; i++)
-        if (!rated[i]) {
-            pu[n] = (uint32_t)u;
-            pi[n++] = (uint32_t)i;
-        }
-    bz_status st;
-    if ((st = bz_cf_set_make(cf, NULL, NULL, 0, &set)) ||
-        (st = bz_cf_predict(cf, &set, pu, pi, n, p))) {
+    if ((st = bz_cf_recommend(cf, (uint32_t)user, top, items, ratings, &n))) {
         bz_cli_fail("recommend", ctx, st);
         goto done;
     }
-    for (size_t k = 0; k < n; k++)
-        s[k] = (scored){cf->item_ids[pi[k]], p[k]};
-    qsort(s, n, sizeof *s, by_rating);
-    if (top > n)
-        top = n;
     if (json) {
         json_object *o = json_object_new_object(), *arr = json_object_new_array();
         json_object_object_add(o, "user", json_object_new_int64(user));
-        for (size_t k = 0; k < top; k++) {
+        for (size_t k = 0; k < n; k++) {
             json_object *e = json_object_new_object();
-            json_object_object_add(e, "item", json_object_new_int64(s[k].item));
-            json_object_object_add(e, "rating", json_object_new_double(s[k].r));
+            json_object_object_add(e, "item", json_object_new_int64(items[k]));
+            json_object_object_add(e, "rating", json_object_new_double(ratings[k]));
             json_object_array_add(arr, e);
         }
         json_object_object_add(o, "items", arr);
@@ -708,17 +673,13 @@ int bz_cmd_recommend(int argc, char **argv)
         json_object_put(o);
     } else {
         printf("item,predicted_rating\n");
-        for (size_t k = 0; k < top; k++)
-            printf("%u,%.4f\n", s[k].item, (double)s[k].r);
+        for (size_t k = 0; k < n; k++)
+            printf("%u,%.4f\n", items[k], (double)ratings[k]);
     }
     rc = 0;
 done:
-    free(rated);
-    free(pu);
-    free(pi);
-    free(p);
-    free(s);
-    bz_cf_set_free(&set);
+    free(items);
+    free(ratings);
     bz_cf_free(cf);
     bz_context_free(ctx);
     return rc;
