@@ -157,15 +157,8 @@ int bz_cmd_train_cf(int argc, char **argv)
          "probabilities instead of samples in the Gibbs chain"},
         {"seed", BZ_OPT_INT, &a.seed, "N", "random seed of the split and the model (1)"},
         {"out", BZ_OPT_STRING, &a.out, "FILE", "model file (cf.safetensors)"},
-        {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
-        {"resume", BZ_OPT_STRING, &a.resume, "FILE",
-         "continue from a checkpoint (made with the same settings and data)"},
-        {"overwrite", BZ_OPT_FLAG, &a.overwrite, NULL,
-         "start over even if the checkpoint file exists"},
-        {"log", BZ_OPT_STRING, &a.log, "FILE", "one JSON line of metrics per epoch"},
-        {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
-        {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no per-epoch lines or progress bar"},
-        {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        BZ_CLI_TRAIN_STATE_OPTS(a),
+        BZ_CLI_TRAIN_REPORT_OPTS(a),
         {0},
     };
     const char *pos[1];

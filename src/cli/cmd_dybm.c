@@ -106,15 +106,8 @@ int bz_cmd_train_dybm(int argc, char **argv)
          "keep learning along the held-out tail (each prediction made before its value)"},
         {"chunk", BZ_OPT_SIZE, &a.chunk, "N", "steps per launch and progress report (1000)"},
         {"out", BZ_OPT_STRING, &a.out, "FILE", "the model (dybm.safetensors)"},
-        {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
-        {"resume", BZ_OPT_STRING, &a.resume, "FILE",
-         "continue from a checkpoint (made with the same settings and data)"},
-        {"overwrite", BZ_OPT_FLAG, &a.overwrite, NULL,
-         "start over even if the checkpoint file exists"},
-        {"log", BZ_OPT_STRING, &a.log, "FILE", "one JSON line of figures per epoch"},
-        {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
-        {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no progress on stderr"},
-        {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        BZ_CLI_TRAIN_STATE_OPTS(a),
+        BZ_CLI_TRAIN_REPORT_OPTS(a),
         {0},
     };
     const char *pos[1];

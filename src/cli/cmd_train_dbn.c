@@ -122,17 +122,11 @@ int bz_cmd_train_dbn(int argc, char **argv)
         {"val-split", BZ_OPT_FLOAT, &a.val_split, "F", "validation fraction of --data (0.1)"},
         {"seed", BZ_OPT_INT, &a.seed, "N", "random seed (1)"},
         {"out", BZ_OPT_STRING, &a.out, "FILE", "the model (dbn.safetensors)"},
-        {"checkpoint", BZ_OPT_STRING, &a.checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},
-        {"resume", BZ_OPT_STRING, &a.resume, "FILE",
-         "continue from a checkpoint (made with the same settings and data; one process)"},
-        {"overwrite", BZ_OPT_FLAG, &a.overwrite, NULL,
-         "start over even if the checkpoint file exists"},
-        {"log", BZ_OPT_STRING, &a.log, "FILE", "one JSON line of figures per epoch"},
-        {"json", BZ_OPT_FLAG, &a.json, NULL, "print the final figures as JSON on stdout"},
-        {"quiet", BZ_OPT_FLAG, &a.quiet, NULL, "no progress on stderr"},
-        {"device", BZ_OPT_STRING, &a.device, "SEL", "device (P:D, gpu, cpu, or name part)"},
+        BZ_CLI_TRAIN_STATE_OPTS(a),
+        BZ_CLI_TRAIN_REPORT_OPTS(a),
         {"distributed", BZ_OPT_FLAG, &a.distributed, NULL,
-         "data-parallel over the ranks of mpirun -np N (one device each; batches stay global)"},
+         "data-parallel over the ranks of mpirun -np N (one device each; batches stay global; "
+         "resumed on one process)"},
         {0},
     };
     const char *pos[1];

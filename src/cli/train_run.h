@@ -68,6 +68,21 @@ int bz_cli_train_outcome(const char *cmd, bz_context *ctx, bz_status st,
 int bz_cli_train_check_space(const char *cmd, const bz_trainer *t, const char *out_opt,
                              const char *out, const char *checkpoint);
 
+/* Rows of a train command's option table that every kind shares: the
+ * checkpoint and resuming, then the figures and the device. `a` is the
+ * command's arguments, with fields of these names. */
+#define BZ_CLI_TRAIN_STATE_OPTS(a)                                                          \
+    {"checkpoint", BZ_OPT_STRING, &(a).checkpoint, "FILE", "checkpoint file (OUT.ckpt)"},   \
+    {"resume", BZ_OPT_STRING, &(a).resume, "FILE",                                          \
+     "continue from a checkpoint (made with the same settings and data)"},                  \
+    {"overwrite", BZ_OPT_FLAG, &(a).overwrite, NULL,                                        \
+     "start over even if the checkpoint file exists"}
+#define BZ_CLI_TRAIN_REPORT_OPTS(a)                                                         \
+    {"log", BZ_OPT_STRING, &(a).log, "FILE", "one JSON line of figures per epoch"},         \
+    {"json", BZ_OPT_FLAG, &(a).json, NULL, "print the final figures as JSON on stdout"},    \
+    {"quiet", BZ_OPT_FLAG, &(a).quiet, NULL, "no progress or per-epoch lines on stderr"},   \
+    {"device", BZ_OPT_STRING, &(a).device, "SEL", "device (P:D, gpu, cpu, or name part)"}
+
 /* The arguments after `boltzcl train` ("rbm", ...), kept for resume hints. */
 void bz_cli_set_train_argv(int argc, char **argv);
 
