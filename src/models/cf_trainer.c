@@ -36,39 +36,10 @@ static bz_context *ctx_of(void *job)
     return ((cf_job *)job)->cf->ctx;
 }
 
-static size_t n_stages(void *job)
-{
-    (void)job;
-    return 1;
-}
-
 static void stage(void *job, size_t i, bz_train_stage *out)
 {
     (void)i;
     *out = (bz_train_stage){"train", 0, 0, ((cf_job *)job)->epochs, true};
-}
-
-static bz_status begin_stage(void *job, size_t i, bool resumed)
-{
-    (void)job;
-    (void)i;
-    (void)resumed;
-    return BZ_OK;
-}
-
-static bz_status end_stage(void *job, size_t i)
-{
-    (void)job;
-    (void)i;
-    return BZ_OK;
-}
-
-static void jnum(char *buf, size_t size, double v)
-{
-    if (isfinite(v))
-        snprintf(buf, size, "%.6f", v);
-    else
-        snprintf(buf, size, "null");
 }
 
 static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
@@ -96,10 +67,10 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
         CHECK(bz_cf_score(j->cf, j->set, j->test.u, j->test.i, j->test.cls, j->test.n, &te,
                           &tea));
     char a[4][32];
-    jnum(a[0], sizeof a[0], tr);
-    jnum(a[1], sizeof a[1], tra);
-    jnum(a[2], sizeof a[2], te);
-    jnum(a[3], sizeof a[3], tea);
+    bz_train_json_number(a[0], sizeof a[0], tr);
+    bz_train_json_number(a[1], sizeof a[1], tra);
+    bz_train_json_number(a[2], sizeof a[2], te);
+    bz_train_json_number(a[3], sizeof a[3], tea);
     unsigned T = bz_cf_cd_steps(&j->o, e);
     snprintf(out->json, sizeof out->json,
              "{\"epoch\":%u,\"cd_steps\":%u,\"train_rmse\":%s,\"train_mae\":%s,\"test_rmse\":%s,"
@@ -178,7 +149,7 @@ static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
 }
 
 const bz_train_hooks bz_cf_train_hooks = {
-    BZ_TRAIN_HOOKS_VERSION, "cf", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
+    BZ_TRAIN_HOOKS_VERSION, "cf", ctx_of, NULL, stage, NULL, epoch, NULL,
     check_finite, save, NULL, load, NULL, output_bytes,
 };
 

@@ -105,11 +105,6 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
                                  &j->in.sgd, resumed);
 }
 
-static int jnum(char *buf, size_t size, double v)
-{
-    return isfinite(v) ? snprintf(buf, size, "%.9g", v) : snprintf(buf, size, "null");
-}
-
 static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
                        bz_train_epoch_out *out)
 {
@@ -129,7 +124,7 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
         out->seconds = es.seconds;
         out->batches_done = es.batches_done;
         CHECK(st);
-        jnum(a, sizeof a, es.recon_mse);
+        bz_train_json_number(a, sizeof a, es.recon_mse);
         snprintf(out->json, sizeof out->json,
                  "{\"phase\":\"pretrain\",\"layer\":%zu,\"epoch\":%u,\"recon_mse\":%s,"
                  "\"seconds\":%.6g}", l + 1, e + 1, a, es.seconds);

@@ -80,11 +80,6 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
                                  resumed);
 }
 
-static int jnum(char *buf, size_t size, double v)
-{
-    return isfinite(v) ? snprintf(buf, size, "%.9g", v) : snprintf(buf, size, "null");
-}
-
 static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
                        bz_train_epoch_out *out)
 {
@@ -105,7 +100,7 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
         out->batches_done = es.batches_done;
         CHECK(st);
         char a[40];
-        jnum(a, sizeof a, es.recon_mse);
+        bz_train_json_number(a, sizeof a, es.recon_mse);
         snprintf(out->json, sizeof out->json,
                  "{\"phase\":\"pretrain\",\"layer\":%zu,\"epoch\":%u,\"recon_mse\":%s,"
                  "\"seconds\":%.6g}", s + 1, e + 1, a, es.seconds);
@@ -184,9 +179,9 @@ bz_status bz_dbn_ft_stage_epoch(bz_dbn_ft_stage *f, bz_dbn *net, const float *xv
     if (cb)
         cb(user, &info);
     char a[3][40];
-    jnum(a[0], sizeof a[0], info.loss);
-    jnum(a[1], sizeof a[1], info.train_accuracy);
-    jnum(a[2], sizeof a[2], info.val_accuracy);
+    bz_train_json_number(a[0], sizeof a[0], info.loss);
+    bz_train_json_number(a[1], sizeof a[1], info.train_accuracy);
+    bz_train_json_number(a[2], sizeof a[2], info.val_accuracy);
     snprintf(out->json, sizeof out->json,
              "{\"phase\":\"finetune\",\"epoch\":%u,\"loss\":%s,\"train_accuracy\":%s,"
              "\"val_accuracy\":%s,\"seconds\":%.6g}", e + 1, a[0], a[1], a[2], info.seconds);

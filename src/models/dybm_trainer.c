@@ -45,12 +45,6 @@ static bz_context *ctx_of(void *job)
     return ((dybm_job *)job)->d->ctx;
 }
 
-static size_t n_stages(void *job)
-{
-    (void)job;
-    return 1;
-}
-
 static void stage(void *job, size_t i, bz_train_stage *out)
 {
     (void)i;
@@ -74,18 +68,6 @@ static bz_status begin_stage(void *job, size_t i, bool resumed)
     if (j->d->batch != 1)
         CHECK(bz_dybm_reset(j->d, 1));
     return BZ_OK;
-}
-
-static bz_status end_stage(void *job, size_t i)
-{
-    (void)job;
-    (void)i;
-    return BZ_OK;
-}
-
-static int jnum(char *buf, size_t size, double v)
-{
-    return isfinite(v) ? snprintf(buf, size, "%.9g", v) : snprintf(buf, size, "null");
 }
 
 static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
@@ -144,8 +126,8 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
     out->seconds = sec;
     out->batches_done = batches;
     char a[2][40];
-    jnum(a[0], sizeof a[0], tr);
-    jnum(a[1], sizeof a[1], te);
+    bz_train_json_number(a[0], sizeof a[0], tr);
+    bz_train_json_number(a[1], sizeof a[1], te);
     snprintf(out->json, sizeof out->json,
              "{\"epoch\":%u,\"train_rmse\":%s,\"test_rmse\":%s,\"seconds\":%.6g,"
              "\"steps_per_s\":%.6g,\"lr\":%.6g}",
@@ -225,7 +207,7 @@ static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
 }
 
 const bz_train_hooks bz_dybm_train_hooks = {
-    BZ_TRAIN_HOOKS_VERSION, "dybm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
+    BZ_TRAIN_HOOKS_VERSION, "dybm", ctx_of, NULL, stage, begin_stage, epoch, NULL,
     check_finite, save, NULL, load, NULL, output_bytes,
 };
 

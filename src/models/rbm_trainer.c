@@ -30,37 +30,10 @@ static bz_context *ctx_of(void *job)
     return ((rbm_job *)job)->rbm->ctx;
 }
 
-static size_t n_stages(void *job)
-{
-    (void)job;
-    return 1;
-}
-
 static void stage(void *job, size_t i, bz_train_stage *out)
 {
     (void)i;
     *out = (bz_train_stage){"train", 0, 0, ((rbm_job *)job)->epochs, true};
-}
-
-static bz_status begin_stage(void *job, size_t i, bool resumed)
-{
-    (void)job;
-    (void)i;
-    (void)resumed;
-    return BZ_OK;
-}
-
-static bz_status end_stage(void *job, size_t i)
-{
-    (void)job;
-    (void)i;
-    return BZ_OK;
-}
-
-/* JSON number or null (JSON has no NaN). */
-static int jnum(char *buf, size_t size, double v)
-{
-    return isfinite(v) ? snprintf(buf, size, "%.9g", v) : snprintf(buf, size, "null");
 }
 
 static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
@@ -90,10 +63,10 @@ static bz_status epoch(void *job, size_t s, unsigned e, const bz_train_ctl *ctl,
             CHECK(bz_rbm_pseudo_log_likelihood(j->rbm, j->val, j->pll_seed, &pll));
     }
     char a[4][40];
-    jnum(a[0], sizeof a[0], es.recon_mse);
-    jnum(a[1], sizeof a[1], es.samples_per_s);
-    jnum(a[2], sizeof a[2], gap);
-    jnum(a[3], sizeof a[3], pll);
+    bz_train_json_number(a[0], sizeof a[0], es.recon_mse);
+    bz_train_json_number(a[1], sizeof a[1], es.samples_per_s);
+    bz_train_json_number(a[2], sizeof a[2], gap);
+    bz_train_json_number(a[3], sizeof a[3], pll);
     int n = snprintf(out->json, sizeof out->json,
                      "{\"epoch\":%u,\"recon_mse\":%s,\"seconds\":%.6g,\"samples_per_s\":%s",
                      e + 1, a[0], es.seconds, a[1]);
@@ -189,7 +162,7 @@ static void output_bytes(void *job, uint64_t *model, uint64_t *checkpoint)
 }
 
 const bz_train_hooks bz_rbm_train_hooks = {
-    BZ_TRAIN_HOOKS_VERSION, "rbm", ctx_of, n_stages, stage, begin_stage, epoch, end_stage,
+    BZ_TRAIN_HOOKS_VERSION, "rbm", ctx_of, NULL, stage, NULL, epoch, NULL,
     check_finite, NULL, save_file, load, sync, output_bytes,
 };
 

@@ -331,6 +331,11 @@ bz_status bz_trainer_output_bytes(const bz_trainer *t, uint64_t *model, uint64_t
     return BZ_OK;
 }
 
+int bz_train_json_number(char *buf, size_t size, double v)
+{
+    return isfinite(v) ? snprintf(buf, size, "%.9g", v) : snprintf(buf, size, "null");
+}
+
 uint64_t bz_train_rbm_param_bytes(size_t nv, size_t nh)
 {
     return ((uint64_t)nv * nh + nv + nh) * sizeof(float);
@@ -488,7 +493,7 @@ static bz_status open_resume(run_state *r, bz_ckpt_in *in, bz_train_pos *pos, bo
     unsigned long s = vs ? strtoul(vs, &e1, 10) : ULONG_MAX;
     unsigned long e = ve ? strtoul(ve, &e2, 10) : ULONG_MAX;
     unsigned long long b = vb ? strtoull(vb, &e3, 10) : ULLONG_MAX;
-    size_t ns = H->n_stages(r->t->job);
+    size_t ns = H->n_stages ? H->n_stages(r->t->job) : 1;
     if (!vs || !ve || !vb || *e1 || *e2 || *e3 || s >= ns || e > UINT_MAX)
         return bz_fail(c, BZ_E_FORMAT, "%s: invalid training position (stage %s of %zu, epoch %s, "
                                        "batch %s)", path, vs ? vs : "?", ns, ve ? ve : "?",
@@ -558,7 +563,7 @@ bz_status bz_trainer_run(bz_trainer *t, const bz_train_options *opts, bz_train_r
         return bz_fail(c, BZ_E_INVALID_ARG, "resuming needs the checkpoint file");
     if (opts->fingerprint && strchr(opts->fingerprint, '\n'))
         return bz_fail(c, BZ_E_INVALID_ARG, "a fingerprint is one line of key=value;...");
-    size_t ns = H->n_stages(t->job);
+    size_t ns = H->n_stages ? H->n_stages(t->job) : 1;
     bz_train_pos pos = {0, 0, 0};
     bool stage_done = false;
     bz_status st = BZ_OK;
@@ -607,7 +612,7 @@ bz_status bz_trainer_run(bz_trainer *t, const bz_train_options *opts, bz_train_r
     for (size_t s = pos.stage; s < ns; s++) {
         bool resumed = opts->resume && s == pos.stage;
         H->stage(t->job, s, &r.stage);
-        if ((st = H->begin_stage(t->job, s, resumed)))
+        if (H->begin_stage && (st = H->begin_stage(t->job, s, resumed)))
             return st;
         unsigned e0 = resumed ? (stage_done ? r.stage.epochs : pos.epoch) : 0;
         size_t b0 = resumed && !stage_done ? pos.batch : 0;
@@ -651,7 +656,7 @@ bz_status bz_trainer_run(bz_trainer *t, const bz_train_options *opts, bz_train_r
             if (out.stop_stage)
                 break;
         }
-        if ((st = H->end_stage(t->job, s)))
+        if (H->end_stage && (st = H->end_stage(t->job, s)))
             return st;
     }
     return BZ_OK;

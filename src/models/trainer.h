@@ -70,17 +70,18 @@ typedef struct bz_train_hooks {
     unsigned version; /* BZ_TRAIN_HOOKS_VERSION */
     const char *kind; /* the model's name: "rbm", "dbn", "dbm" */
     bz_context *(*context)(void *job);
+    /* NULL: one stage */
     size_t (*n_stages)(void *job);
     void (*stage)(void *job, size_t i, bz_train_stage *out);
-    /* Prepares stage i (data, per-stage models). resumed: the state came from
-     * a checkpoint of this stage; keep it. */
+    /* Prepares stage i (data, per-stage models); NULL: nothing to prepare.
+     * resumed: the state came from a checkpoint of this stage; keep it. */
     bz_status (*begin_stage)(void *job, size_t i, bool resumed);
     /* One epoch; BZ_E_INTERRUPTED (out->batches_done set) when stopped
      * before its end. */
     bz_status (*epoch)(void *job, size_t stage, unsigned epoch, const bz_train_ctl *ctl,
                        bz_train_epoch_out *out);
     /* Finishes stage i (composes, keeps the best epoch, frees per-stage
-     * state). */
+     * state); NULL: nothing to finish. */
     bz_status (*end_stage)(void *job, size_t i);
     /* BZ_E_DIVERGED with a message naming what is not finite, else BZ_OK. */
     bz_status (*check_finite)(void *job, size_t stage);
@@ -134,6 +135,10 @@ bz_status bz_train_rbm_finite(bz_rbm *r, bool *finite);
 uint64_t bz_train_rbm_param_bytes(size_t nv, size_t nh);
 /* Room for a file's header and metadata, added to every bound. */
 #define BZ_TRAIN_META_BYTES ((uint64_t)1 << 20)
+
+/* v as a JSON number ("%.9g"), or null when it is not finite (JSON has no
+ * NaN), for the epochs' figures; returns what snprintf returns. */
+int bz_train_json_number(char *buf, size_t size, double v);
 
 /* Fingerprint of data for bz_train_options.fingerprint: "rowsxcols:hash". */
 void bz_train_data_fingerprint(const float *x, size_t n, size_t dim, const int32_t *labels,
