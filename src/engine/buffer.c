@@ -141,6 +141,20 @@ bz_status bz_buf_copy_padded(bz_context *ctx, const bz_buf *src, size_t src_cols
     return bz_buf_copy_rect(ctx, src, src_cols, dst, dst_cols, rows, src_cols);
 }
 
+bz_status bz_kernel_set_args(bz_context *ctx, cl_kernel k, const char *name,
+                             const bz_kernel_arg *args, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+        if (rc != CL_SUCCESS) {
+            char what[96];
+            snprintf(what, sizeof what, "%s, argument %zu", name, i);
+            return bz_cl_fail(ctx, rc, "clSetKernelArg", what);
+        }
+    }
+    return BZ_OK;
+}
+
 bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global)
 {
     if (global == 0)

@@ -223,6 +223,24 @@ void bz_pace_end(bz_pacer *p);
 
 /* ---- enqueue helper -------------------------------------------------------- */
 
+/* A kernel argument: its size and where its value is. The BZ_KARG_* macros
+ * make one from a buffer or a value (a compound literal that lives to the
+ * end of the enclosing block). */
+typedef struct bz_kernel_arg {
+    size_t size;
+    const void *value;
+} bz_kernel_arg;
+#define BZ_KARG_BUF(b) ((bz_kernel_arg){sizeof(cl_mem), &(b)->mem})
+#define BZ_KARG_U32(v) ((bz_kernel_arg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
+#define BZ_KARG_I32(v) ((bz_kernel_arg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
+#define BZ_KARG_U64(v) ((bz_kernel_arg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(v)}})
+#define BZ_KARG_F32(v) ((bz_kernel_arg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+
+/* Sets the n arguments of k (a kernel of any program); a failure names the
+ * kernel and the argument's index. */
+bz_status bz_kernel_set_args(bz_context *ctx, cl_kernel k, const char *name,
+                             const bz_kernel_arg *args, size_t n);
+
 /* Launches a 1-D kernel over `global` items (rounded up to the work-group). */
 bz_status bz_launch1d(bz_context *ctx, cl_kernel k, const char *name, size_t global);
 /* Launches a kernel over a rows x cols grid: dimension 0 the column j,

@@ -230,19 +230,14 @@ void bz_anneal_run_close(bz_anneal_run *run)
     memset(run, 0, sizeof *run);
 }
 
-static bz_status set_args(bz_context *ctx, cl_kernel k, const char *name, const void *const *v,
-                          const size_t *sz, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        cl_int rc = clSetKernelArg(k, (cl_uint)i, sz[i], v[i]);
-        if (rc != CL_SUCCESS) {
-            char what[64];
-            snprintf(what, sizeof what, "%s argument %zu", name, i);
-            return bz_cl_fail(ctx, rc, "clSetKernelArg", what);
-        }
-    }
-    return BZ_OK;
-}
+#define SET_ARGS(k, name, ...)                                                                \
+    do {                                                                                      \
+        const bz_kernel_arg a_[] = {__VA_ARGS__};                                             \
+        CHECK(bz_kernel_set_args(p->ctx, k, name, a_, sizeof a_ / sizeof *a_));               \
+    } while (0)
+#define KB BZ_KARG_BUF
+#define KU BZ_KARG_U32
+#define KL BZ_KARG_U64
 
 static bz_status launch(bz_anneal_run *run, cl_kernel k, const char *name, bool groups)
 {
@@ -265,14 +260,9 @@ bz_status bz_anneal_run_init(bz_anneal_run *run, bool randomize, uint64_t seed,
 {
     bz_ising *p = run->p;
     struct bz_ising_dev *d = p->dev;
-    cl_uint n = p->n, R = (cl_uint)run->R, dense = p->dense, si = run->si, sr = run->sr,
-            rnd = randomize;
-    cl_ulong s = seed, sb = stream_base;
-    const void *v[] = {&d->rowp.mem, &d->col.mem, &d->val.mem, &d->h.mem, &run->spin.mem,
-                       &run->field.mem, &run->energy.mem, &n, &R, &dense, &si, &sr, &rnd, &s, &sb};
-    const size_t m = sizeof(cl_mem), u = sizeof(cl_uint), l = sizeof(cl_ulong);
-    const size_t sz[] = {m, m, m, m, m, m, m, u, u, u, u, u, u, l, l};
-    CHECK(set_args(p->ctx, d->k_init, "anneal_init", v, sz, sizeof sz / sizeof *sz));
+    SET_ARGS(d->k_init, "anneal_init", KB(&d->rowp), KB(&d->col), KB(&d->val), KB(&d->h),
+             KB(&run->spin), KB(&run->field), KB(&run->energy), KU(p->n), KU(run->R),
+             KU(p->dense), KU(run->si), KU(run->sr), KU(randomize), KL(seed), KL(stream_base));
     return launch(run, d->k_init, "anneal_init", false);
 }
 
@@ -282,25 +272,19 @@ bz_status bz_anneal_run_sweeps(bz_anneal_run *run, uint32_t beta_base, uint32_t 
 {
     bz_ising *p = run->p;
     struct bz_ising_dev *d = p->dev;
-    cl_uint n = p->n, R = (cl_uint)run->R, dense = p->dense, si = run->si, sr = run->sr;
-    cl_uint bb = beta_base, bss = bs, brr = br, sw = sweeps;
-    cl_ulong s = seed, sb = stream_base, swb = sweep_base;
-    const size_t m = sizeof(cl_mem), u = sizeof(cl_uint), l = sizeof(cl_ulong);
     if (run->colour) {
-        cl_uint nc = d->n_colours;
-        const void *v[] = {&d->rowp.mem, &d->col.mem, &d->val.mem, &d->h.mem, &run->spin.mem,
-                           &run->energy.mem, &run->beta.mem, &bb, &bss, &brr, &d->order.mem,
-                           &d->start.mem, &nc, &n, &sw, &s, &sb, &swb, NULL};
-        const size_t sz[] = {m, m, m, m, m, m, m, u, u, u, m, m, u, u, u, l, l, l, n};
-        CHECK(set_args(p->ctx, d->k_colour, "anneal_colour_sweeps", v, sz,
-                       sizeof sz / sizeof *sz));
+        /* the last argument: n bytes of local memory */
+        SET_ARGS(d->k_colour, "anneal_colour_sweeps", KB(&d->rowp), KB(&d->col), KB(&d->val),
+                 KB(&d->h), KB(&run->spin), KB(&run->energy), KB(&run->beta), KU(beta_base),
+                 KU(bs), KU(br), KB(&d->order), KB(&d->start), KU(d->n_colours), KU(p->n),
+                 KU(sweeps), KL(seed), KL(stream_base), KL(sweep_base),
+                 ((bz_kernel_arg){p->n, NULL}));
         return launch(run, d->k_colour, "anneal_colour_sweeps", true);
     }
-    const void *v[] = {&d->rowp.mem, &d->col.mem, &d->val.mem, &d->h.mem, &run->spin.mem,
-                       &run->field.mem, &run->energy.mem, &run->beta.mem, &bb, &bss, &brr,
-                       &n, &R, &dense, &si, &sr, &sw, &s, &sb, &swb};
-    const size_t sz[] = {m, m, m, m, m, m, m, m, u, u, u, u, u, u, u, u, u, l, l, l};
-    CHECK(set_args(p->ctx, d->k_sweeps, "anneal_sweeps", v, sz, sizeof sz / sizeof *sz));
+    SET_ARGS(d->k_sweeps, "anneal_sweeps", KB(&d->rowp), KB(&d->col), KB(&d->val), KB(&d->h),
+             KB(&run->spin), KB(&run->field), KB(&run->energy), KB(&run->beta), KU(beta_base),
+             KU(bs), KU(br), KU(p->n), KU(run->R), KU(p->dense), KU(run->si), KU(run->sr),
+             KU(sweeps), KL(seed), KL(stream_base), KL(sweep_base));
     return launch(run, d->k_sweeps, "anneal_sweeps", false);
 }
 

@@ -274,24 +274,14 @@ bz_status bz_cf_set_make(bz_cf *cf, const uint32_t *extra_u, const uint32_t *ext
 
 /* ---- kernels ---- */
 
-static bz_status args(bz_context *ctx, cl_kernel k, const char *name, const void *const *v,
-                      const size_t *sz, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        cl_int rc = clSetKernelArg(k, (cl_uint)i, sz[i], v[i]);
-        if (rc != CL_SUCCESS) {
-            char what[64];
-            snprintf(what, sizeof what, "%s argument %zu", name, i);
-            return bz_cl_fail(ctx, rc, "clSetKernelArg", what);
-        }
-    }
-    return BZ_OK;
-}
-
-#define MEM sizeof(cl_mem)
-#define U32 sizeof(cl_uint)
-#define U64 sizeof(cl_ulong)
-#define F32 sizeof(cl_float)
+/* Sets kernel k's arguments (engine.h's BZ_KARG_*) and launches it over
+ * `global` items. */
+#define LAUNCH(k, name, global, ...)                                                          \
+    do {                                                                                      \
+        const bz_kernel_arg a_[] = {__VA_ARGS__};                                             \
+        CHECK(bz_kernel_set_args(ctx, k, name, a_, sizeof a_ / sizeof *a_));                  \
+        return bz_launch1d(ctx, k, name, global);                                             \
+    } while (0)
 
 /* V, M, Mc of the n rows whose indexes are in cf->rows. */
 static bz_status expand(bz_cf *cf, const bz_cf_set *set, size_t n)
@@ -301,12 +291,9 @@ static bz_status expand(bz_cf *cf, const bz_cf_set *set, size_t n)
     CHECK(bz_buf_fill(ctx, &cf->V, 0, 0, n * cf->F));
     CHECK(bz_buf_fill(ctx, &cf->M, 0, 0, n * C));
     CHECK(bz_buf_fill(ctx, &cf->Mc, 0, 0, n * C));
-    cl_uint un = (cl_uint)n, uc = (cl_uint)C, uk = (cl_uint)cf->K;
-    const void *v[] = {&set->d_rowptr.mem, &set->d_ent.mem, &cf->rows.mem, &un, &uc, &uk,
-                       &cf->V.mem, &cf->M.mem, &cf->Mc.mem};
-    const size_t sz[] = {MEM, MEM, MEM, U32, U32, U32, MEM, MEM, MEM};
-    CHECK(args(ctx, cf->k_expand, "cf_expand", v, sz, 9));
-    return bz_launch1d(ctx, cf->k_expand, "cf_expand", n);
+    LAUNCH(cf->k_expand, "cf_expand", n, BZ_KARG_BUF(&set->d_rowptr), BZ_KARG_BUF(&set->d_ent),
+           BZ_KARG_BUF(&cf->rows), BZ_KARG_U32(n), BZ_KARG_U32(C), BZ_KARG_U32(cf->K),
+           BZ_KARG_BUF(&cf->V), BZ_KARG_BUF(&cf->M), BZ_KARG_BUF(&cf->Mc));
 }
 
 /* X [n x H] = V W + Mc D (the hidden input), then hidden probabilities into
@@ -320,12 +307,9 @@ static bz_status hidden(bz_cf *cf, const bz_buf *V, size_t n, bz_buf *X, bz_buf 
     if (cf->cfg.conditional)
         CHECK(bz_sgemm(ctx, false, false, n, H, C, 1.0f, &cf->Mc, 0, C, &cf->D, 0, H, 1.0f, X, 0,
                        H));
-    cl_uint un = (cl_uint)n, uh = (cl_uint)H, us = sample;
-    cl_ulong sd = seed, sm = stream;
-    const void *v[] = {&X->mem, &cf->hb.mem, &un, &uh, &sd, &sm, &us, &S->mem};
-    const size_t sz[] = {MEM, MEM, U32, U32, U64, U64, U32, MEM};
-    CHECK(args(ctx, cf->k_hidden, "cf_hidden", v, sz, 8));
-    return bz_launch1d(ctx, cf->k_hidden, "cf_hidden", n * H);
+    LAUNCH(cf->k_hidden, "cf_hidden", n * H, BZ_KARG_BUF(X), BZ_KARG_BUF(&cf->hb), BZ_KARG_U32(n),
+           BZ_KARG_U32(H), BZ_KARG_U64(seed), BZ_KARG_U64(stream), BZ_KARG_U32(sample),
+           BZ_KARG_BUF(S));
 }
 
 /* L = S W^T, then the softmax of each group (mode 0: probabilities, 1:
@@ -336,14 +320,10 @@ static bz_status visible(bz_cf *cf, const bz_buf *S, size_t n, unsigned mode, ui
     bz_context *ctx = cf->ctx;
     size_t F = cf->F, H = cf->H;
     CHECK(bz_sgemm(ctx, false, true, n, F, H, 1.0f, S, 0, H, &cf->W, 0, H, 0.0f, &cf->L, 0, F));
-    cl_uint un = (cl_uint)n, uc = (cl_uint)cf->n_cols, uk = (cl_uint)cf->K, um = mode;
-    cl_float lo = cf->cfg.lo, step = cf->cfg.step;
-    cl_ulong sd = seed, sm = stream;
-    const void *v[] = {&cf->L.mem, &cf->vb.mem, &cf->M.mem, &un, &uc, &uk, &lo, &step, &sd, &sm,
-                       &um, &cf->E.mem};
-    const size_t sz[] = {MEM, MEM, MEM, U32, U32, U32, F32, F32, U64, U64, U32, MEM};
-    CHECK(args(ctx, cf->k_visible, "cf_visible", v, sz, 12));
-    return bz_launch1d(ctx, cf->k_visible, "cf_visible", n * cf->n_cols);
+    LAUNCH(cf->k_visible, "cf_visible", n * cf->n_cols, BZ_KARG_BUF(&cf->L), BZ_KARG_BUF(&cf->vb),
+           BZ_KARG_BUF(&cf->M), BZ_KARG_U32(n), BZ_KARG_U32(cf->n_cols), BZ_KARG_U32(cf->K),
+           BZ_KARG_F32(cf->cfg.lo), BZ_KARG_F32(cf->cfg.step), BZ_KARG_U64(seed),
+           BZ_KARG_U64(stream), BZ_KARG_U32(mode), BZ_KARG_BUF(&cf->E));
 }
 
 static bz_status put_rows(bz_cf *cf, const uint32_t *rows, size_t n)
@@ -360,11 +340,8 @@ static bz_status colsum(bz_cf *cf, const bz_buf *A, const bz_buf *B, size_t n, s
                         bz_buf *out)
 {
     bz_context *ctx = cf->ctx;
-    cl_uint un = (cl_uint)n, uc = (cl_uint)cols;
-    const void *v[] = {&A->mem, &B->mem, &un, &uc, &out->mem};
-    const size_t sz[] = {MEM, MEM, U32, U32, MEM};
-    CHECK(args(ctx, cf->k_colsum, "cf_colsum", v, sz, 5));
-    return bz_launch1d(ctx, cf->k_colsum, "cf_colsum", cols);
+    LAUNCH(cf->k_colsum, "cf_colsum", cols, BZ_KARG_BUF(A), BZ_KARG_BUF(B), BZ_KARG_U32(n),
+           BZ_KARG_U32(cols), BZ_KARG_BUF(out));
 }
 
 /* The gradient statistics of the n rows in cf->rows into gW, gvb, ghb, gD. */
@@ -420,11 +397,9 @@ static bz_status update(bz_cf *cf, bz_buf *w, bz_buf *v, const bz_buf *g, size_t
                         float inv_n, float mom, float decay)
 {
     bz_context *ctx = cf->ctx;
-    cl_uint un = (cl_uint)count;
-    const void *a[] = {&w->mem, &v->mem, &g->mem, &un, &lr, &inv_n, &mom, &decay};
-    const size_t sz[] = {MEM, MEM, MEM, U32, F32, F32, F32, F32};
-    CHECK(args(ctx, cf->k_update, "cf_update", a, sz, 8));
-    return bz_launch1d(ctx, cf->k_update, "cf_update", count);
+    LAUNCH(cf->k_update, "cf_update", count, BZ_KARG_BUF(w), BZ_KARG_BUF(v), BZ_KARG_BUF(g),
+           BZ_KARG_U32(count), BZ_KARG_F32(lr), BZ_KARG_F32(inv_n), BZ_KARG_F32(mom),
+           BZ_KARG_F32(decay));
 }
 
 float bz_cf_mean_rating(const bz_cf *cf)

@@ -236,29 +236,16 @@ bz_status bz_dybm_set_state(bz_dybm *d, const float *z)
     return bz_buf_write(d->ctx, &d->Z[d->cur], 0, z, d->batch * bz_dybm_inputs(d));
 }
 
-/* Kernel arguments: sizes and pointers to the values. */
-typedef struct karg {
-    size_t size;
-    const void *value;
-} karg;
-#define KB(b) ((karg){sizeof(cl_mem), &(b)->mem})
-#define KU(v) ((karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
-#define KI(v) ((karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
-#define KF(v) ((karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
-
-static bz_status set_args(bz_dybm *d, cl_kernel k, const char *name, const karg *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        cl_int rc = clSetKernelArg(k, (cl_uint)i, a[i].size, a[i].value);
-        if (rc != CL_SUCCESS)
-            return bz_cl_fail(d->ctx, rc, "clSetKernelArg", name);
-    }
-    return BZ_OK;
-}
+/* Kernel arguments (engine.h's BZ_KARG_*, short names for the long lists
+ * below). */
+#define KB BZ_KARG_BUF
+#define KU BZ_KARG_U32
+#define KI BZ_KARG_I32
+#define KF BZ_KARG_F32
 #define SET(k, name, ...)                                                                       \
     do {                                                                                        \
-        const karg a_[] = {__VA_ARGS__};                                                        \
-        CHECK(set_args(d, k, name, a_, sizeof a_ / sizeof *a_));                                \
+        const bz_kernel_arg a_[] = {__VA_ARGS__};                                               \
+        CHECK(bz_kernel_set_args(d->ctx, k, name, a_, sizeof a_ / sizeof *a_));                 \
     } while (0)
 
 static bz_status run_fused(bz_dybm *d, int mode, const bz_buf *X, size_t x_off, bz_buf *OUT,

@@ -10,15 +10,10 @@
 #include "engine/check.h"
 #include "engine/engine.h"
 
-typedef struct bz_kernel_arg {
-    size_t size;
-    const void *value;
-} bz_kernel_arg;
-
-#define A_BUF(b) ((bz_kernel_arg){sizeof(cl_mem), &(b)->mem})
-#define A_U32(v) ((bz_kernel_arg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
-#define A_U64(v) ((bz_kernel_arg){sizeof(cl_ulong), &(cl_ulong){(cl_ulong)(v)}})
-#define A_F32(v) ((bz_kernel_arg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+#define A_BUF BZ_KARG_BUF
+#define A_U32 BZ_KARG_U32
+#define A_U64 BZ_KARG_U64
+#define A_F32 BZ_KARG_F32
 
 /* Looks the kernel up and sets its arguments; a failure names the kernel and
  * the argument index. */

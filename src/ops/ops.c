@@ -241,17 +241,7 @@ bz_status bz_ops_set_args(bz_context *ctx, const char *name, cl_kernel *k,
                           const bz_kernel_arg *args, size_t n)
 {
     bz_status st = bz_kernel(ctx, name, k);
-    if (st)
-        return st;
-    for (size_t i = 0; i < n; i++) {
-        cl_int rc = clSetKernelArg(*k, (cl_uint)i, args[i].size, args[i].value);
-        if (rc != CL_SUCCESS) {
-            char what[80];
-            snprintf(what, sizeof what, "%s, argument %zu", name, i);
-            return bz_cl_fail(ctx, rc, "clSetKernelArg", what);
-        }
-    }
-    return BZ_OK;
+    return st ? st : bz_kernel_set_args(ctx, *k, name, args, n);
 }
 
 bz_status bz_ops_fits(bz_context *ctx, const char *name, const bz_buf *b, size_t need)
