@@ -1,5 +1,6 @@
 """What every boltzcl estimator shares: input checks, the device handle,
 pickling through the model file's bytes, save, and progress output."""
+import json
 import os
 import tempfile
 
@@ -123,6 +124,26 @@ class BoltzEstimator(BaseEstimator):
 
     def _store_meta(self):
         """Subclasses add the metadata their fitted attributes need."""
+
+    def _store_params(self):
+        """The plain parameters (numbers, strings, None; numpy scalars as
+        Python ones; not random_state) into the file's sklearn_params."""
+        p = {}
+        for k, v in self.get_params().items():
+            if isinstance(v, np.generic):
+                v = v.item()
+            if k != "random_state" and isinstance(v, (int, float, str, bool, type(None))):
+                p[k] = v
+        self._handle.set_meta("sklearn_params", json.dumps(p, sort_keys=True))
+
+    def _restore_params(self, h, *skip):
+        """The parameters a file stored, but for the device and `skip`."""
+        params = h.meta("sklearn_params")
+        if params:
+            p = json.loads(params)
+            for k in ("device",) + skip:
+                p.pop(k, None)
+            self.set_params(**{k: v for k, v in p.items() if k in self.get_params()})
 
     def _bytes(self):
         fd, path = tempfile.mkstemp(suffix=".safetensors")

@@ -1,7 +1,6 @@
 """Deep Boltzmann machines (Salakhutdinov & Hinton 2009): greedy
 pretraining, then joint training with mean-field and persistent chains."""
 import ctypes as C
-import json
 
 import numpy as np
 from sklearn.base import TransformerMixin
@@ -122,19 +121,12 @@ class DBM(TransformerMixin, BoltzEstimator):
             raise _lib.FormatError(f"the file holds a {h.kind}, not a DBM")
         n = L.bz_model_n_layers(h.handle)
         sizes = [L.bz_model_layer_size(h.handle, i) for i in range(n)]
-        params = h.meta("sklearn_params")
-        if params:
-            p = json.loads(params)
-            p.pop("device", None)
-            self.set_params(**{k: v for k, v in p.items() if k in self.get_params()})
+        self._restore_params(h)
         self.hidden_layer_sizes = tuple(sizes[1:])
         self.n_features_in_ = sizes[0]
 
     def _store_meta(self):
-        p = {k: v for k, v in self.get_params().items()
-             if isinstance(v, (int, float, str, bool, type(None)))
-             and k not in ("random_state",)}
-        self._handle.set_meta("sklearn_params", json.dumps(p, sort_keys=True))
+        self._store_params()
 
     def _rows(self, X):
         self._check_fitted()

@@ -156,12 +156,7 @@ class _DBNBase(BoltzEstimator):
         n = L.bz_model_n_layers(h.handle)
         sizes = [L.bz_model_layer_size(h.handle, i) for i in range(n)]
         self.hidden_layer_sizes = tuple(sizes[1:-1])
-        params = h.meta("sklearn_params")
-        if params:
-            p = json.loads(params)
-            p.pop("device", None)
-            p.pop("hidden_layer_sizes", None)
-            self.set_params(**{k: v for k, v in p.items() if k in self.get_params()})
+        self._restore_params(h, "hidden_layer_sizes")
         classes = h.meta("sklearn_classes")
         self.classes_ = np.array(json.loads(classes)) if classes else \
             np.arange(L.bz_model_n_classes(h.handle))
@@ -170,9 +165,7 @@ class _DBNBase(BoltzEstimator):
 
     def _store_meta(self):
         h = self._handle
-        p = {k: v for k, v in self.get_params().items()
-             if isinstance(v, (int, float, str, bool, type(None))) and k != "random_state"}
-        h.set_meta("sklearn_params", json.dumps(p, sort_keys=True))
+        self._store_params()
         h.set_meta("sklearn_classes", json.dumps(self.classes_.tolist()))
         h.set_meta("sklearn_estimator", type(self).__name__)
 

@@ -1,7 +1,6 @@
 """Collaborative filtering: the ratings RBM of `boltzcl train cf` as an
 estimator over (user, item, rating) triples."""
 import ctypes as C
-import json
 
 import numpy as np
 
@@ -205,11 +204,7 @@ class RatingsRBM(BoltzEstimator):
         if h.kind != "cf":
             raise _lib.FormatError(f"the file holds a {h.kind}, not a ratings RBM")
         self._seed = int(h.meta("sklearn_seed") or 1)
-        params = h.meta("sklearn_params")
-        if params:
-            p = json.loads(params)
-            p.pop("device", None)
-            self.set_params(**{k: v for k, v in p.items() if k in self.get_params()})
+        self._restore_params(h)
         info = self._read_info()
         self.n_components = int(info.hidden)
         self.item_based = bool(info.item_based)
@@ -217,10 +212,7 @@ class RatingsRBM(BoltzEstimator):
 
     def _store_meta(self):
         h = self._handle
-        p = {k: v for k, v in self.get_params().items()
-             if isinstance(v, (int, float, str, bool, type(None)))
-             and not isinstance(v, np.generic) and k != "random_state"}
-        h.set_meta("sklearn_params", json.dumps(p, sort_keys=True))
+        self._store_params()
         h.set_meta("sklearn_seed", self._seed)
 
     # ---- using ----

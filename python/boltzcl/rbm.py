@@ -1,6 +1,5 @@
 """Restricted Boltzmann machines as scikit-learn transformers."""
 import ctypes as C
-import json
 
 import numpy as np
 from sklearn.base import TransformerMixin
@@ -132,20 +131,13 @@ class _RBMBase(TransformerMixin, BoltzEstimator):
             raise _lib.FormatError(f"the file holds a {h.kind}, not an RBM")
         self._epoch = int(h.meta("sklearn_epochs") or 0)
         self._seed = int(h.meta("sklearn_seed") or 1)
-        params = h.meta("sklearn_params")
-        if params:
-            p = json.loads(params)
-            p.pop("device", None)
-            self.set_params(**{k: v for k, v in p.items() if k in self.get_params()})
+        self._restore_params(h)
         self._read_params()
         self.n_components = int(self.components_.shape[0])
 
     def _store_meta(self):
         h = self._handle
-        p = {k: v for k, v in self.get_params().items()
-             if isinstance(v, (int, float, str, bool, type(None)))
-             and not isinstance(v, np.generic) and k != "random_state"}
-        h.set_meta("sklearn_params", json.dumps(p, sort_keys=True))
+        self._store_params()
         h.set_meta("sklearn_epochs", self._epoch)
         h.set_meta("sklearn_seed", self._seed)
 
