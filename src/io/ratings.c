@@ -333,7 +333,9 @@ bz_status bz_rating_scale_guess(const bz_ratings *r, bz_rating_scale *s, bz_erro
             hi = v;
     }
     float step = half ? 0.5f : 1.0f;
-    unsigned k = (unsigned)floorf(hi / step + 0.5f);
+    /* compared as a float first: a huge rating would overflow the count */
+    float kf = floorf(hi / step + 0.5f);
+    unsigned k = kf > BZ_RATINGS_MAX_CLASSES ? BZ_RATINGS_MAX_CLASSES + 1 : (unsigned)kf;
     if (k > BZ_RATINGS_MAX_CLASSES)
         return bz_error_set(err, BZ_E_FORMAT, "%s: ratings up to %g make more than %d classes; "
                             "give the scale with --scale LO:HI:STEP", r->path, (double)hi,
