@@ -112,10 +112,19 @@ bz_status bz_series_load(const char *path, bool time_column, bz_series *out, bz_
         buf = raw;
         len = raw_len;
     }
+    st = bz_series_parse(buf, len, path, time_column, out, err);
+    free(buf);
+    return st;
+}
+
+bz_status bz_series_parse(const uint8_t *buf, size_t len, const char *path, bool time_column,
+                          bz_series *out, bz_error *err)
+{
+    memset(out, 0, sizeof *out);
+    bz_status st;
     if (bz_npy_is_npy(buf, len)) {
         bz_npy_array a;
         st = bz_npy_parse_f32(buf, len, path, &a, err);
-        free(buf);
         if (st)
             return st;
         if (a.ndim != 1 && a.ndim != 2) {
@@ -135,7 +144,6 @@ bz_status bz_series_load(const char *path, bool time_column, bz_series *out, bz_
             }
     } else {
         st = load_csv(path, buf, len, time_column, out, err);
-        free(buf);
         if (st)
             return st;
     }

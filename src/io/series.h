@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct bz_series {
     size_t rows, cols;
@@ -28,6 +29,10 @@ typedef struct bz_series {
 /* Reads path (CSV, gzip-compressed CSV, or .npy). time_column: drop the
  * first CSV column (true), or only when the header names it (false). */
 bz_status bz_series_load(const char *path, bool time_column, bz_series *out, bz_error *err);
+/* The same from a file image in memory (not compressed); path names it in
+ * messages. */
+bz_status bz_series_parse(const uint8_t *buf, size_t len, const char *path, bool time_column,
+                          bz_series *out, bz_error *err);
 void bz_series_free(bz_series *s);
 
 #endif
