@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 import boltzcl
+from benchlib import cpu_model
 
 
 def idx(name):
@@ -30,14 +31,6 @@ def idx(name):
         return (np.frombuffer(raw, np.uint8, offset=16).reshape(n, 784) / 255.0).astype(
             np.float32)
     return np.frombuffer(raw, np.uint8, offset=8).astype(np.int64)
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main():

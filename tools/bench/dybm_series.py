@@ -43,7 +43,6 @@ Run: OPENBLAS_CORETYPE= OPENBLAS_L2_SIZE= unset, then
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -51,15 +50,7 @@ import time
 
 import numpy as np
 
-
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from benchlib import cpu_model
 
 
 def load_series():

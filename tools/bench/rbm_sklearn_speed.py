@@ -40,6 +40,7 @@ from sklearn.neural_network import BernoulliRBM as SkBernoulliRBM  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import boltzcl  # noqa: E402
+from benchlib import cpu_model  # noqa: E402
 
 
 def fashion_mnist():
@@ -48,17 +49,6 @@ def fashion_mnist():
         raw = f.read()
     n = int.from_bytes(raw[4:8], "big")
     return (np.frombuffer(raw, np.uint8, offset=16).reshape(n, 784) / 255.0).astype(np.float32)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def cli_path():
